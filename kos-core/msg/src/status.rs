@@ -1,0 +1,45 @@
+//! Why a message server refused a directory operation.
+
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// A message server's reason for refusing a request. Every refusal leaves the
+/// server and its other clients untouched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    /// The manifest's `dir_access_control` does not grant this app that role for the protocol.
+    NotGranted,
+    /// No server has published the protocol (yet).
+    NotPublished,
+    /// Another connection already publishes the protocol.
+    AlreadyPublished,
+    /// The app already holds the most tokens it may hold.
+    TooManyTokens,
+    /// The badge names no token this app may act on.
+    UnknownBadge,
+    /// The request did not decode (malformed, oversized, wrong version).
+    BadFrame,
+    /// The protocol name is empty or longer than [`crate::MAX_PROTOCOL_LEN`].
+    BadName,
+}
+
+impl Refusal {
+    /// A short, stable description for logs and error messages.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Refusal::NotGranted => "not granted by the manifest's dir_access_control",
+            Refusal::NotPublished => "no server has published the protocol",
+            Refusal::AlreadyPublished => "the protocol is already published",
+            Refusal::TooManyTokens => "the app holds the maximum number of tokens",
+            Refusal::UnknownBadge => "no such token",
+            Refusal::BadFrame => "malformed frame",
+            Refusal::BadName => "bad protocol name",
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.describe())
+    }
+}
