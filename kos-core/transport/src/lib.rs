@@ -1,0 +1,61 @@
+//! The hosted KOS transport: the only part of KOS that knows it runs on Linux.
+//!
+//! Every KOS channel is a connected `SOCK_SEQPACKET` Unix socket pair: one datagram
+//! is one frame, so boundaries are kept by the kernel, and a token travels as a file
+//! descriptor (`SCM_RIGHTS`) beside the frame that grants it. A socket pair is made by
+//! the root server and handed to each side; nothing listens on a path, so an app can
+//! reach only the channels it was handed. On seL4 the same roles are played by
+//! endpoints and badged capabilities, and this crate is what gets replaced.
+
+mod handoff;
+mod seqpacket;
+
+pub use handoff::{Handoff, HandoffError, MsgServerFds, ENV_APP, ENV_HEAP_KIB, ENV_MSG_SERVERS};
+pub use seqpacket::{wait_readable, Received, SeqPacket, RECV_BUFFER};
+
+use std::io;
+use std::os::fd::{BorrowedFd, OwnedFd};
+
+use kos_msg::frame::Frame;
+use kos_msg::{decode, encode, MAX_FRAME};
+
+/// Encodes `frame` and sends it, with `token` attached when given.
+pub fn send_frame<'a, T: Frame<'a>>(
+    sock: &SeqPacket,
+    frame: &T,
+    token: Option<BorrowedFd<'_>>,
+) -> io::Result<()> {
+    let mut buf = [0u8; MAX_FRAME];
+    let len = encode(frame, &mut buf)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    sock.send(&buf[..len], token)
+}
+
+/// A frame received and decoded, borrowing from the caller's buffer, plus any token.
+pub struct Incoming<T> {
+    /// The decoded frame, or why it did not decode (the sender is misbehaving; the
+    /// receiver answers or drops it and carries on).
+    pub frame: Result<T, kos_msg::FrameError>,
+    /// A token that travelled with the frame.
+    pub token: Option<OwnedFd>,
+}
+
+/// Receives one frame into `buf` and decodes it. `Ok(None)` means the peer closed.
+pub fn recv_frame<'a, T: Frame<'a>>(
+    sock: &SeqPacket,
+    buf: &'a mut [u8],
+) -> io::Result<Option<Incoming<T>>> {
+    let received = sock.recv(buf)?;
+    if received.closed {
+        return Ok(None);
+    }
+    let frame = if received.truncated {
+        Err(kos_msg::FrameError::TooLarge)
+    } else {
+        decode(&buf[..received.len])
+    };
+    Ok(Some(Incoming {
+        frame,
+        token: received.token,
+    }))
+}
