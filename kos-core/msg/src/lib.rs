@@ -32,3 +32,5 @@ pub const MAX_FRAME: usize = MAX_PAYLOAD + 128;
 /// Number of token slots each application holds on one message server (6-bit slot index,
 /// as on KOS).
 pub const TOKEN_SLOTS: usize = 64;
+
+pub mod root;

@@ -1,0 +1,78 @@
+//! What can go wrong for a KOS client.
+
+use std::fmt;
+use std::io;
+
+use kos_msg::{FrameError, Refusal};
+
+/// A failed KOS operation. Every variant is a value for the caller to handle; none
+/// leaves the connection or the process in a broken state.
+#[derive(Debug)]
+pub enum Error {
+    /// The message server refused the request (see [`Refusal`]).
+    Refused(Refusal),
+    /// The channel is closed: the server went away, or the token was revoked.
+    Closed,
+    /// No answer within the time asked for.
+    Timeout,
+    /// A payload longer than [`kos_msg::MAX_PAYLOAD`].
+    PayloadTooLarge(usize),
+    /// The app is not connected to a message server of that name.
+    NoSuchMsgServer(String),
+    /// The process was not started with a KOS handoff.
+    Handoff(String),
+    /// The peer sent a frame that did not decode, or rejected ours.
+    Protocol(FrameError),
+    /// The operating system refused a socket operation.
+    Io(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Refused(r) => write!(f, "refused: {r}"),
+            Error::Closed => f.write_str("channel closed (server gone or token revoked)"),
+            Error::Timeout => f.write_str("timed out"),
+            Error::PayloadTooLarge(n) => {
+                write!(
+                    f,
+                    "payload of {n} bytes exceeds the {} byte limit",
+                    kos_msg::MAX_PAYLOAD
+                )
+            }
+            Error::NoSuchMsgServer(n) => write!(f, "not connected to message server {n}"),
+            Error::Handoff(e) => f.write_str(e),
+            Error::Protocol(e) => write!(f, "protocol error: {e}"),
+            Error::Io(e) => write!(f, "i/o error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::NotConnected => Error::Closed,
+            _ => Error::Io(e),
+        }
+    }
+}
+
+impl From<FrameError> for Error {
+    fn from(e: FrameError) -> Self {
+        match e {
+            FrameError::FieldTooLong => Error::PayloadTooLarge(0),
+            e => Error::Protocol(e),
+        }
+    }
+}
+
+impl Error {
+    /// True for a refusal of this kind.
+    pub fn is_refusal(&self, r: Refusal) -> bool {
+        matches!(self, Error::Refused(x) if *x == r)
+    }
+}

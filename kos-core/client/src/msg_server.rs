@@ -1,0 +1,151 @@
+//! One message server connection: directory requests on the request channel.
+
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kos_msg::{Control, Refusal, Reply, Request};
+use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+
+use crate::{Error, Server, Token};
+
+/// An app's connection to one message server.
+///
+/// Requests from several threads are serialised on the request channel; the event
+/// channel belongs to the [`Server`] made by [`MsgServer::serve`].
+pub struct MsgServer {
+    name: String,
+    request: Mutex<RequestChannel>,
+    events: Mutex<Option<SeqPacket>>,
+}
+
+struct RequestChannel {
+    sock: SeqPacket,
+    seq: u32,
+}
+
+impl MsgServer {
+    /// Wraps the two channels of one message server.
+    pub fn new(name: &str, request: SeqPacket, events: SeqPacket) -> Arc<MsgServer> {
+        Arc::new(MsgServer {
+            name: name.to_string(),
+            request: Mutex::new(RequestChannel {
+                sock: request,
+                seq: 0,
+            }),
+            events: Mutex::new(Some(events)),
+        })
+    }
+
+    /// The message server's manifest name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn round_trip(&self, body: Request<'_>) -> Result<(Reply, Option<OwnedFd>), Error> {
+        let mut channel = self.request.lock().unwrap_or_else(|p| p.into_inner());
+        channel.seq = channel.seq.wrapping_add(1);
+        let seq = channel.seq;
+        send_frame(&channel.sock, &Control { seq, body }, None)?;
+        let mut buf = [0u8; RECV_BUFFER];
+        loop {
+            let incoming =
+                recv_frame::<Control<Reply>>(&channel.sock, &mut buf)?.ok_or(Error::Closed)?;
+            let reply = incoming.frame?;
+            // Replies come in order; an older seq can only be left from a request
+            // whose caller gave up, so it is skipped.
+            if reply.seq == seq {
+                return Ok((reply.body, incoming.token));
+            }
+        }
+    }
+
+    fn expect_done(&self, body: Request<'_>) -> Result<(), Error> {
+        match self.round_trip(body)?.0 {
+            Reply::Done => Ok(()),
+            Reply::Refused(r) => Err(Error::Refused(r)),
+            _ => Err(Error::Protocol(kos_msg::FrameError::Malformed)),
+        }
+    }
+
+    /// Starts serving `protocol` (the manifest must list this app as its server).
+    pub fn publish(&self, protocol: &str) -> Result<(), Error> {
+        self.expect_done(Request::Publish { protocol })
+    }
+
+    /// Stops serving `protocol`.
+    pub fn unpublish(&self, protocol: &str) -> Result<(), Error> {
+        self.expect_done(Request::Unpublish { protocol })
+    }
+
+    /// Is `protocol` published now?
+    pub fn is_published(&self, protocol: &str) -> Result<bool, Error> {
+        match self.round_trip(Request::Query { protocol })?.0 {
+            Reply::Published(p) => Ok(p),
+            Reply::Refused(r) => Err(Error::Refused(r)),
+            _ => Err(Error::Protocol(kos_msg::FrameError::Malformed)),
+        }
+    }
+
+    /// Asks for a token to `protocol`; fails at once if it is not published.
+    pub fn connect(self: &Arc<Self>, protocol: &str) -> Result<Token, Error> {
+        match self.round_trip(Request::Connect { protocol })? {
+            (Reply::Granted { badge }, Some(fd)) => Ok(Token::new(
+                protocol,
+                badge,
+                SeqPacket::from_owned(fd),
+                self.clone(),
+            )),
+            (Reply::Refused(r), _) => Err(Error::Refused(r)),
+            _ => Err(Error::Protocol(kos_msg::FrameError::Malformed)),
+        }
+    }
+
+    /// Like [`MsgServer::connect`], but waits (with backoff) up to `timeout` for the
+    /// protocol to be published — the usual case while the system boots or a server
+    /// restarts. Other refusals return at once.
+    pub fn connect_wait(
+        self: &Arc<Self>,
+        protocol: &str,
+        timeout: Duration,
+    ) -> Result<Token, Error> {
+        let deadline = Instant::now() + timeout;
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match self.connect(protocol) {
+                Err(e) if e.is_refusal(Refusal::NotPublished) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(e);
+                    }
+                    std::thread::sleep(pause.min(deadline - now));
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// As a server, cuts off the client holding token `badge`.
+    pub fn revoke(&self, badge: u64) -> Result<(), Error> {
+        self.expect_done(Request::Revoke { badge })
+    }
+
+    pub(crate) fn release(&self, badge: u64) -> Result<(), Error> {
+        self.expect_done(Request::Release { badge })
+    }
+
+    /// Becomes a server on this message server: takes the event channel, on which new
+    /// clients arrive. Only one [`Server`] per message server and process.
+    pub fn serve(self: &Arc<Self>) -> Result<Server, Error> {
+        let events = self
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| {
+                Error::Handoff("this message server already has a Server in this process".into())
+            })?;
+        Ok(Server::new(self.clone(), events))
+    }
+}

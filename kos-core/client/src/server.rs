@@ -1,0 +1,232 @@
+//! Serving protocols: receive calls and messages from granted clients, and reply.
+
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kos_msg::{DataFrame, Event, Message};
+use kos_transport::{recv_frame, send_frame, wait_readable, SeqPacket, RECV_BUFFER};
+
+use crate::{Error, MsgServer, OwnedMessage};
+
+/// Who a connected client is: the message server vouches for both fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The badge on every message from this client's token.
+    pub badge: u64,
+    /// The protocol the client connected to.
+    pub protocol: String,
+    /// The client app's manifest name.
+    pub app: String,
+}
+
+/// Where a reply to a call goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyTo {
+    badge: u64,
+    id: u32,
+}
+
+impl ReplyTo {
+    /// The badge of the client that called.
+    pub fn badge(&self) -> u64 {
+        self.badge
+    }
+}
+
+/// Something that happened on a [`Server`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Incoming {
+    /// A client was granted a token to one of our protocols.
+    Connected(ClientInfo),
+    /// A client's token is gone (released, revoked, or the client died).
+    Disconnected(ClientInfo),
+    /// A call: answer it with [`Server::reply`].
+    Call {
+        /// The caller.
+        from: ClientInfo,
+        /// Where the reply goes.
+        reply_to: ReplyTo,
+        /// The request.
+        msg: OwnedMessage,
+    },
+    /// A one-way message.
+    Send {
+        /// The sender.
+        from: ClientInfo,
+        /// The message.
+        msg: OwnedMessage,
+    },
+    /// A client sent a frame that did not decode; it was dropped and told so.
+    Rejected {
+        /// The sender.
+        from: ClientInfo,
+        /// What was wrong with it.
+        error: kos_msg::FrameError,
+    },
+}
+
+struct Client {
+    info: ClientInfo,
+    channel: SeqPacket,
+}
+
+/// The serving side of an app on one message server.
+pub struct Server {
+    msg_server: Arc<MsgServer>,
+    events: SeqPacket,
+    clients: Vec<Client>,
+    /// Where the next scan starts, so one busy client cannot starve the others.
+    cursor: usize,
+    buf: Box<[u8; RECV_BUFFER]>,
+}
+
+impl Server {
+    pub(crate) fn new(msg_server: Arc<MsgServer>, events: SeqPacket) -> Server {
+        Server {
+            msg_server,
+            events,
+            clients: Vec::new(),
+            cursor: 0,
+            buf: Box::new([0; RECV_BUFFER]),
+        }
+    }
+
+    /// Publishes `protocol` on this server's message server.
+    pub fn publish(&self, protocol: &str) -> Result<(), Error> {
+        self.msg_server.publish(protocol)
+    }
+
+    /// The message server this serves on.
+    pub fn msg_server(&self) -> &Arc<MsgServer> {
+        &self.msg_server
+    }
+
+    /// The clients connected now.
+    pub fn clients(&self) -> impl Iterator<Item = &ClientInfo> {
+        self.clients.iter().map(|c| &c.info)
+    }
+
+    /// Waits for the next event, at most `timeout` (forever with `None`); `Ok(None)`
+    /// when the time ran out. `Err(Error::Closed)` means the message server is gone.
+    pub fn next(&mut self, timeout: Option<Duration>) -> Result<Option<Incoming>, Error> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let remaining = match deadline {
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(r) => Some(r),
+                    None => return Ok(None),
+                },
+                None => None,
+            };
+            let ready = {
+                let mut fds = Vec::with_capacity(self.clients.len() + 1);
+                fds.push(self.events.as_fd());
+                fds.extend(self.clients.iter().map(|c| c.channel.as_fd()));
+                wait_readable(&fds, remaining)?
+            };
+            if ready.is_empty() {
+                return Ok(None);
+            }
+            if ready[0] == 0 {
+                return self.take_event().map(Some);
+            }
+            // Pick the first ready client at or after the cursor.
+            let n = self.clients.len();
+            let pick = ready
+                .iter()
+                .map(|&i| i - 1)
+                .min_by_key(|&i| (i + n - self.cursor % n.max(1)) % n.max(1))
+                .expect("ready is not empty");
+            self.cursor = pick + 1;
+            if let Some(incoming) = self.take_from_client(pick)? {
+                return Ok(Some(incoming));
+            }
+        }
+    }
+
+    fn take_event(&mut self) -> Result<Incoming, Error> {
+        let incoming =
+            recv_frame::<Event>(&self.events, &mut self.buf[..])?.ok_or(Error::Closed)?;
+        let Ok(Event::ClientConnected {
+            protocol,
+            badge,
+            client,
+        }) = incoming.frame
+        else {
+            return Err(Error::Protocol(kos_msg::FrameError::Malformed));
+        };
+        let channel = incoming
+            .token
+            .map(SeqPacket::from_owned)
+            .ok_or(Error::Protocol(kos_msg::FrameError::Malformed))?;
+        let info = ClientInfo {
+            badge,
+            protocol: protocol.to_string(),
+            app: client.to_string(),
+        };
+        self.clients.push(Client {
+            info: info.clone(),
+            channel,
+        });
+        Ok(Incoming::Connected(info))
+    }
+
+    fn take_from_client(&mut self, index: usize) -> Result<Option<Incoming>, Error> {
+        let client = &self.clients[index];
+        let from = client.info.clone();
+        let incoming = match recv_frame::<DataFrame>(&client.channel, &mut self.buf[..]) {
+            Ok(Some(incoming)) => incoming,
+            Ok(None) | Err(_) => {
+                let gone = self.clients.swap_remove(index);
+                return Ok(Some(Incoming::Disconnected(gone.info)));
+            }
+        };
+        Ok(Some(match incoming.frame {
+            Ok(DataFrame::Call { id, msg }) => Incoming::Call {
+                reply_to: ReplyTo {
+                    badge: from.badge,
+                    id,
+                },
+                from,
+                msg: msg.into(),
+            },
+            Ok(DataFrame::Send { msg }) => Incoming::Send {
+                from,
+                msg: msg.into(),
+            },
+            Ok(DataFrame::Reply { .. }) | Ok(DataFrame::Rejected) => Incoming::Rejected {
+                from,
+                error: kos_msg::FrameError::Malformed,
+            },
+            Err(error) => {
+                // Tell the client its frame was dropped; if it is gone, so be it.
+                let _ = send_frame(&client.channel, &DataFrame::Rejected, None);
+                Incoming::Rejected { from, error }
+            }
+        }))
+    }
+
+    /// Answers a call. `Err(Error::Closed)` if the caller has gone meanwhile; the
+    /// server carries on either way.
+    pub fn reply(&mut self, to: ReplyTo, msg: Message<'_>) -> Result<(), Error> {
+        if msg.payload.len() > kos_msg::MAX_PAYLOAD {
+            return Err(Error::PayloadTooLarge(msg.payload.len()));
+        }
+        let client = self
+            .clients
+            .iter()
+            .find(|c| c.info.badge == to.badge)
+            .ok_or(Error::Closed)?;
+        send_frame(&client.channel, &DataFrame::Reply { id: to.id, msg }, None)?;
+        Ok(())
+    }
+
+    /// Cuts off the client holding `badge` (through the message server, which alone
+    /// can void a token).
+    pub fn revoke(&mut self, badge: u64) -> Result<(), Error> {
+        self.msg_server.revoke(badge)?;
+        self.clients.retain(|c| c.info.badge != badge);
+        Ok(())
+    }
+}

@@ -1,0 +1,344 @@
+//! The client library against a real hosted message server, in one process: apps are
+//! threads holding the same socket channels `kos run` hands to processes.
+
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use kos_client::{Error, Incoming, Message, MsgServer, Refusal, Server};
+use kos_msg_server::hosted::HostedMsgServer;
+use kos_msg_server::AccessPolicy;
+
+/// `echo` is served by `server` and used by `client` and `client2`; `intruder` has no grant.
+struct Matrix;
+impl AccessPolicy for Matrix {
+    fn may_serve(&self, app: &str, protocol: &str) -> bool {
+        app == "server" && protocol == "echo"
+    }
+    fn may_use(&self, app: &str, protocol: &str) -> bool {
+        (app == "client" || app == "client2") && protocol == "echo"
+    }
+}
+
+struct System {
+    msg: HostedMsgServer<Matrix>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+fn system(max_tokens: usize) -> System {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let sink = log.clone();
+    let msg = HostedMsgServer::new(
+        "main",
+        Matrix,
+        max_tokens,
+        Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_string())),
+    );
+    System { msg, log }
+}
+
+impl System {
+    fn app(&self, name: &str) -> Arc<MsgServer> {
+        let ch = self.msg.attach(name).unwrap();
+        MsgServer::new("main", ch.request, ch.event)
+    }
+}
+
+/// Serves `echo` until the message server goes away: replies with the payload and
+/// the caller's app name in `param`'s place as label 100 + badge.
+fn spawn_echo(server: Server) -> thread::JoinHandle<Vec<Incoming>> {
+    thread::spawn(move || {
+        let mut server = server;
+        let mut seen = Vec::new();
+        while let Ok(Some(incoming)) = server.next(Some(Duration::from_secs(5))) {
+            if let Incoming::Call {
+                from,
+                reply_to,
+                msg,
+            } = &incoming
+            {
+                let mut payload = from.app.clone().into_bytes();
+                payload.extend_from_slice(&msg.payload);
+                if server
+                    .reply(
+                        *reply_to,
+                        Message::new(from.badge, &payload).with_param(msg.param),
+                    )
+                    .is_err()
+                {
+                    continue;
+                }
+            }
+            let stop = matches!(&incoming, Incoming::Send { msg, .. } if msg.label == 999);
+            seen.push(incoming);
+            if stop {
+                break;
+            }
+        }
+        seen
+    })
+}
+
+#[test]
+fn a_granted_client_calls_and_the_server_sees_its_badge() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    let client = sys.app("client");
+    let mut token = client.connect("echo").unwrap();
+    let reply = token.call(Message::new(1, b"-hi").with_param(42)).unwrap();
+    assert_eq!(reply.label, token.badge(), "server saw the token's badge");
+    assert_eq!(reply.param, 42);
+    assert_eq!(
+        reply.payload, b"client-hi",
+        "server saw the client's manifest name"
+    );
+    token.send(Message::new(999, b"")).unwrap();
+    let seen = serving.join().unwrap();
+    assert!(
+        matches!(&seen[0], Incoming::Connected(c) if c.app == "client" && c.protocol == "echo")
+    );
+}
+
+#[test]
+fn clients_are_told_apart_by_badge() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    let mut a = sys.app("client").connect("echo").unwrap();
+    let mut b = sys.app("client2").connect("echo").unwrap();
+    assert_ne!(a.badge(), b.badge());
+    assert_eq!(a.call(Message::new(0, b"")).unwrap().payload, b"client");
+    assert_eq!(b.call(Message::new(0, b"")).unwrap().payload, b"client2");
+    a.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
+}
+
+#[test]
+fn a_client_without_a_grant_is_refused_and_the_server_serves_on() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    let intruder = sys.app("intruder");
+    assert!(matches!(
+        intruder.connect("echo"),
+        Err(Error::Refused(Refusal::NotGranted))
+    ));
+    assert!(matches!(
+        intruder.publish("echo"),
+        Err(Error::Refused(Refusal::NotGranted))
+    ));
+    assert!(sys
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("intruder") && l.contains("not granted")));
+    let mut token = sys.app("client").connect("echo").unwrap();
+    assert_eq!(
+        token.call(Message::new(0, b"!")).unwrap().payload,
+        b"client!"
+    );
+    token.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
+}
+
+#[test]
+fn connect_wait_rides_out_a_late_publish() {
+    let sys = system(64);
+    let server = sys.app("server");
+    let client = sys.app("client");
+    assert!(matches!(
+        client.connect("echo"),
+        Err(Error::Refused(Refusal::NotPublished))
+    ));
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        server.publish("echo").unwrap();
+        spawn_echo(server.serve().unwrap()).join().unwrap()
+    });
+    let mut token = client.connect_wait("echo", Duration::from_secs(5)).unwrap();
+    assert_eq!(token.call(Message::new(0, b"")).unwrap().payload, b"client");
+    token.send(Message::new(999, b"")).unwrap();
+    late.join().unwrap();
+}
+
+#[test]
+fn the_token_limit_is_enforced_per_app() {
+    let sys = system(3);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let client = sys.app("client");
+    let tokens: Vec<_> = (0..3).map(|_| client.connect("echo").unwrap()).collect();
+    assert!(matches!(
+        client.connect("echo"),
+        Err(Error::Refused(Refusal::TooManyTokens))
+    ));
+    drop(tokens);
+    assert!(
+        client.connect("echo").is_ok(),
+        "dropping tokens gives the slots back"
+    );
+}
+
+#[test]
+fn a_revoked_token_fails_as_closed() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let mut serving = server.serve().unwrap();
+    let mut token = sys.app("client").connect("echo").unwrap();
+    let Some(Incoming::Connected(info)) = serving.next(Some(Duration::from_secs(5))).unwrap()
+    else {
+        panic!("expected a connection")
+    };
+    serving.revoke(info.badge).unwrap();
+    assert!(matches!(
+        token.call(Message::new(0, b"")),
+        Err(Error::Closed)
+    ));
+}
+
+#[test]
+fn a_server_that_dies_mid_call_leaves_the_caller_with_closed() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let mut serving = server.serve().unwrap();
+    let client = sys.app("client");
+    let mut token = client.connect("echo").unwrap();
+    let dying = thread::spawn(move || {
+        // Take the call, then die without replying: every channel of the app closes.
+        while let Ok(Some(incoming)) = serving.next(Some(Duration::from_secs(5))) {
+            if matches!(incoming, Incoming::Call { .. }) {
+                break;
+            }
+        }
+        drop(serving);
+        drop(server);
+    });
+    assert!(matches!(
+        token.call(Message::new(0, b"")),
+        Err(Error::Closed)
+    ));
+    dying.join().unwrap();
+    // The protocol is unpublished with its server gone.
+    thread::sleep(Duration::from_millis(50));
+    assert!(!client.is_published("echo").unwrap());
+}
+
+#[test]
+fn oversized_payloads_are_refused_before_sending() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let mut token = sys.app("client").connect("echo").unwrap();
+    let big = vec![0u8; kos_client::MAX_PAYLOAD + 1];
+    assert!(matches!(
+        token.call(Message::new(0, &big)),
+        Err(Error::PayloadTooLarge(_))
+    ));
+}
+
+#[test]
+fn call_timeout_gives_up_and_a_late_reply_is_not_mistaken_for_the_next() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let mut serving = server.serve().unwrap();
+    let mut token = sys.app("client").connect("echo").unwrap();
+    let slow = thread::spawn(move || {
+        let mut n = 0;
+        while let Ok(Some(incoming)) = serving.next(Some(Duration::from_secs(5))) {
+            if let Incoming::Call { reply_to, msg, .. } = incoming {
+                if n == 0 {
+                    thread::sleep(Duration::from_millis(200));
+                }
+                n += 1;
+                serving
+                    .reply(reply_to, Message::new(msg.label, b""))
+                    .unwrap();
+                if n == 2 {
+                    break;
+                }
+            }
+        }
+    });
+    assert!(matches!(
+        token.call_timeout(Message::new(1, b""), Duration::from_millis(20)),
+        Err(Error::Timeout)
+    ));
+    assert_eq!(token.call(Message::new(2, b"")).unwrap().label, 2);
+    slow.join().unwrap();
+}
+
+#[test]
+fn malformed_frames_are_rejected_and_both_servers_carry_on() {
+    use kos_msg::{Control, DataFrame, Reply, Request};
+    use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    // A misbehaving client speaks raw frames on the channels it was handed.
+    let raw = sys.msg.attach("client").unwrap();
+    let mut buf = [0u8; RECV_BUFFER];
+    raw.request
+        .send(&[kos_msg::PROTOCOL_VERSION, 0xEE, 0xEE], None)
+        .unwrap();
+    let reply = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.frame.unwrap().body, Reply::Refused(Refusal::BadFrame));
+    raw.request
+        .send(&[kos_msg::PROTOCOL_VERSION + 7, 0], None)
+        .unwrap();
+    let reply = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+        .unwrap()
+        .unwrap();
+    assert_eq!(reply.frame.unwrap().body, Reply::Refused(Refusal::BadFrame));
+    // The message server still grants a token to the same connection.
+    send_frame(
+        &raw.request,
+        &Control {
+            seq: 1,
+            body: Request::Connect { protocol: "echo" },
+        },
+        None,
+    )
+    .unwrap();
+    let granted = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+        .unwrap()
+        .unwrap();
+    assert!(matches!(granted.frame.unwrap().body, Reply::Granted { .. }));
+    let data = SeqPacket::from_owned(granted.token.expect("token channel"));
+    // Garbage on the data channel: the protocol server answers Rejected and lives.
+    data.send(
+        &[kos_msg::PROTOCOL_VERSION, 0, 1, 2, 3, 4, 5, 6, 7, 8],
+        None,
+    )
+    .unwrap();
+    let rejected = recv_frame::<DataFrame>(&data, &mut buf).unwrap().unwrap();
+    assert_eq!(rejected.frame.unwrap(), DataFrame::Rejected);
+    data.send(&vec![1u8; RECV_BUFFER + 100], None).unwrap();
+    let rejected = recv_frame::<DataFrame>(&data, &mut buf).unwrap().unwrap();
+    assert_eq!(rejected.frame.unwrap(), DataFrame::Rejected);
+    // A well-behaved client is served as before.
+    let mut token = sys.app("client2").connect("echo").unwrap();
+    assert_eq!(
+        token.call(Message::new(0, b"?")).unwrap().payload,
+        b"client2?"
+    );
+    token.send(Message::new(999, b"")).unwrap();
+    let seen = serving.join().unwrap();
+    assert_eq!(
+        seen.iter()
+            .filter(|i| matches!(i, Incoming::Rejected { .. }))
+            .count(),
+        2
+    );
+}

@@ -1,0 +1,248 @@
+//! The message server's event loop on the hosted transport.
+//!
+//! Each attached app gets a request channel and an event channel (socket pairs whose
+//! app ends are handed to the app). One thread per attached app reads its requests
+//! and applies them to the shared [`Directory`]. Granting a token makes a fresh
+//! socket pair: the server end goes to the serving app on its event channel, the
+//! client end to the requester with the reply. The message server keeps a duplicate
+//! of every server end so it can cut the channel — revocation needs no cooperation
+//! from either app.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kos_msg::{Control, Event, Refusal, Reply, Request};
+use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+
+use crate::{AccessPolicy, ConnId, Directory, Grant};
+
+/// Receives the message server's log lines (denials, detaches).
+pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The app's ends of its two channels to one message server.
+pub struct AppChannels {
+    /// Request channel (app side).
+    pub request: SeqPacket,
+    /// Event channel (app side).
+    pub event: SeqPacket,
+}
+
+/// A running message server.
+pub struct HostedMsgServer<P> {
+    shared: Arc<Shared<P>>,
+}
+
+impl<P> Clone for HostedMsgServer<P> {
+    fn clone(&self) -> Self {
+        HostedMsgServer {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+struct Shared<P> {
+    name: String,
+    directory: Mutex<Directory<P>>,
+    /// Event channel (message-server side) of each attached connection.
+    events: Mutex<HashMap<ConnId, SeqPacket>>,
+    /// Duplicates of granted server ends, by badge: the power to revoke.
+    held: Mutex<HashMap<u64, SeqPacket>>,
+    next_conn: AtomicU64,
+    log: LogSink,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere must not wedge the message server: the state stays usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<P: AccessPolicy + Send + 'static> HostedMsgServer<P> {
+    /// A message server named `name` enforcing `policy`, each app holding at most
+    /// `max_tokens` tokens.
+    pub fn new(name: &str, policy: P, max_tokens: usize, log: LogSink) -> Self {
+        HostedMsgServer {
+            shared: Arc::new(Shared {
+                name: name.to_string(),
+                directory: Mutex::new(Directory::new(policy, max_tokens)),
+                events: Mutex::new(HashMap::new()),
+                held: Mutex::new(HashMap::new()),
+                next_conn: AtomicU64::new(1),
+                log,
+            }),
+        }
+    }
+
+    /// The message server's manifest name.
+    pub fn name(&self) -> &str {
+        &self.shared.name
+    }
+
+    /// Attaches a new connection for `app` and returns the app's ends of its channels.
+    /// Each start of an app attaches anew; the old connection is detached when its
+    /// channel closes.
+    pub fn attach(&self, app: &str) -> io::Result<AppChannels> {
+        let (request_ours, request_app) = SeqPacket::pair()?;
+        let (event_ours, event_app) = SeqPacket::pair()?;
+        let conn = self.shared.next_conn.fetch_add(1, Ordering::Relaxed);
+        lock(&self.shared.directory).attach(conn, app);
+        lock(&self.shared.events).insert(conn, event_ours);
+        let shared = self.shared.clone();
+        std::thread::Builder::new()
+            .name(format!("msg-{}-{app}", self.shared.name))
+            .spawn(move || shared.serve_connection(conn, request_ours))?;
+        Ok(AppChannels {
+            request: request_app,
+            event: event_app,
+        })
+    }
+}
+
+impl<P: AccessPolicy> Shared<P> {
+    fn serve_connection(&self, conn: ConnId, channel: SeqPacket) {
+        let mut buf = [0u8; RECV_BUFFER];
+        loop {
+            let incoming = match recv_frame::<Control<Request>>(&channel, &mut buf) {
+                Ok(Some(incoming)) => incoming,
+                Ok(None) | Err(_) => break,
+            };
+            let (seq, reply, token) = match incoming.frame {
+                Ok(Control { seq, body }) => {
+                    let (reply, token) = self.handle(conn, body);
+                    (seq, reply, token)
+                }
+                Err(e) => {
+                    self.log_for(conn, &format!("dropped a malformed request: {e}"));
+                    (0, Reply::Refused(Refusal::BadFrame), None)
+                }
+            };
+            let sent = send_frame(
+                &channel,
+                &Control { seq, body: reply },
+                token.as_ref().map(|t| t.as_fd()),
+            );
+            if sent.is_err() {
+                break;
+            }
+        }
+        self.detach(conn);
+    }
+
+    fn handle(&self, conn: ConnId, request: Request<'_>) -> (Reply, Option<SeqPacket>) {
+        let result = match request {
+            Request::Publish { protocol } => lock(&self.directory)
+                .publish(conn, protocol)
+                .map(|_| Reply::Done),
+            Request::Unpublish { protocol } => lock(&self.directory)
+                .unpublish(conn, protocol)
+                .map(|_| Reply::Done),
+            Request::Query { protocol } => Ok(Reply::Published(
+                lock(&self.directory).is_published(protocol),
+            )),
+            Request::Connect { protocol } => return self.connect(conn, protocol),
+            Request::Release { badge } => lock(&self.directory).release(conn, badge).map(|g| {
+                lock(&self.held).remove(&g.badge);
+                Reply::Done
+            }),
+            Request::Revoke { badge } => lock(&self.directory).revoke(conn, badge).map(|g| {
+                self.cut(&g);
+                Reply::Done
+            }),
+        };
+        match result {
+            Ok(reply) => (reply, None),
+            Err(refusal) => {
+                if refusal == Refusal::NotGranted {
+                    self.log_for(conn, &format!("refused {request:?}: {refusal}"));
+                }
+                (Reply::Refused(refusal), None)
+            }
+        }
+    }
+
+    fn connect(&self, conn: ConnId, protocol: &str) -> (Reply, Option<SeqPacket>) {
+        let mut directory = lock(&self.directory);
+        let grant = match directory.connect(conn, protocol) {
+            Ok(g) => g,
+            Err(refusal) => {
+                if refusal == Refusal::NotGranted {
+                    self.log_for_locked(
+                        &directory,
+                        conn,
+                        &format!("refused connect to {protocol}: {refusal}"),
+                    );
+                }
+                return (Reply::Refused(refusal), None);
+            }
+        };
+        let client_app = directory.app_name(conn).unwrap_or("?").to_string();
+        drop(directory);
+        match self.hand_to_server(&grant, &client_app) {
+            Ok(client_end) => (Reply::Granted { badge: grant.badge }, Some(client_end)),
+            Err(_) => {
+                // The server is going away; its detach will unpublish the protocol.
+                let _ = lock(&self.directory).revoke(grant.server, grant.badge);
+                (Reply::Refused(Refusal::NotPublished), None)
+            }
+        }
+    }
+
+    /// Makes the token's channel, sends the server end to the serving app and keeps a
+    /// duplicate of it; returns the client end.
+    fn hand_to_server(&self, grant: &Grant, client_app: &str) -> io::Result<SeqPacket> {
+        let (client_end, server_end) = SeqPacket::pair()?;
+        let event = Event::ClientConnected {
+            protocol: &grant.protocol,
+            badge: grant.badge,
+            client: client_app,
+        };
+        {
+            let events = lock(&self.events);
+            let channel = events
+                .get(&grant.server)
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
+            send_frame(channel, &event, Some(server_end.as_fd()))?;
+        }
+        lock(&self.held).insert(grant.badge, server_end);
+        Ok(client_end)
+    }
+
+    fn cut(&self, grant: &Grant) {
+        if let Some(channel) = lock(&self.held).remove(&grant.badge) {
+            let _ = channel.shutdown();
+        }
+    }
+
+    fn detach(&self, conn: ConnId) {
+        let app = lock(&self.directory)
+            .app_name(conn)
+            .unwrap_or("?")
+            .to_string();
+        let detached = lock(&self.directory).detach(conn);
+        lock(&self.events).remove(&conn);
+        for grant in &detached.grants {
+            self.cut(grant);
+        }
+        if !detached.unpublished.is_empty() || !detached.grants.is_empty() {
+            (self.log)(&format!(
+                "{app} disconnected: unpublished [{}], voided {} token(s)",
+                detached.unpublished.join(", "),
+                detached.grants.len()
+            ));
+        }
+    }
+
+    fn log_for(&self, conn: ConnId, what: &str) {
+        let directory = lock(&self.directory);
+        self.log_for_locked(&directory, conn, what);
+    }
+
+    fn log_for_locked(&self, directory: &Directory<P>, conn: ConnId, what: &str) {
+        (self.log)(&format!(
+            "{}: {what}",
+            directory.app_name(conn).unwrap_or("?")
+        ));
+    }
+}

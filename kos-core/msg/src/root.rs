@@ -1,0 +1,23 @@
+//! `kos_root_protocol`: what a granted app may ask of the root server `_root`.
+//!
+//! Requests are calls whose label names the operation; the reply's label is a
+//! status. Only apps that the manifest lists as clients of `kos_root_protocol` get a
+//! token, so holding one is the permission.
+
+/// Protocol name, as written in `dir_access_control`.
+pub const PROTOCOL: &str = "kos_root_protocol";
+
+/// Restart every application (each comes back as a new process). The reply is sent
+/// before the restart begins, since the caller is restarted too.
+pub const RESTART_ALL: u64 = 1;
+/// Restart one application, named by the payload (UTF-8).
+pub const RESTART_APP: u64 = 2;
+
+/// Reply status: done (or begun).
+pub const STATUS_OK: u64 = 0;
+/// Reply status: the payload names no application of this system.
+pub const STATUS_UNKNOWN_APP: u64 = 1;
+/// Reply status: the label names no operation of this protocol.
+pub const STATUS_UNKNOWN_OPERATION: u64 = 2;
+/// Reply status: the request's payload did not make sense for the operation.
+pub const STATUS_BAD_REQUEST: u64 = 3;
