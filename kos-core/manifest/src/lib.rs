@@ -1,0 +1,62 @@
+//! The KOS system manifest: one device tree that names every application and every
+//! message server of a system, and who may serve or use which protocol on each.
+//!
+//! The manifest is written as `.dts`, compiled with `dtc` into a flattened device tree
+//! (`.dtb`), and read here with the `fdt` crate into a typed [`Manifest`].
+//! [`Manifest::from_dtb`] checks every rule of the format and names the offending node
+//! and the [`Rule`] in its [`ManifestError`], so nothing reaches the root server that
+//! it would have to second-guess. The format is described in this crate's `README.md`.
+//!
+//! Parsing and the model are `no_std` (with `alloc`) because the root server reads the
+//! same blob on seL4; the `std` feature adds [`dtc`], which runs the device-tree
+//! compiler on the host.
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")] {
+//! let manifest = kos_manifest::dtc::load(std::path::Path::new("system.dts")).unwrap();
+//! for app in manifest.start_order() {
+//!     println!("{}", app.name);
+//! }
+//! # }
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+mod blob;
+#[cfg(feature = "std")]
+pub mod dtc;
+mod error;
+mod model;
+mod order;
+mod parse;
+mod validate;
+
+pub use error::{ManifestError, Rule};
+pub use model::{
+    App, AppKind, Manifest, MsgServer, Network, ProtocolAccess, RestartMode, RestartPolicy, Tracing,
+};
+
+use core::ops::RangeInclusive;
+
+/// The reserved name of the root server; allowed only in the `servers` of [`ROOT_PROTOCOL`].
+pub const ROOT_APP: &str = "_root";
+/// The protocol the root server serves (restart applications, install upgrades).
+pub const ROOT_PROTOCOL: &str = "kos_root_protocol";
+/// The root node's `compatible` string this crate reads.
+pub const COMPATIBLE: &str = "kos,system-0.10";
+/// Longest app or message-server name, in bytes.
+pub const MAX_NAME_LEN: usize = 32;
+/// Longest protocol name, in bytes.
+pub const MAX_PROTOCOL_LEN: usize = 64;
+/// Allowed `heap_kib` of a native app.
+pub const HEAP_KIB_RANGE: RangeInclusive<u32> = 64..=1_048_576;
+/// Allowed `memory_mib` of a beam app.
+pub const MEMORY_MIB_RANGE: RangeInclusive<u32> = 8..=4096;
+/// Allowed `buffer_kib` of an app's `tracing` node.
+pub const TRACE_BUFFER_KIB_RANGE: RangeInclusive<u32> = 4..=65_536;
+/// `buffer_kib` of an app's `tracing` node when the property is absent.
+pub const DEFAULT_TRACE_BUFFER_KIB: u32 = 64;

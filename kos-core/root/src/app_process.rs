@@ -1,0 +1,136 @@
+//! Starting one native app as an OS process holding exactly its channels.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use kos_msg_server::hosted::AppChannels;
+use kos_transport::{Handoff, MsgServerFds, ENV_APP, ENV_HEAP_KIB, ENV_MSG_SERVERS};
+
+use crate::Logger;
+
+/// Descriptors handed to an app start here: request and event channel of its first
+/// message server at 3 and 4, the next at 5 and 6, and so on.
+const FIRST_CHANNEL_FD: RawFd = 3;
+
+/// Parked copies of the channels sit above this number while the child is set up, so
+/// placing them at 3, 4, … never overwrites one not yet placed.
+const PARKING_FD: RawFd = 1000;
+
+/// What to start.
+pub struct Launch<'a> {
+    /// The app's manifest name.
+    pub app: &'a str,
+    /// The executable.
+    pub binary: &'a Path,
+    /// Its arguments (`args` in the manifest).
+    pub args: &'a [String],
+    /// Heap budget for a native component, in KiB.
+    pub heap_kib: u32,
+    /// One entry per message server the manifest connects it to.
+    pub channels: Vec<(String, AppChannels)>,
+}
+
+fn park(fd: OwnedFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor we own returns a new one we then own.
+    let parked = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, PARKING_FD) };
+    if parked < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `parked` was just returned by fcntl and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(parked) })
+}
+
+/// Starts the app. Its output is logged line by line under its name. Must be called
+/// from a thread that outlives the child: the child is killed when that thread ends
+/// (`PR_SET_PDEATHSIG`), which is how no app outlives a root server that is killed.
+pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
+    let mut handoff = Handoff {
+        app: launch.app.to_string(),
+        msg_servers: Vec::new(),
+    };
+    let mut parked = Vec::new();
+    let mut placements: Vec<(RawFd, RawFd)> = Vec::new();
+    for (i, (name, channels)) in launch.channels.into_iter().enumerate() {
+        let request = park(channels.request.into_owned())?;
+        let event = park(channels.event.into_owned())?;
+        let target = FIRST_CHANNEL_FD + 2 * i as RawFd;
+        placements.push((request.as_raw_fd(), target));
+        placements.push((event.as_raw_fd(), target + 1));
+        handoff.msg_servers.push(MsgServerFds {
+            name,
+            request: target,
+            event: target + 1,
+        });
+        parked.push(request);
+        parked.push(event);
+    }
+
+    let mut command = Command::new(launch.binary);
+    command
+        .args(launch.args)
+        .env(ENV_APP, launch.app)
+        .env(ENV_MSG_SERVERS, handoff.msg_servers_env())
+        .env(ENV_HEAP_KIB, launch.heap_kib.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the forked child before exec and only makes
+    // async-signal-safe calls (dup2, setpgid, prctl, getppid) on plain integers.
+    unsafe {
+        command.pre_exec(move || {
+            for &(from, to) in &placements {
+                // dup2 leaves the new descriptor without close-on-exec: it is inherited.
+                if libc::dup2(from, to) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            // Own process group: a terminal's Ctrl-C reaches only the root server,
+            // which then stops the apps in order.
+            libc::setpgid(0, 0);
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() != parent {
+                return Err(io::Error::other("root server exited during start"));
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn()?;
+    drop(parked);
+    if let Some(out) = child.stdout.take() {
+        forward_lines(out, launch.app, logger.clone())?;
+    }
+    if let Some(err) = child.stderr.take() {
+        forward_lines(err, launch.app, logger.clone())?;
+    }
+    Ok(child)
+}
+
+/// Logs every line read from `stream` under `app`, until it closes.
+fn forward_lines(
+    stream: impl Read + IntoRawFd + Send + 'static,
+    app: &str,
+    logger: Logger,
+) -> io::Result<()> {
+    let app = app.to_string();
+    std::thread::Builder::new()
+        .name(format!("log-{app}"))
+        .spawn(move || {
+            let mut reader = BufReader::new(stream);
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        let text = String::from_utf8_lossy(&line);
+                        logger.line(&app, text.trim_end_matches(['\n', '\r']));
+                    }
+                }
+            }
+        })?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! The KOS root server, `_root`.
+//!
+//! `_root` boots a system from its manifest and keeps it running: it starts one
+//! message server per `msg_servers` node, then every app in start order as a
+//! supervised OS process holding only the channels its manifest entry grants, and
+//! restarts apps by their policy (permanent / transient / temporary, with backoff and
+//! a restart-intensity limit, as OTP supervisors do). It serves `kos_root_protocol`
+//! to the apps the manifest allows, and on SIGINT/SIGTERM stops every app before it
+//! exits. Every line an app prints is logged under the app's name.
+
+mod app_process;
+mod log;
+mod policy;
+mod restart;
+mod root_protocol;
+mod system;
+
+pub use log::Logger;
+pub use restart::{Decision, ExitKind, RestartTracker};
+pub use system::{BootError, RunOptions, System};

@@ -1,0 +1,72 @@
+//! `_root` serving `kos_root_protocol` to the apps the manifest allows.
+
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+
+use kos_client::{root, Error, Incoming, Message, Server};
+use kos_manifest::Manifest;
+
+use crate::system::Control;
+use crate::Logger;
+
+/// Serves calls until the message server goes away. The reply goes out before the
+/// supervisor acts, since the caller itself may be among the apps restarted.
+pub(crate) fn serve(
+    mut server: Server,
+    control: Sender<Control>,
+    manifest: Arc<Manifest>,
+    logger: Logger,
+) {
+    let who = format!("_root@{}", server.msg_server().name());
+    loop {
+        let (from, reply_to, msg) = match server.next(None) {
+            Ok(Some(Incoming::Call {
+                from,
+                reply_to,
+                msg,
+            })) => (from, reply_to, msg),
+            Ok(Some(_)) | Ok(None) => continue,
+            Err(Error::Closed) => return,
+            Err(e) => {
+                logger.line(&who, &format!("root protocol stopped: {e}"));
+                return;
+            }
+        };
+        let (status, action) = match msg.label {
+            root::RESTART_ALL => (
+                root::STATUS_OK,
+                Some(Control::RestartAll {
+                    asked_by: from.app.clone(),
+                }),
+            ),
+            root::RESTART_APP => match std::str::from_utf8(&msg.payload) {
+                Ok(name) if manifest.app(name).is_some() => (
+                    root::STATUS_OK,
+                    Some(Control::RestartApp {
+                        app: name.to_string(),
+                        asked_by: from.app.clone(),
+                    }),
+                ),
+                Ok(_) => (root::STATUS_UNKNOWN_APP, None),
+                Err(_) => (root::STATUS_BAD_REQUEST, None),
+            },
+            _ => (root::STATUS_UNKNOWN_OPERATION, None),
+        };
+        if status != root::STATUS_OK {
+            logger.line(
+                &who,
+                &format!(
+                    "refused request {} from {}: status {status}",
+                    msg.label, from.app
+                ),
+            );
+        }
+        // The caller may be gone already; the request still stands.
+        let _ = server.reply(reply_to, Message::new(status, b""));
+        if let Some(action) = action {
+            if control.send(action).is_err() {
+                return;
+            }
+        }
+    }
+}

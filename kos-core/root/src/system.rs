@@ -1,0 +1,573 @@
+//! A running system: message servers, the root protocol, and the app supervisor.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use kos_client::MsgServer;
+use kos_manifest::{App, AppKind, Manifest, ROOT_APP, ROOT_PROTOCOL};
+use kos_msg_server::hosted::HostedMsgServer;
+use std::os::unix::process::ExitStatusExt;
+
+use crate::app_process::{self, Launch};
+use crate::policy::ManifestPolicy;
+use crate::restart::{Decision, ExitKind, RestartTracker};
+use crate::{root_protocol, Logger};
+
+/// Log name of the root server itself.
+const ROOT: &str = "_root";
+
+/// How to run a system.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where native apps' binaries are found (`binary = "rng_server"` → `bin_dir/rng_server`).
+    pub bin_dir: PathBuf,
+    /// How long an app has to exit after SIGTERM before it is killed.
+    pub stop_timeout: Duration,
+    /// Tokens each app may hold per message server.
+    pub max_tokens: usize,
+}
+
+impl RunOptions {
+    /// Defaults with binaries looked up in `bin_dir`.
+    pub fn new(bin_dir: &Path) -> Self {
+        RunOptions {
+            bin_dir: bin_dir.to_path_buf(),
+            stop_timeout: Duration::from_secs(5),
+            max_tokens: kos_msg::TOKEN_SLOTS,
+        }
+    }
+}
+
+/// Why a system could not boot. Nothing has been started when this is returned.
+#[derive(Debug)]
+pub enum BootError {
+    /// A native app's binary is not in the binary directory.
+    MissingBinary {
+        /// The app.
+        app: String,
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// A BEAM app, which this root server cannot start yet.
+    BeamUnsupported {
+        /// The app.
+        app: String,
+    },
+    /// The operating system refused something while booting.
+    Io(std::io::Error),
+}
+
+impl fmt::Display for BootError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BootError::MissingBinary { app, path } => write!(
+                f,
+                "app `{app}`: binary {} not found (build it with `cargo build`, or pass --bin-dir)",
+                path.display()
+            ),
+            BootError::BeamUnsupported { app } => write!(
+                f,
+                "app `{app}` is kind = \"beam\": BEAM instances are not supported by this root server yet"
+            ),
+            BootError::Io(e) => write!(f, "boot failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BootError {}
+
+/// What the supervisor is asked to do.
+pub(crate) enum Control {
+    Exited {
+        slot: usize,
+        generation: u64,
+        status: std::io::Result<ExitStatus>,
+    },
+    RestartAll {
+        asked_by: String,
+    },
+    RestartApp {
+        app: String,
+        asked_by: String,
+    },
+    Shutdown {
+        reason: String,
+    },
+}
+
+/// A booted system. Dropping it does not stop it: call [`System::shutdown`] and
+/// [`System::wait`].
+pub struct System {
+    control: Sender<Control>,
+    supervisor: JoinHandle<()>,
+}
+
+/// A handle that asks a running system to stop (from a signal handler thread, say).
+#[derive(Clone)]
+pub struct ShutdownHandle(Sender<Control>);
+
+impl ShutdownHandle {
+    /// Asks the system to stop every app and end.
+    pub fn shutdown(&self, reason: &str) {
+        let _ = self.0.send(Control::Shutdown {
+            reason: reason.to_string(),
+        });
+    }
+}
+
+impl System {
+    /// Boots `manifest`: message servers, the root protocol, then every app in start
+    /// order.
+    pub fn boot(
+        manifest: Manifest,
+        options: RunOptions,
+        logger: Logger,
+    ) -> Result<System, BootError> {
+        let manifest = Arc::new(manifest);
+        let mut slots = Vec::new();
+        for app in manifest.start_order() {
+            let binary = match &app.kind {
+                AppKind::Native { binary, .. } => options.bin_dir.join(binary),
+                AppKind::Beam { .. } => {
+                    return Err(BootError::BeamUnsupported {
+                        app: app.name.clone(),
+                    })
+                }
+            };
+            if !binary.is_file() {
+                return Err(BootError::MissingBinary {
+                    app: app.name.clone(),
+                    path: binary,
+                });
+            }
+            slots.push(Slot::new(app.clone(), binary));
+        }
+
+        let msg_servers: HashMap<String, HostedMsgServer<ManifestPolicy>> = manifest
+            .msg_servers
+            .iter()
+            .map(|m| {
+                let policy = ManifestPolicy::new(manifest.clone(), &m.name);
+                let sink = logger.sink(&format!("msg:{}", m.name));
+                (
+                    m.name.clone(),
+                    HostedMsgServer::new(&m.name, policy, options.max_tokens, sink),
+                )
+            })
+            .collect();
+        for name in msg_servers.keys() {
+            logger.line(ROOT, &format!("message server `{name}` up"));
+        }
+
+        let (control, inbox) = mpsc::channel();
+        for name in manifest.root_servers() {
+            let channels = msg_servers[name].attach(ROOT_APP).map_err(BootError::Io)?;
+            let connection = MsgServer::new(name, channels.request, channels.event);
+            connection
+                .publish(ROOT_PROTOCOL)
+                .map_err(|e| BootError::Io(std::io::Error::other(e.to_string())))?;
+            let server = connection
+                .serve()
+                .map_err(|e| BootError::Io(std::io::Error::other(e.to_string())))?;
+            let (control, manifest, logger) = (control.clone(), manifest.clone(), logger.clone());
+            std::thread::Builder::new()
+                .name(format!("root-protocol-{name}"))
+                .spawn(move || root_protocol::serve(server, control, manifest, logger))
+                .map_err(BootError::Io)?;
+        }
+
+        let mut supervisor = Supervisor {
+            slots,
+            msg_servers,
+            options,
+            logger,
+            control: control.clone(),
+            mode: Mode::Running,
+        };
+        let thread = std::thread::Builder::new()
+            .name("supervisor".into())
+            .spawn(move || supervisor.run(inbox))
+            .map_err(BootError::Io)?;
+        Ok(System {
+            control,
+            supervisor: thread,
+        })
+    }
+
+    /// A handle to stop the system from another thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.control.clone())
+    }
+
+    /// Asks the system to stop.
+    pub fn shutdown(&self, reason: &str) {
+        self.shutdown_handle().shutdown(reason);
+    }
+
+    /// Waits until the system has stopped every app.
+    pub fn wait(self) {
+        let _ = self.supervisor.join();
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Running,
+    RestartingAll,
+    ShuttingDown,
+}
+
+#[derive(Debug)]
+enum State {
+    Running {
+        pid: u32,
+    },
+    Stopping {
+        pid: u32,
+        deadline: Instant,
+        then_start: bool,
+    },
+    Waiting {
+        until: Instant,
+    },
+    Down,
+}
+
+struct Slot {
+    app: App,
+    binary: PathBuf,
+    tracker: RestartTracker,
+    state: State,
+    /// Bumped at every start, so a late exit report of an old process is ignored.
+    generation: u64,
+}
+
+impl Slot {
+    fn new(app: App, binary: PathBuf) -> Slot {
+        Slot {
+            tracker: RestartTracker::new(app.restart),
+            app,
+            binary,
+            state: State::Down,
+            generation: 0,
+        }
+    }
+
+    fn is_alive(&self) -> bool {
+        matches!(self.state, State::Running { .. } | State::Stopping { .. })
+    }
+}
+
+struct Supervisor {
+    slots: Vec<Slot>,
+    msg_servers: HashMap<String, HostedMsgServer<ManifestPolicy>>,
+    options: RunOptions,
+    logger: Logger,
+    control: Sender<Control>,
+    mode: Mode,
+}
+
+fn describe(status: &std::io::Result<ExitStatus>) -> (ExitKind, String) {
+    match status {
+        Ok(s) if s.success() => (ExitKind::Normal, "exited normally".into()),
+        Ok(s) => match (s.code(), s.signal()) {
+            (Some(code), _) => (ExitKind::Abnormal, format!("exited with status {code}")),
+            (None, Some(sig)) => (ExitKind::Abnormal, format!("killed by signal {sig}")),
+            _ => (ExitKind::Abnormal, format!("ended: {s}")),
+        },
+        Err(e) => (ExitKind::Abnormal, format!("could not be waited for: {e}")),
+    }
+}
+
+impl Supervisor {
+    fn run(&mut self, inbox: Receiver<Control>) {
+        for i in 0..self.slots.len() {
+            self.start(i);
+        }
+        loop {
+            if self.mode == Mode::ShuttingDown && !self.slots.iter().any(Slot::is_alive) {
+                self.logger.line(ROOT, "all apps stopped; system down");
+                return;
+            }
+            let message = match self.next_deadline() {
+                Some(at) => {
+                    match inbox.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                        Ok(m) => Some(m),
+                        Err(RecvTimeoutError::Timeout) => None,
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+                None => match inbox.recv() {
+                    Ok(m) => Some(m),
+                    Err(_) => return,
+                },
+            };
+            match message {
+                Some(Control::Exited {
+                    slot,
+                    generation,
+                    status,
+                }) => self.exited(slot, generation, status),
+                Some(Control::RestartAll { asked_by }) => self.restart_all(&asked_by),
+                Some(Control::RestartApp { app, asked_by }) => self.restart_app(&app, &asked_by),
+                Some(Control::Shutdown { reason }) => self.shutdown(&reason),
+                None => {}
+            }
+            self.fire_timers();
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        self.slots
+            .iter()
+            .filter_map(|s| match s.state {
+                State::Waiting { until } => Some(until),
+                State::Stopping { deadline, .. } => Some(deadline),
+                _ => None,
+            })
+            .min()
+    }
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        for i in 0..self.slots.len() {
+            match self.slots[i].state {
+                State::Waiting { until } if until <= now => self.start(i),
+                State::Stopping {
+                    pid,
+                    deadline,
+                    then_start,
+                } if deadline <= now => {
+                    self.logger.line(
+                        &self.slots[i].app.name,
+                        &format!(
+                            "did not stop within {:?}; killing it",
+                            self.options.stop_timeout
+                        ),
+                    );
+                    signal(pid, libc::SIGKILL);
+                    // Wait for its exit report; give it a fresh deadline in case even
+                    // that is slow, so the timer does not spin.
+                    self.slots[i].state = State::Stopping {
+                        pid,
+                        deadline: now + self.options.stop_timeout,
+                        then_start,
+                    };
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn start(&mut self, i: usize) {
+        let slot = &mut self.slots[i];
+        slot.generation += 1;
+        let generation = slot.generation;
+        let mut channels = Vec::new();
+        for name in &slot.app.msg_servers {
+            match self.msg_servers[name].attach(&slot.app.name) {
+                Ok(c) => channels.push((name.clone(), c)),
+                Err(e) => {
+                    self.logger
+                        .line(&slot.app.name, &format!("cannot attach to `{name}`: {e}"));
+                    return self.exited(i, generation, Err(e));
+                }
+            }
+        }
+        let heap_kib = match slot.app.kind {
+            AppKind::Native { heap_kib, .. } => heap_kib,
+            AppKind::Beam { memory_mib, .. } => memory_mib * 1024,
+        };
+        let launch = Launch {
+            app: &slot.app.name,
+            binary: &slot.binary,
+            args: &slot.app.args,
+            heap_kib,
+            channels,
+        };
+        match app_process::spawn(launch, &self.logger) {
+            Ok(mut child) => {
+                let pid = child.id();
+                slot.state = State::Running { pid };
+                self.logger
+                    .line(&slot.app.name, &format!("started (pid {pid})"));
+                let control = self.control.clone();
+                let waiter = std::thread::Builder::new()
+                    .name(format!("wait-{}", slot.app.name))
+                    .spawn(move || {
+                        let status = child.wait();
+                        let _ = control.send(Control::Exited {
+                            slot: i,
+                            generation,
+                            status,
+                        });
+                    });
+                if let Err(e) = waiter {
+                    self.logger
+                        .line(ROOT, &format!("cannot watch pid {pid}: {e}"));
+                }
+            }
+            Err(e) => {
+                self.logger.line(
+                    &slot.app.name,
+                    &format!("failed to start {}: {e}", slot.binary.display()),
+                );
+                self.exited(i, generation, Err(e));
+            }
+        }
+    }
+
+    fn exited(&mut self, i: usize, generation: u64, status: std::io::Result<ExitStatus>) {
+        let mode = self.mode;
+        let slot = &mut self.slots[i];
+        if generation != slot.generation {
+            return;
+        }
+        let (kind, how) = describe(&status);
+        let was_stopping = match slot.state {
+            State::Stopping { then_start, .. } => Some(then_start),
+            _ => None,
+        };
+        slot.state = State::Down;
+        match (mode, was_stopping) {
+            (Mode::Running, Some(then_start)) => {
+                self.logger
+                    .line(&slot.app.name, &format!("stopped ({how})"));
+                if then_start {
+                    self.start(i);
+                }
+            }
+            (Mode::Running, None) => {
+                let decision = slot.tracker.on_exit(kind, Instant::now());
+                let name = slot.app.name.clone();
+                let policy = slot.app.restart;
+                match decision {
+                    Decision::Restart { after, count } => {
+                        self.logger.line(
+                            &name,
+                            &format!(
+                                "{how}; restarting in {} ms (restart {count} of {} allowed within {} s)",
+                                after.as_millis(),
+                                policy.max_restarts,
+                                policy.max_seconds
+                            ),
+                        );
+                        slot.state = State::Waiting {
+                            until: Instant::now() + after,
+                        };
+                    }
+                    Decision::Stay(why) => self.logger.line(&name, &format!("{how}; {why}")),
+                    Decision::GiveUp { restarts, within } => self.logger.line(
+                        &name,
+                        &format!(
+                            "{how}; giving up: {restarts} restarts within {} s reached the restart intensity limit (max_restarts = {}, max_seconds = {}); it stays down",
+                            within.as_secs(),
+                            policy.max_restarts,
+                            policy.max_seconds
+                        ),
+                    ),
+                }
+            }
+            (Mode::RestartingAll | Mode::ShuttingDown, _) => {
+                self.logger
+                    .line(&slot.app.name, &format!("stopped ({how})"));
+            }
+        }
+        if self.mode == Mode::RestartingAll && !self.slots.iter().any(Slot::is_alive) {
+            self.mode = Mode::Running;
+            self.logger
+                .line(ROOT, "all apps stopped; starting them again");
+            for j in 0..self.slots.len() {
+                self.start(j);
+            }
+        }
+    }
+
+    /// Sends SIGTERM to every live app; waiting ones are cancelled.
+    fn stop_all(&mut self) {
+        let deadline = Instant::now() + self.options.stop_timeout;
+        for slot in &mut self.slots {
+            match slot.state {
+                State::Running { pid } => {
+                    signal(pid, libc::SIGTERM);
+                    slot.state = State::Stopping {
+                        pid,
+                        deadline,
+                        then_start: false,
+                    };
+                }
+                State::Waiting { .. } => slot.state = State::Down,
+                State::Stopping { .. } | State::Down => {}
+            }
+        }
+    }
+
+    fn restart_all(&mut self, asked_by: &str) {
+        if self.mode != Mode::Running {
+            return;
+        }
+        self.logger.line(
+            ROOT,
+            &format!("{asked_by} asked to restart all applications"),
+        );
+        self.mode = Mode::RestartingAll;
+        for slot in &mut self.slots {
+            slot.tracker.reset();
+        }
+        self.stop_all();
+        if !self.slots.iter().any(Slot::is_alive) {
+            self.mode = Mode::Running;
+            for j in 0..self.slots.len() {
+                self.start(j);
+            }
+        }
+    }
+
+    fn restart_app(&mut self, app: &str, asked_by: &str) {
+        if self.mode != Mode::Running {
+            return;
+        }
+        let Some(i) = self.slots.iter().position(|s| s.app.name == app) else {
+            return;
+        };
+        self.logger
+            .line(ROOT, &format!("{asked_by} asked to restart {app}"));
+        match self.slots[i].state {
+            State::Running { pid } => {
+                signal(pid, libc::SIGTERM);
+                self.slots[i].state = State::Stopping {
+                    pid,
+                    deadline: Instant::now() + self.options.stop_timeout,
+                    then_start: true,
+                };
+            }
+            State::Waiting { .. } | State::Down => self.start(i),
+            State::Stopping { .. } => {}
+        }
+    }
+
+    fn shutdown(&mut self, reason: &str) {
+        if self.mode == Mode::ShuttingDown {
+            return;
+        }
+        self.logger.line(
+            ROOT,
+            &format!("shutting down ({reason}): stopping all apps"),
+        );
+        self.mode = Mode::ShuttingDown;
+        self.stop_all();
+    }
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: kill(2) on a child we started and have not yet seen exit.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
