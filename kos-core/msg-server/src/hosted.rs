@@ -155,7 +155,7 @@ impl<P: AccessPolicy> Shared<P> {
             Ok(reply) => (reply, None),
             Err(refusal) => {
                 if refusal == Refusal::NotGranted {
-                    self.log_for(conn, &format!("refused {request:?}: {refusal}"));
+                    self.log_for(conn, &format!("refused {}: {refusal}", describe(&request)));
                 }
                 (Reply::Refused(refusal), None)
             }
@@ -244,5 +244,17 @@ impl<P: AccessPolicy> Shared<P> {
             "{}: {what}",
             directory.app_name(conn).unwrap_or("?")
         ));
+    }
+}
+
+/// A request in words, for log lines.
+fn describe(request: &Request<'_>) -> String {
+    match request {
+        Request::Publish { protocol } => format!("publish {protocol}"),
+        Request::Unpublish { protocol } => format!("unpublish {protocol}"),
+        Request::Query { protocol } => format!("query {protocol}"),
+        Request::Connect { protocol } => format!("connect {protocol}"),
+        Request::Release { badge } => format!("release token {badge}"),
+        Request::Revoke { badge } => format!("revoke token {badge}"),
     }
 }

@@ -1,0 +1,84 @@
+//! `kos`: the command-line entry to a hosted KOS system.
+//!
+//! `kos run SYSTEM.dts` boots a system; `kos manifest check|show FILE` validates and
+//! summarises a manifest. See `kos --help`.
+
+mod manifest_cmd;
+mod run_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Run and inspect hosted KOS systems.
+///
+/// A KOS system is described by one device-tree manifest (.dts, compiled with dtc):
+/// its applications, its message servers and who may talk to whom.
+#[derive(Parser)]
+#[command(name = "kos", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Boot a system from its manifest and supervise it until Ctrl-C (or SIGTERM).
+    ///
+    /// Starts one message server per `msg_servers` node, then every app in start order,
+    /// each as its own process holding only the channels its manifest entry grants.
+    /// Every line an app prints is logged under its name.
+    Run {
+        /// The system manifest (.dts, or a compiled .dtb).
+        manifest: PathBuf,
+        /// Where native apps' binaries are found [default: the directory of this kos binary].
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+        /// Stop the system by itself after this long (e.g. `30s`, `2m`).
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        stop_after: Option<Duration>,
+        /// How long an app has to exit after SIGTERM before it is killed.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5s")]
+        stop_timeout: Duration,
+    },
+    /// Validate or summarise a manifest.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+}
+
+#[derive(Subcommand)]
+enum ManifestCommand {
+    /// Check a manifest against every rule; on error, name the node and the rule.
+    Check {
+        /// The manifest (.dts or .dtb).
+        file: PathBuf,
+    },
+    /// Print a readable summary: apps in start order, message servers, access matrix.
+    Show {
+        /// The manifest (.dts or .dtb).
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run {
+            manifest,
+            bin_dir,
+            stop_after,
+            stop_timeout,
+        } => run_cmd::run(&manifest, bin_dir, stop_after, stop_timeout),
+        Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),
+        Command::Manifest(ManifestCommand::Show { file }) => manifest_cmd::show(&file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kos: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

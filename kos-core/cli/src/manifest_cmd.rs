@@ -1,0 +1,90 @@
+//! `kos manifest check` and `kos manifest show`.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use anyhow::Result;
+use kos_manifest::{AppKind, Manifest};
+
+/// Loads and validates; prints a one-line verdict.
+pub fn check(file: &Path) -> Result<()> {
+    let manifest = kos_manifest::dtc::load(file)?;
+    println!(
+        "{}: ok ({} apps, {} message servers)",
+        file.display(),
+        manifest.apps.len(),
+        manifest.msg_servers.len()
+    );
+    Ok(())
+}
+
+/// Loads, validates and prints the summary.
+pub fn show(file: &Path) -> Result<()> {
+    let manifest = kos_manifest::dtc::load(file)?;
+    print!("{}", summary(&manifest));
+    Ok(())
+}
+
+/// The readable summary `kos manifest show` prints.
+pub fn summary(manifest: &Manifest) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "apps (in start order):");
+    for app in manifest.start_order() {
+        let (kind, what, budget) = match &app.kind {
+            AppKind::Native { binary, heap_kib } => (
+                "native",
+                format!("binary {binary}"),
+                format!("heap {heap_kib} KiB"),
+            ),
+            AppKind::Beam { app, memory_mib } => (
+                "beam",
+                format!("app {app}"),
+                format!("memory {memory_mib} MiB"),
+            ),
+        };
+        let servers = if app.msg_servers.is_empty() {
+            "(none)".to_string()
+        } else {
+            app.msg_servers.join(", ")
+        };
+        let r = app.restart;
+        let _ = writeln!(
+            out,
+            "  {:<20} {kind:<6} {what}, {budget}, restart {} (at most {} in {} s), msg_servers: {servers}",
+            app.name, r.mode, r.max_restarts, r.max_seconds
+        );
+        if let Some(t) = &app.tracing {
+            let _ = writeln!(
+                out,
+                "  {:<20} tracing [{}], buffer {} KiB",
+                "",
+                t.categories.join(", "),
+                t.buffer_kib
+            );
+        }
+    }
+    let _ = writeln!(out, "message servers:");
+    if manifest.msg_servers.is_empty() {
+        let _ = writeln!(out, "  (none: no app is connected to any)");
+    }
+    for ms in &manifest.msg_servers {
+        let _ = writeln!(out, "  {}", ms.name);
+        if ms.protocols.is_empty() {
+            let _ = writeln!(out, "    (no protocol granted)");
+        }
+        for p in &ms.protocols {
+            let _ = writeln!(
+                out,
+                "    {:<24} served by {:<16} used by {}",
+                p.name,
+                p.servers.join(", "),
+                if p.clients.is_empty() {
+                    "(nobody)".to_string()
+                } else {
+                    p.clients.join(", ")
+                }
+            );
+        }
+    }
+    out
+}
