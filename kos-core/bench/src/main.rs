@@ -1,1 +1,34 @@
-fn main() {}
+//! `kos-bench`: side-by-side benchmarks of KOS paths against the mechanism under them.
+//!
+//! Each subcommand measures one KOS path and its baseline in the same run, interleaved
+//! round by round so that a noisy machine slows both alike, and prints a markdown
+//! table to paste into `BENCHMARKS.md`.
+
+mod cpu;
+mod msg;
+mod report;
+mod stats;
+
+use clap::{Parser, Subcommand};
+
+/// Side-by-side benchmarks of KOS paths against their baselines.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+/// One benchmark per subcommand.
+#[derive(Subcommand)]
+enum Bench {
+    /// Message call round trip: `Token::call` through a hosted message server against a
+    /// raw socketpair ping-pong.
+    Msg(msg::Args),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().bench {
+        Bench::Msg(args) => msg::run(&args),
+    }
+}

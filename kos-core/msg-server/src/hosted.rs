@@ -171,7 +171,7 @@ impl<P: AccessPolicy> Shared<P> {
                     self.log_for_locked(
                         &directory,
                         conn,
-                        &format!("refused connect to {protocol}: {refusal}"),
+                        &format!("refused connect {protocol}: {refusal}"),
                     );
                 }
                 return (Reply::Refused(refusal), None);

@@ -19,6 +19,10 @@ const FIRST_CHANNEL_FD: RawFd = 3;
 /// placing them at 3, 4, … never overwrites one not yet placed.
 const PARKING_FD: RawFd = 1000;
 
+/// `close_range` flag: mark close-on-exec rather than close now, so the pipe on which
+/// the standard library reports a failed exec keeps working.
+const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+
 /// What to start.
 pub struct Launch<'a> {
     /// The app's manifest name.
@@ -79,7 +83,7 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
         .stderr(Stdio::piped());
     let parent = std::process::id() as libc::pid_t;
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe calls (dup2, setpgid, prctl, getppid) on plain integers.
+    // async-signal-safe calls (dup2, close_range, setpgid, prctl, getppid) on plain integers.
     unsafe {
         command.pre_exec(move || {
             for &(from, to) in &placements {
@@ -87,6 +91,18 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
                 if libc::dup2(from, to) < 0 {
                     return Err(io::Error::last_os_error());
                 }
+            }
+            // Nothing else crosses over: descriptors the root server inherited without
+            // close-on-exec (a jobserver pipe, a terminal) would be a way out.
+            let first_unused = FIRST_CHANNEL_FD + placements.len() as RawFd;
+            if libc::syscall(
+                libc::SYS_close_range,
+                first_unused as libc::c_uint,
+                libc::c_uint::MAX,
+                CLOSE_RANGE_CLOEXEC,
+            ) < 0
+            {
+                return Err(io::Error::last_os_error());
             }
             // Own process group: a terminal's Ctrl-C reaches only the root server,
             // which then stops the apps in order.

@@ -1,0 +1,141 @@
+//! Starting and stopping a whole system: clean shutdown, no orphans, clear boot errors.
+
+use kos_system_tests::{all_gone, kos, manifest, started_pid, RunningSystem};
+
+const THREE_APPS: &str = r#"
+    msg_servers { main { dir_access_control {
+        kos_echo_protocol { servers = "echo_server"; clients = "echo_client"; };
+    }; }; };
+    apps {
+        echo_server { kind = "native"; binary = "echo_server"; msg_servers = "main"; heap_kib = <1024>; };
+        echo_client { kind = "native"; binary = "echo_client"; msg_servers = "main"; heap_kib = <1024>;
+                      args = "--interval-ms", "50"; };
+        idle { kind = "native"; binary = "fd_report"; heap_kib = <256>; };
+    };
+"#;
+
+fn app_pids(sys: &mut RunningSystem) -> Vec<u32> {
+    sys.wait_all(&[
+        &["[echo_server]", "started (pid"],
+        &["[echo_client]", "started (pid"],
+        &["[idle]", "started (pid"],
+    ])
+    .iter()
+    .map(|line| started_pid(line))
+    .collect()
+}
+
+#[test]
+fn sigterm_stops_every_app_and_the_root_exits_cleanly() {
+    let mut sys = RunningSystem::boot(THREE_APPS);
+    let pids = app_pids(&mut sys);
+    sys.wait_for(&["[echo_client]", "reply 2:"]);
+    let status = sys.stop();
+    assert!(status.success(), "{status:?}");
+    assert!(!sys
+        .seen(&["[_root]", "shutting down (SIGTERM received)"])
+        .is_empty());
+    assert!(!sys
+        .seen(&["[_root]", "all apps stopped; system down"])
+        .is_empty());
+    assert!(all_gone(&pids), "no app outlives the system");
+    assert!(
+        sys.seen(&["restarting"]).is_empty(),
+        "a shutdown is not a crash: {:#?}",
+        sys.log
+    );
+}
+
+#[test]
+fn sigint_stops_the_system_like_ctrl_c() {
+    let mut sys = RunningSystem::boot(THREE_APPS);
+    let pids = app_pids(&mut sys);
+    sys.signal(libc::SIGINT);
+    assert!(sys.wait_exit().success());
+    assert!(!sys
+        .seen(&["[_root]", "shutting down (SIGINT received)"])
+        .is_empty());
+    assert!(all_gone(&pids));
+}
+
+#[test]
+fn a_killed_root_server_leaves_no_orphans() {
+    let mut sys = RunningSystem::boot(THREE_APPS);
+    let pids = app_pids(&mut sys);
+    sys.signal(libc::SIGKILL);
+    sys.wait_exit();
+    assert!(all_gone(&pids), "apps die with their root server");
+}
+
+#[test]
+fn a_broken_manifest_names_the_node_and_the_rule_and_starts_nothing() {
+    let bad = manifest(
+        r#"
+    msg_servers { main { dir_access_control {
+        kos_echo_protocol { servers = "echo_server"; clients = "ghost"; };
+    }; }; };
+    apps {
+        echo_server { kind = "native"; binary = "echo_server"; msg_servers = "main"; heap_kib = <1024>; };
+    };
+"#,
+    );
+    let path = bad.path.to_str().unwrap();
+    let check = kos(&["manifest", "check", path]);
+    assert!(!check.status.success());
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert!(
+        err.contains("/msg_servers/main/dir_access_control/kos_echo_protocol"),
+        "{err}"
+    );
+    assert!(err.contains("ghost"), "{err}");
+    let run = kos(&["run", path]);
+    assert!(!run.status.success());
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        !out.contains("started"),
+        "nothing starts from a broken manifest: {out}"
+    );
+}
+
+#[test]
+fn a_missing_binary_is_reported_before_anything_starts() {
+    let m = manifest(
+        r#"
+    apps {
+        first { kind = "native"; binary = "fd_report"; heap_kib = <256>; };
+        missing { kind = "native"; binary = "no_such_binary"; heap_kib = <256>; };
+    };
+"#,
+    );
+    let run = kos(&["run", m.path.to_str().unwrap()]);
+    assert!(!run.status.success());
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.contains("app `missing`: binary") && err.contains("no_such_binary not found"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&run.stdout).contains("started"));
+}
+
+#[test]
+fn manifest_check_and_show_describe_a_good_manifest() {
+    let m = manifest(THREE_APPS);
+    let path = m.path.to_str().unwrap();
+    let check = kos(&["manifest", "check", path]);
+    assert!(check.status.success());
+    assert!(String::from_utf8_lossy(&check.stdout).contains("ok (3 apps, 1 message servers)"));
+    let show = kos(&["manifest", "show", path]);
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(
+        text.contains("kos_echo_protocol")
+            && text.contains("served by echo_server")
+            && text.contains("used by echo_client"),
+        "{text}"
+    );
+    let server_line = text.find("  echo_server").unwrap();
+    let client_line = text.find("  echo_client").unwrap();
+    assert!(
+        server_line < client_line,
+        "start order puts the server first:\n{text}"
+    );
+}
