@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what KOS needs on a Debian machine, only what is missing: dtc, Erlang/OTP and
+# Elixir from Debian's packages. Rust crates come from crates.io through cargo.
+# Safe to run any number of times.
+set -euo pipefail
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+need=()
+command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
+command -v erl >/dev/null 2>&1 || need+=(erlang-base erlang-dev erlang-crypto)
+command -v elixir >/dev/null 2>&1 || need+=(elixir)
+
+if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: installing ${need[*]} (Debian packages)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: cargo not found. KOS needs a Rust toolchain, 1.85 or newer (as rustup installs it)." >&2
+    exit 1
+fi
+
+echo "setup: dtc $(dtc --version | awk '{print $NF}'), OTP $(erl -noshell -eval 'io:put_chars(erlang:system_info(otp_release)), halt().'), $(elixir --version | tail -1), $(cargo --version)"

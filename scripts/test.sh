@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs every test: unit, integration and whole-system tests of the Rust workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+# The whole-system tests start the real binaries, so build them first.
+cargo build --workspace --bins
+cargo test --workspace
