@@ -139,3 +139,61 @@ fn manifest_check_and_show_describe_a_good_manifest() {
         "start order puts the server first:\n{text}"
     );
 }
+
+#[test]
+fn an_app_that_ignores_sigterm_is_killed_after_the_stop_timeout() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    apps {
+        stubborn { kind = "native"; binary = "stubborn"; heap_kib = <256>; };
+    };
+"#,
+    );
+    let pid = started_pid(&sys.wait_for(&["[stubborn]", "started (pid"]));
+    sys.wait_for(&["[stubborn]", "ignoring SIGTERM"]);
+    let status = sys.stop();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        !sys.seen(&["[stubborn]", "did not stop within 3s; killing it"])
+            .is_empty(),
+        "{:#?}",
+        sys.log
+    );
+    assert!(
+        !sys.seen(&["[stubborn]", "stopped (killed by signal 9)"])
+            .is_empty(),
+        "{:#?}",
+        sys.log
+    );
+    assert!(all_gone(&[pid]));
+}
+
+#[test]
+fn an_app_that_outgrows_its_heap_fails_alone() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    apps {
+        hog  { kind = "native"; binary = "kos-heap-probe"; heap_kib = <1024>; args = "8192"; restart = "temporary"; };
+        lean { kind = "native"; binary = "kos-heap-probe"; heap_kib = <4096>; args = "1024"; restart = "temporary"; };
+        bystander { kind = "native"; binary = "fd_report"; heap_kib = <256>; };
+    };
+"#,
+    );
+    sys.wait_all(&[
+        &["[hog]", "memory allocation of"],
+        &[
+            "[hog]",
+            "killed by signal 6",
+            "temporary app: never restarted",
+        ],
+        &["[lean]", "allocated 1024 KiB within a budget of 4096 KiB"],
+        &["[lean]", "exited normally"],
+    ]);
+    let bystander = started_pid(&sys.wait_for(&["[bystander]", "started (pid"]));
+    assert!(
+        kos_system_tests::process_alive(bystander),
+        "the others are untouched"
+    );
+    assert!(sys.seen(&["[bystander]", "exited"]).is_empty());
+    assert!(sys.stop().success());
+}
