@@ -19,6 +19,14 @@ pub struct MsgServer {
     events: Mutex<Option<SeqPacket>>,
 }
 
+impl std::fmt::Debug for MsgServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MsgServer")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 struct RequestChannel {
     sock: SeqPacket,
     seq: u32,

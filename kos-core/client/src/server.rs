@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use kos_msg::{DataFrame, Event, Message};
 use kos_transport::{recv_frame, send_frame, wait_readable, SeqPacket, RECV_BUFFER};
 
-use crate::{Error, MsgServer, OwnedMessage};
+use crate::{Error, MsgServer, OwnedMessage, Token};
 
 /// Who a connected client is: the message server vouches for both fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl ReplyTo {
 }
 
 /// Something that happened on a [`Server`].
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Incoming {
     /// A client was granted a token to one of our protocols.
     Connected(ClientInfo),
@@ -49,6 +49,8 @@ pub enum Incoming {
         reply_to: ReplyTo,
         /// The request.
         msg: OwnedMessage,
+        /// A token the caller moved to us with the call.
+        token: Option<Token>,
     },
     /// A one-way message.
     Send {
@@ -56,6 +58,8 @@ pub enum Incoming {
         from: ClientInfo,
         /// The message.
         msg: OwnedMessage,
+        /// A token the sender moved to us with the message.
+        token: Option<Token>,
     },
     /// A client sent a frame that did not decode; it was dropped and told so.
     Rejected {
@@ -182,17 +186,29 @@ impl Server {
                 return Ok(Some(Incoming::Disconnected(gone.info)));
             }
         };
-        Ok(Some(match incoming.frame {
+        // A token travels only when the frame says so; a stray descriptor is closed.
+        let frame = match incoming.frame {
+            Ok(DataFrame::Call { msg, .. } | DataFrame::Send { msg })
+                if msg.token && incoming.token.is_none() =>
+            {
+                Err(kos_msg::FrameError::Malformed)
+            }
+            other => other,
+        };
+        let token = incoming.token.map(Token::received);
+        Ok(Some(match frame {
             Ok(DataFrame::Call { id, msg }) => Incoming::Call {
                 reply_to: ReplyTo {
                     badge: from.badge,
                     id,
                 },
                 from,
+                token: token.filter(|_| msg.token),
                 msg: msg.into(),
             },
             Ok(DataFrame::Send { msg }) => Incoming::Send {
                 from,
+                token: token.filter(|_| msg.token),
                 msg: msg.into(),
             },
             Ok(DataFrame::Reply { .. }) | Ok(DataFrame::Rejected) => Incoming::Rejected {
@@ -210,6 +226,36 @@ impl Server {
     /// Answers a call. `Err(Error::Closed)` if the caller has gone meanwhile; the
     /// server carries on either way.
     pub fn reply(&mut self, to: ReplyTo, msg: Message<'_>) -> Result<(), Error> {
+        self.send_reply(
+            to,
+            Message {
+                token: false,
+                ..msg
+            },
+            None,
+        )
+    }
+
+    /// Answers a call and moves `give` to the caller with the reply.
+    pub fn reply_transfer(
+        &mut self,
+        to: ReplyTo,
+        msg: Message<'_>,
+        give: Token,
+    ) -> Result<(), Error> {
+        self.send_reply(
+            to,
+            Message { token: true, ..msg },
+            Some(give.into_channel()),
+        )
+    }
+
+    fn send_reply(
+        &mut self,
+        to: ReplyTo,
+        msg: Message<'_>,
+        give: Option<SeqPacket>,
+    ) -> Result<(), Error> {
         if msg.payload.len() > kos_msg::MAX_PAYLOAD {
             return Err(Error::PayloadTooLarge(msg.payload.len()));
         }
@@ -218,7 +264,11 @@ impl Server {
             .iter()
             .find(|c| c.info.badge == to.badge)
             .ok_or(Error::Closed)?;
-        send_frame(&client.channel, &DataFrame::Reply { id: to.id, msg }, None)?;
+        send_frame(
+            &client.channel,
+            &DataFrame::Reply { id: to.id, msg },
+            give.as_ref().map(|g| g.as_fd()),
+        )?;
         Ok(())
     }
 

@@ -1,7 +1,8 @@
 //! A granted token: the client's direct channel to a protocol server.
 
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kos_msg::{DataFrame, Message, MAX_PAYLOAD};
 use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
@@ -29,15 +30,21 @@ impl From<Message<'_>> for OwnedMessage {
     }
 }
 
-/// A token to one protocol server. Dropping it gives it back to the message server.
+/// A token to one protocol server.
 ///
-/// It keeps its message-server connection open: the message server voids every
-/// token of a connection that closes.
+/// A granted token keeps its message-server connection open (the message server voids
+/// every token of a connection that closes) and gives itself back when dropped. A token
+/// can also travel inside a message ([`Token::send_transfer`], [`Token::call_transfer`],
+/// [`crate::Server::reply_transfer`]): the receiver then calls the same server under
+/// the same badge, as with a capability moved on seL4. It stays accounted to the app
+/// it was granted to, and is void once that app's grant ends.
+#[derive(Debug)]
 pub struct Token {
     protocol: String,
     badge: u64,
     channel: SeqPacket,
-    owner: Arc<MsgServer>,
+    /// The connection it was granted on; `None` for a token received in a message.
+    owner: Option<Arc<MsgServer>>,
     next_id: u32,
     buf: Box<[u8; RECV_BUFFER]>,
 }
@@ -49,6 +56,21 @@ impl Token {
         channel: SeqPacket,
         owner: Arc<MsgServer>,
     ) -> Token {
+        Token::build(protocol, badge, channel, Some(owner))
+    }
+
+    /// A token that arrived inside a message: its protocol and badge are not known to
+    /// the receiver (`""` and 0; badges granted by a message server start at 1).
+    pub(crate) fn received(fd: OwnedFd) -> Token {
+        Token::build("", 0, SeqPacket::from_owned(fd), None)
+    }
+
+    fn build(
+        protocol: &str,
+        badge: u64,
+        channel: SeqPacket,
+        owner: Option<Arc<MsgServer>>,
+    ) -> Token {
         Token {
             protocol: protocol.to_string(),
             badge,
@@ -59,14 +81,26 @@ impl Token {
         }
     }
 
-    /// The protocol this token reaches.
+    /// The protocol this token reaches (`""` for a token received in a message).
     pub fn protocol(&self) -> &str {
         &self.protocol
     }
 
-    /// The badge the server sees on this token's messages.
+    /// The badge the server sees on this token's messages (0 when not known here).
     pub fn badge(&self) -> u64 {
         self.badge
+    }
+
+    /// Gives up this token to send it: the channel goes with the message, and no
+    /// release is sent for it.
+    pub(crate) fn into_channel(mut self) -> SeqPacket {
+        self.owner = None;
+        // Dropping `self` closes its descriptor; the duplicate goes in the message.
+        self.channel.try_clone().unwrap_or_else(|_| {
+            // Out of descriptors: hand over a channel that is already closed, so the
+            // receiver sees a dead token instead of the sender failing mid-call.
+            SeqPacket::pair().map(|(a, _)| a).expect("socketpair")
+        })
     }
 
     /// Sends `msg` and waits for the reply.
@@ -83,20 +117,56 @@ impl Token {
         self.call_with(msg, Some(timeout), |m| m.into())
     }
 
-    /// Sends `msg` and hands the borrowed reply to `f` (no copy of the payload).
+    /// Sends `msg` and hands the borrowed reply to `f` (no copy of the payload). A
+    /// token in the reply is dropped; use [`Token::call_transfer`] to keep it.
     pub fn call_with<R>(
         &mut self,
         msg: Message<'_>,
         timeout: Option<Duration>,
         f: impl FnOnce(Message<'_>) -> R,
     ) -> Result<R, Error> {
+        self.exchange(msg, None, timeout, |m, _| f(m))
+    }
+
+    /// Sends `msg` with `give` (if any) moved to the server, and waits at most
+    /// `timeout` (forever with `None`) for the reply and any token it carries.
+    pub fn call_transfer(
+        &mut self,
+        msg: Message<'_>,
+        give: Option<Token>,
+        timeout: Option<Duration>,
+    ) -> Result<(OwnedMessage, Option<Token>), Error> {
+        self.exchange(msg, give, timeout, |m, token| {
+            (m.into(), token.map(Token::received))
+        })
+    }
+
+    fn exchange<R>(
+        &mut self,
+        msg: Message<'_>,
+        give: Option<Token>,
+        timeout: Option<Duration>,
+        f: impl FnOnce(Message<'_>, Option<OwnedFd>) -> R,
+    ) -> Result<R, Error> {
         check_payload(&msg)?;
         self.next_id = self.next_id.wrapping_add(1);
         let id = self.next_id;
-        send_frame(&self.channel, &DataFrame::Call { id, msg }, None)?;
+        let given = give.map(Token::into_channel);
+        let msg = Message {
+            token: given.is_some(),
+            ..msg
+        };
+        send_frame(
+            &self.channel,
+            &DataFrame::Call { id, msg },
+            given.as_ref().map(|c| c.as_fd()),
+        )?;
+        drop(given);
+        let deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            if let Some(t) = timeout {
-                if !self.channel.wait_readable(Some(t))? {
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() || !self.channel.wait_readable(Some(left))? {
                     return Err(Error::Timeout);
                 }
             }
@@ -105,9 +175,11 @@ impl Token {
                 recv_frame::<DataFrame>(&self.channel, &mut self.buf[..])?.ok_or(Error::Closed)?;
             match incoming.frame? {
                 // A reply to an earlier call that timed out is skipped.
-                DataFrame::Reply { id: got, msg } if got == id => return Ok(f(msg)),
+                DataFrame::Reply { id: got, msg } if got == id => {
+                    let token = if msg.token { incoming.token } else { None };
+                    return Ok(f(msg, token));
+                }
                 DataFrame::Reply { .. } => continue,
-                DataFrame::Rejected => return Err(Error::Protocol(kos_msg::FrameError::Malformed)),
                 _ => return Err(Error::Protocol(kos_msg::FrameError::Malformed)),
             }
         }
@@ -116,7 +188,20 @@ impl Token {
     /// Sends `msg` one way; no reply comes.
     pub fn send(&mut self, msg: Message<'_>) -> Result<(), Error> {
         check_payload(&msg)?;
+        let msg = Message {
+            token: false,
+            ..msg
+        };
         send_frame(&self.channel, &DataFrame::Send { msg }, None)?;
+        Ok(())
+    }
+
+    /// Sends `msg` one way with `give` moved to the server.
+    pub fn send_transfer(&mut self, msg: Message<'_>, give: Token) -> Result<(), Error> {
+        check_payload(&msg)?;
+        let given = give.into_channel();
+        let msg = Message { token: true, ..msg };
+        send_frame(&self.channel, &DataFrame::Send { msg }, Some(given.as_fd()))?;
         Ok(())
     }
 }
@@ -131,7 +216,9 @@ fn check_payload(msg: &Message<'_>) -> Result<(), Error> {
 
 impl Drop for Token {
     fn drop(&mut self) {
-        // The token may already be void (revoked, server gone): nothing to do then.
-        let _ = self.owner.release(self.badge);
+        if let Some(owner) = &self.owner {
+            // The token may already be void (revoked, server gone): nothing to do then.
+            let _ = owner.release(self.badge);
+        }
     }
 }

@@ -9,14 +9,18 @@ use kos_client::{Error, Incoming, Message, MsgServer, Refusal, Server};
 use kos_msg_server::hosted::HostedMsgServer;
 use kos_msg_server::AccessPolicy;
 
-/// `echo` is served by `server` and used by `client` and `client2`; `intruder` has no grant.
+/// `echo` is served by `server` and used by `client` and `client2`; `vault` is served
+/// by `vault` and used by `client`; `intruder` has no grant.
 struct Matrix;
 impl AccessPolicy for Matrix {
     fn may_serve(&self, app: &str, protocol: &str) -> bool {
-        app == "server" && protocol == "echo"
+        (app, protocol) == ("server", "echo") || (app, protocol) == ("vault", "vault")
     }
     fn may_use(&self, app: &str, protocol: &str) -> bool {
-        (app == "client" || app == "client2") && protocol == "echo"
+        matches!(
+            (app, protocol),
+            ("client" | "client2", "echo") | ("client", "vault")
+        )
     }
 }
 
@@ -55,6 +59,7 @@ fn spawn_echo(server: Server) -> thread::JoinHandle<Vec<Incoming>> {
                 from,
                 reply_to,
                 msg,
+                ..
             } = &incoming
             {
                 let mut payload = from.app.clone().into_bytes();
@@ -327,6 +332,14 @@ fn malformed_frames_are_rejected_and_both_servers_carry_on() {
     data.send(&vec![1u8; RECV_BUFFER + 100], None).unwrap();
     let rejected = recv_frame::<DataFrame>(&data, &mut buf).unwrap().unwrap();
     assert_eq!(rejected.frame.unwrap(), DataFrame::Rejected);
+    // A frame that claims to carry a token but does not.
+    let liar = kos_msg::Message {
+        token: true,
+        ..Message::new(1, b"")
+    };
+    send_frame(&data, &DataFrame::Send { msg: liar }, None).unwrap();
+    let rejected = recv_frame::<DataFrame>(&data, &mut buf).unwrap().unwrap();
+    assert_eq!(rejected.frame.unwrap(), DataFrame::Rejected);
     // A well-behaved client is served as before.
     let mut token = sys.app("client2").connect("echo").unwrap();
     assert_eq!(
@@ -339,6 +352,75 @@ fn malformed_frames_are_rejected_and_both_servers_carry_on() {
         seen.iter()
             .filter(|i| matches!(i, Incoming::Rejected { .. }))
             .count(),
-        2
+        3
     );
+}
+
+#[test]
+fn a_token_moved_in_a_message_reaches_the_same_server_under_the_same_badge() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let _serving = spawn_echo(server.serve().unwrap());
+    let vault = sys.app("vault");
+    vault.publish("vault").unwrap();
+    let mut vault_server = vault.serve().unwrap();
+    let client = sys.app("client");
+    let echo = client.connect("echo").unwrap();
+    let badge = echo.badge();
+    let mut to_vault = client.connect("vault").unwrap();
+
+    // The client moves its echo token to the vault.
+    to_vault
+        .send_transfer(Message::new(7, b"keep this"), echo)
+        .unwrap();
+    let mut kept = loop {
+        match vault_server.next(Some(Duration::from_secs(5))).unwrap() {
+            Some(Incoming::Send { msg, token, .. }) => {
+                assert_eq!(msg.label, 7);
+                break token.expect("the token came with the message");
+            }
+            Some(Incoming::Connected(_)) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    // The vault calls the echo server with it: the server sees the client's badge and name.
+    let reply = kept.call(Message::new(1, b"-via vault")).unwrap();
+    assert_eq!(reply.label, badge);
+    assert_eq!(reply.payload, b"client-via vault");
+
+    // The vault hands it back in a reply; the client can use it again.
+    let asking = thread::spawn(move || {
+        to_vault.call_transfer(Message::new(8, b""), None, Some(Duration::from_secs(5)))
+    });
+    let reply_to = loop {
+        match vault_server.next(Some(Duration::from_secs(5))).unwrap() {
+            Some(Incoming::Call {
+                reply_to, token, ..
+            }) => {
+                assert!(token.is_none());
+                break reply_to;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    vault_server
+        .reply_transfer(reply_to, Message::new(0, b""), kept)
+        .unwrap();
+    let (_, back) = asking.join().unwrap().unwrap();
+    let mut back = back.expect("the token came back with the reply");
+    assert_eq!(
+        back.call(Message::new(1, b"!")).unwrap().payload,
+        b"client!"
+    );
+
+    // The grant stays the client's: when the client goes, the token it gave away is void.
+    drop(client);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut gone = false;
+    while std::time::Instant::now() < deadline && !gone {
+        thread::sleep(Duration::from_millis(10));
+        gone = matches!(back.call(Message::new(1, b"")), Err(Error::Closed));
+    }
+    assert!(gone, "a moved token is void once its grantee disconnects");
 }

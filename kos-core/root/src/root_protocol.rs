@@ -24,6 +24,7 @@ pub(crate) fn serve(
                 from,
                 reply_to,
                 msg,
+                ..
             })) => (from, reply_to, msg),
             Ok(Some(_)) | Ok(None) => continue,
             Err(Error::Closed) => return,

@@ -37,6 +37,7 @@ fn main() {
                 from,
                 reply_to,
                 msg,
+                ..
             })) => {
                 calls += 1;
                 if args.crash_on_call == Some(calls) {
