@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kos_msg::{DataFrame, Event, Message};
-use kos_transport::{recv_frame, send_frame, wait_readable, SeqPacket, RECV_BUFFER};
+use kos_transport::{
+    recv_frame, send_frame, try_send_frame, wait_readable, SeqPacket, RECV_BUFFER,
+};
 
 use crate::{Error, MsgServer, OwnedMessage, Token};
 
@@ -223,8 +225,9 @@ impl Server {
         }))
     }
 
-    /// Answers a call. `Err(Error::Closed)` if the caller has gone meanwhile; the
-    /// server carries on either way.
+    /// Answers a call without ever blocking. `Err(Error::Closed)` if the caller has
+    /// gone meanwhile, or stopped reading so long that its queue is full (it is then
+    /// cut off); the server carries on either way.
     pub fn reply(&mut self, to: ReplyTo, msg: Message<'_>) -> Result<(), Error> {
         self.send_reply(
             to,
@@ -259,17 +262,26 @@ impl Server {
         if msg.payload.len() > kos_msg::MAX_PAYLOAD {
             return Err(Error::PayloadTooLarge(msg.payload.len()));
         }
-        let client = self
+        let index = self
             .clients
             .iter()
-            .find(|c| c.info.badge == to.badge)
+            .position(|c| c.info.badge == to.badge)
             .ok_or(Error::Closed)?;
-        send_frame(
-            &client.channel,
+        let sent = try_send_frame(
+            &self.clients[index].channel,
             &DataFrame::Reply { id: to.id, msg },
             give.as_ref().map(|g| g.as_fd()),
-        )?;
-        Ok(())
+        );
+        match sent {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                // A client that lets its replies pile up would stall every other
+                // client of this server: it is cut off instead.
+                self.clients.swap_remove(index);
+                Err(Error::Closed)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Cuts off the client holding `badge` (through the message server, which alone

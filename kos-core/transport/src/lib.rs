@@ -31,6 +31,19 @@ pub fn send_frame<'a, T: Frame<'a>>(
     sock.send(&buf[..len], token)
 }
 
+/// Like [`send_frame`], but fails with `WouldBlock` rather than wait for a peer that
+/// is not reading (see [`SeqPacket::try_send`]).
+pub fn try_send_frame<'a, T: Frame<'a>>(
+    sock: &SeqPacket,
+    frame: &T,
+    token: Option<BorrowedFd<'_>>,
+) -> io::Result<()> {
+    let mut buf = [0u8; MAX_FRAME];
+    let len = encode(frame, &mut buf)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    sock.try_send(&buf[..len], token)
+}
+
 /// A frame received and decoded, borrowing from the caller's buffer, plus any token.
 pub struct Incoming<T> {
     /// The decoded frame, or why it did not decode (the sender is misbehaving; the

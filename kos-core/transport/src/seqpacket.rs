@@ -68,8 +68,29 @@ impl SeqPacket {
         })
     }
 
-    /// Sends one datagram, with `token` attached when given.
+    /// Sends one datagram, with `token` attached when given; blocks while the peer's
+    /// receive queue is full.
     pub fn send(&self, bytes: &[u8], token: Option<BorrowedFd<'_>>) -> io::Result<()> {
+        self.send_flags(bytes, token, MsgFlags::MSG_NOSIGNAL)
+    }
+
+    /// Like [`SeqPacket::send`], but fails with `WouldBlock` instead of waiting when the
+    /// peer's receive queue is full — for a server that must not let one client that
+    /// stops reading stall it.
+    pub fn try_send(&self, bytes: &[u8], token: Option<BorrowedFd<'_>>) -> io::Result<()> {
+        self.send_flags(
+            bytes,
+            token,
+            MsgFlags::MSG_NOSIGNAL | MsgFlags::MSG_DONTWAIT,
+        )
+    }
+
+    fn send_flags(
+        &self,
+        bytes: &[u8],
+        token: Option<BorrowedFd<'_>>,
+        flags: MsgFlags,
+    ) -> io::Result<()> {
         let iov = [IoSlice::new(bytes)];
         let raw;
         let cmsg_storage;
@@ -241,6 +262,22 @@ mod test {
         assert!(a.recv(&mut buf).unwrap().closed);
         assert!(b.recv(&mut buf).unwrap().closed);
         assert!(a.send(b"x", None).is_err());
+    }
+
+    #[test]
+    fn try_send_refuses_instead_of_blocking_on_a_full_peer() {
+        let (a, _b) = SeqPacket::pair().unwrap();
+        let frame = [0u8; 4096];
+        let mut sent = 0;
+        let err = loop {
+            match a.try_send(&frame, None) {
+                Ok(()) => sent += 1,
+                Err(e) => break e,
+            }
+            assert!(sent < 100_000, "the queue never filled");
+        };
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+        assert!(sent > 0);
     }
 
     #[test]
