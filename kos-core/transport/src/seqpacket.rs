@@ -107,7 +107,7 @@ impl SeqPacket {
                 self.fd.as_raw_fd(),
                 &iov,
                 cmsgs,
-                MsgFlags::MSG_NOSIGNAL,
+                flags,
                 None,
             ) {
                 Ok(_) => return Ok(()),
