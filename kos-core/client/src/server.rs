@@ -185,6 +185,9 @@ impl Server {
             Ok(Some(incoming)) => incoming,
             Ok(None) | Err(_) => {
                 let gone = self.clients.swap_remove(index);
+                // Cut it for the message server's duplicate too, or the client would
+                // wait forever on a channel nobody serves.
+                let _ = gone.channel.shutdown();
                 return Ok(Some(Incoming::Disconnected(gone.info)));
             }
         };
@@ -277,7 +280,7 @@ impl Server {
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 // A client that lets its replies pile up would stall every other
                 // client of this server: it is cut off instead.
-                self.clients.swap_remove(index);
+                let _ = self.clients.swap_remove(index).channel.shutdown();
                 Err(Error::Closed)
             }
             Err(e) => Err(e.into()),
@@ -287,8 +290,25 @@ impl Server {
     /// Cuts off the client holding `badge` (through the message server, which alone
     /// can void a token).
     pub fn revoke(&mut self, badge: u64) -> Result<(), Error> {
-        self.msg_server.revoke(badge)?;
-        self.clients.retain(|c| c.info.badge != badge);
-        Ok(())
+        // Drop it here whatever the message server says: we will not serve it again.
+        self.clients.retain(|c| {
+            let keep = c.info.badge != badge;
+            if !keep {
+                let _ = c.channel.shutdown();
+            }
+            keep
+        });
+        self.msg_server.revoke(badge)
+    }
+}
+
+impl Drop for Server {
+    /// A server that goes away cuts its clients' channels, so none waits on a reply
+    /// that will never come (the message server holds duplicates that would keep
+    /// them open).
+    fn drop(&mut self) {
+        for client in &self.clients {
+            let _ = client.channel.shutdown();
+        }
     }
 }

@@ -420,3 +420,90 @@ fn a_token_moved_in_a_message_reaches_the_same_server_under_the_same_badge() {
     }
     assert!(gone, "a moved token is void once its grantee disconnects");
 }
+
+#[test]
+fn a_server_that_never_reads_its_events_cannot_stall_other_grants() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    // The vault publishes, then never looks at its event channel.
+    let vault = sys.app("vault");
+    vault.publish("vault").unwrap();
+    let client = sys.app("client");
+    let mut busy = false;
+    for _ in 0..5_000 {
+        match client.connect("vault") {
+            Ok(token) => drop(token),
+            Err(e) if e.is_refusal(Refusal::Busy) => {
+                busy = true;
+                break;
+            }
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    assert!(
+        busy,
+        "the vault's event queue filled and new clients were refused"
+    );
+    // Everyone else is served as before.
+    let mut token = sys.app("client2").connect("echo").unwrap();
+    assert_eq!(
+        token.call(Message::new(0, b"")).unwrap().payload,
+        b"client2"
+    );
+    token.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
+}
+
+#[test]
+fn a_released_token_stops_working() {
+    use kos_msg::{Control, Reply, Request};
+    use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    // A client that gives its token back but tries to keep using it.
+    let raw = sys.msg.attach("client").unwrap();
+    let mut buf = [0u8; RECV_BUFFER];
+    let connect = Control {
+        seq: 1,
+        body: Request::Connect { protocol: "echo" },
+    };
+    send_frame(&raw.request, &connect, None).unwrap();
+    let granted = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+        .unwrap()
+        .unwrap();
+    let Reply::Granted { badge } = granted.frame.unwrap().body else {
+        panic!("not granted")
+    };
+    let data = SeqPacket::from_owned(granted.token.unwrap());
+    send_frame(
+        &raw.request,
+        &Control {
+            seq: 2,
+            body: Request::Release { badge },
+        },
+        None,
+    )
+    .unwrap();
+    let done = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.frame.unwrap().body, Reply::Done);
+    let call = kos_msg::DataFrame::Call {
+        id: 1,
+        msg: Message::new(0, b""),
+    };
+    let sent = send_frame(&data, &call, None);
+    let answer = data.recv(&mut buf).unwrap();
+    assert!(
+        sent.is_err() || answer.closed,
+        "the released channel is cut"
+    );
+    let mut token = sys.app("client2").connect("echo").unwrap();
+    token.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
+}

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use kos_msg::{Control, Event, Refusal, Reply, Request};
-use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+use kos_transport::{recv_frame, send_frame, try_send_frame, SeqPacket, RECV_BUFFER};
 
 use crate::{AccessPolicy, ConnId, Directory, Grant};
 
@@ -24,6 +24,8 @@ pub type LogSink = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The app's ends of its two channels to one message server.
 pub struct AppChannels {
+    /// The connection's id, for [`HostedMsgServer::detach`].
+    pub conn: ConnId,
     /// Request channel (app side).
     pub request: SeqPacket,
     /// Event channel (app side).
@@ -94,9 +96,20 @@ impl<P: AccessPolicy + Send + 'static> HostedMsgServer<P> {
             .name(format!("msg-{}-{app}", self.shared.name))
             .spawn(move || shared.serve_connection(conn, request_ours))?;
         Ok(AppChannels {
+            conn,
             request: request_app,
             event: event_app,
         })
+    }
+}
+
+impl<P: AccessPolicy> HostedMsgServer<P> {
+    /// Detaches connection `conn` now: unpublishes what it served and cuts every
+    /// token it held or served. The root server calls this as soon as an app's
+    /// process has exited, so a restarted instance can publish at once instead of
+    /// racing the old connection's own detach. Detaching twice is harmless.
+    pub fn detach(&self, conn: ConnId) {
+        self.shared.detach(conn);
     }
 }
 
@@ -142,8 +155,9 @@ impl<P: AccessPolicy> Shared<P> {
                 lock(&self.directory).is_published(protocol),
             )),
             Request::Connect { protocol } => return self.connect(conn, protocol),
+            // Cut, not just forget: a released token must not keep working uncounted.
             Request::Release { badge } => lock(&self.directory).release(conn, badge).map(|g| {
-                lock(&self.held).remove(&g.badge);
+                self.cut(&g);
                 Reply::Done
             }),
             Request::Revoke { badge } => lock(&self.directory).revoke(conn, badge).map(|g| {
@@ -181,10 +195,15 @@ impl<P: AccessPolicy> Shared<P> {
         drop(directory);
         match self.hand_to_server(&grant, &client_app) {
             Ok(client_end) => (Reply::Granted { badge: grant.badge }, Some(client_end)),
-            Err(_) => {
-                // The server is going away; its detach will unpublish the protocol.
+            Err(e) => {
                 let _ = lock(&self.directory).revoke(grant.server, grant.badge);
-                (Reply::Refused(Refusal::NotPublished), None)
+                if e.kind() == io::ErrorKind::WouldBlock {
+                    // The server is not reading its events; it must not stall us.
+                    (Reply::Refused(Refusal::Busy), None)
+                } else {
+                    // The server is going away; its detach will unpublish the protocol.
+                    (Reply::Refused(Refusal::NotPublished), None)
+                }
             }
         }
     }
@@ -198,14 +217,19 @@ impl<P: AccessPolicy> Shared<P> {
             badge: grant.badge,
             client: client_app,
         };
-        {
-            let events = lock(&self.events);
-            let channel = events
-                .get(&grant.server)
-                .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
-            send_frame(channel, &event, Some(server_end.as_fd()))?;
+        // The duplicate is kept before the server can see the grant, so a revoke or a
+        // detach that follows at once always finds it to cut.
+        let kept = server_end.try_clone()?;
+        let events = lock(&self.events);
+        let channel = events
+            .get(&grant.server)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
+        lock(&self.held).insert(grant.badge, kept);
+        // Never wait on a server that does not read its events while holding `events`.
+        if let Err(e) = try_send_frame(channel, &event, Some(server_end.as_fd())) {
+            lock(&self.held).remove(&grant.badge);
+            return Err(e);
         }
-        lock(&self.held).insert(grant.badge, server_end);
         Ok(client_end)
     }
 

@@ -21,6 +21,8 @@ pub enum Refusal {
     BadFrame,
     /// The protocol name is empty or longer than [`crate::MAX_PROTOCOL_LEN`].
     BadName,
+    /// The server is not taking new clients now: it has not read its earlier ones.
+    Busy,
 }
 
 impl Refusal {
@@ -34,6 +36,7 @@ impl Refusal {
             Refusal::UnknownBadge => "no such token",
             Refusal::BadFrame => "malformed frame",
             Refusal::BadName => "bad protocol name",
+            Refusal::Busy => "the server is not taking new clients now",
         }
     }
 }

@@ -23,6 +23,9 @@ const PARKING_FD: RawFd = 1000;
 /// the standard library reports a failed exec keeps working.
 const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
 
+/// Longest log line kept whole; a longer one is logged in pieces of this size.
+const MAX_LINE: usize = 8192;
+
 /// What to start.
 pub struct Launch<'a> {
     /// The app's manifest name.
@@ -139,7 +142,11 @@ fn forward_lines(
             let mut line = Vec::new();
             loop {
                 line.clear();
-                match reader.read_until(b'\n', &mut line) {
+                // Bounded: an app that prints without newlines must not grow our memory.
+                match (&mut reader)
+                    .take(MAX_LINE as u64)
+                    .read_until(b'\n', &mut line)
+                {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
                         let text = String::from_utf8_lossy(&line);

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use kos_client::MsgServer;
 use kos_manifest::{App, AppKind, Manifest, ROOT_APP, ROOT_PROTOCOL};
 use kos_msg_server::hosted::HostedMsgServer;
+use kos_msg_server::ConnId;
 use std::os::unix::process::ExitStatusExt;
 
 use crate::app_process::{self, Launch};
@@ -130,6 +131,7 @@ impl System {
         logger: Logger,
     ) -> Result<System, BootError> {
         let manifest = Arc::new(manifest);
+        raise_descriptor_limit();
         let mut slots = Vec::new();
         for app in manifest.start_order() {
             let binary = match &app.kind {
@@ -246,6 +248,8 @@ struct Slot {
     state: State,
     /// Bumped at every start, so a late exit report of an old process is ignored.
     generation: u64,
+    /// Message-server connections of the current process: (server, connection).
+    conns: Vec<(String, ConnId)>,
 }
 
 impl Slot {
@@ -256,6 +260,7 @@ impl Slot {
             binary,
             state: State::Down,
             generation: 0,
+            conns: Vec::new(),
         }
     }
 
@@ -372,7 +377,10 @@ impl Supervisor {
         let mut channels = Vec::new();
         for name in &slot.app.msg_servers {
             match self.msg_servers[name].attach(&slot.app.name) {
-                Ok(c) => channels.push((name.clone(), c)),
+                Ok(c) => {
+                    slot.conns.push((name.clone(), c.conn));
+                    channels.push((name.clone(), c));
+                }
                 Err(e) => {
                     self.logger
                         .line(&slot.app.name, &format!("cannot attach to `{name}`: {e}"));
@@ -430,6 +438,12 @@ impl Supervisor {
             return;
         }
         let (kind, how) = describe(&status);
+        // Its process is gone: void its directory entries now, so that a restart can
+        // publish again without waiting for the message server to notice.
+        for (name, conn) in std::mem::take(&mut slot.conns) {
+            self.msg_servers[&name].detach(conn);
+        }
+        let slot = &mut self.slots[i];
         let was_stopping = match slot.state {
             State::Stopping { then_start, .. } => Some(then_start),
             _ => None,
@@ -569,5 +583,23 @@ fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: kill(2) on a child we started and have not yet seen exit.
     unsafe {
         libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+/// Every channel and every granted token costs the root server descriptors (message
+/// servers run in this process), so take the whole hard limit rather than the usual
+/// soft 1024.
+fn raise_descriptor_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
     }
 }

@@ -10,6 +10,9 @@ use nix::sys::socket::{
     MsgFlags, Shutdown, SockFlag, SockType,
 };
 
+/// The most descriptors Linux passes in one `SCM_RIGHTS` message.
+const SCM_MAX_FD: usize = 253;
+
 /// Receive buffers are this large: a full frame fits, and anything longer is
 /// reported as truncated rather than silently cut.
 pub const RECV_BUFFER: usize = kos_msg::MAX_FRAME + 1;
@@ -103,13 +106,7 @@ impl SeqPacket {
             None => &[],
         };
         loop {
-            match sendmsg::<()>(
-                self.fd.as_raw_fd(),
-                &iov,
-                cmsgs,
-                flags,
-                None,
-            ) {
+            match sendmsg::<()>(self.fd.as_raw_fd(), &iov, cmsgs, flags, None) {
                 Ok(_) => return Ok(()),
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(e) => return Err(e.into()),
@@ -119,7 +116,10 @@ impl SeqPacket {
 
     /// Receives one datagram into `buf`, blocking until one arrives or the peer closes.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
-        let mut cmsg = nix::cmsg_space!(RawFd);
+        // Room for as many descriptors as the kernel will pass in one message
+        // (SCM_MAX_FD), so a sender attaching several cannot make us lose track of
+        // the ones installed: every extra one is closed below, none leaks.
+        let mut cmsg = nix::cmsg_space!([RawFd; SCM_MAX_FD]);
         loop {
             let mut iov = [IoSliceMut::new(buf)];
             let msg = match recvmsg::<()>(
