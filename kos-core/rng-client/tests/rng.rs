@@ -1,0 +1,122 @@
+//! The RNG client against a real `rng_server` loop and message server, in one process.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use kos_client::{Error, Kos, MsgServer, Refusal};
+use kos_msg::rng::PROTOCOL;
+use kos_msg_server::hosted::HostedMsgServer;
+use kos_msg_server::AccessPolicy;
+use kos_rng::service::{ReseedPolicy, RngService};
+use kos_rng_client::{RngClient, REKEY_BYTES};
+
+/// `rng_server` serves the protocol; apps named `client*` may use it; nobody else.
+struct Matrix;
+impl AccessPolicy for Matrix {
+    fn may_serve(&self, app: &str, protocol: &str) -> bool {
+        app == "rng_server" && protocol == PROTOCOL
+    }
+    fn may_use(&self, app: &str, protocol: &str) -> bool {
+        app.starts_with("client") && protocol == PROTOCOL
+    }
+}
+
+struct System {
+    msg: HostedMsgServer<Matrix>,
+}
+
+impl System {
+    fn boot() -> System {
+        let msg = HostedMsgServer::new("main", Matrix, 64, Arc::new(|_: &str| {}));
+        let server = app(&msg, "rng_server");
+        server.publish(PROTOCOL).unwrap();
+        let serving = server.serve().unwrap();
+        let seed = kos_rng_server::os_entropy().unwrap();
+        thread::spawn(move || {
+            kos_rng_server::serve(
+                serving,
+                RngService::new(seed, ReseedPolicy::default(), 0),
+                Instant::now(),
+                |_| {},
+            )
+        });
+        System { msg }
+    }
+
+    fn kos(&self, name: &str) -> Kos {
+        Kos::from_channels(name, vec![app(&self.msg, name)])
+    }
+}
+
+fn app(msg: &HostedMsgServer<Matrix>, name: &str) -> Arc<MsgServer> {
+    let ch = msg.attach(name).unwrap();
+    MsgServer::new("main", ch.request, ch.event)
+}
+
+#[test]
+fn many_concurrent_clients_are_all_answered_with_pairwise_distinct_bytes() {
+    let sys = System::boot();
+    let clients: Vec<_> = (0..8)
+        .map(|i| {
+            let kos = sys.kos(&format!("client{i}"));
+            thread::spawn(move || {
+                let mut rng = RngClient::connect(&kos).unwrap();
+                let mut chunks = Vec::new();
+                for round in 0..200 {
+                    let mut local = [0u8; 32];
+                    rng.request_stream(&mut local).unwrap();
+                    chunks.push(local.to_vec());
+                    let mut served = vec![0u8; 32 + round];
+                    rng.read_from_server(&mut served).unwrap();
+                    chunks.push(served);
+                }
+                chunks
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for client in clients {
+        for chunk in client.join().unwrap() {
+            // Compare 32-byte windows: no two outputs anywhere share one.
+            assert!(
+                seen.insert(chunk[..32].to_vec()),
+                "a repeated 32-byte output"
+            );
+            total += 1;
+        }
+    }
+    assert_eq!(total, 8 * 200 * 2);
+}
+
+#[test]
+fn a_client_the_manifest_does_not_grant_is_refused_and_others_are_served() {
+    let sys = System::boot();
+    let intruder = sys.kos("intruder");
+    assert!(matches!(
+        RngClient::connect(&intruder),
+        Err(Error::Refused(Refusal::NotGranted))
+    ));
+    let mut rng = RngClient::connect(&sys.kos("client")).unwrap();
+    let mut buf = [0u8; 64];
+    rng.read_from_server(&mut buf).unwrap();
+    assert_ne!(buf, [0u8; 64]);
+}
+
+#[test]
+fn streams_of_any_length_cross_rekeys_without_repeating() {
+    let sys = System::boot();
+    let mut rng = RngClient::connect(&sys.kos("client")).unwrap();
+    for len in [0usize, 1, 31, 4096, 4097, 100_000] {
+        let mut buf = vec![0u8; len];
+        rng.request_stream(&mut buf).unwrap();
+        rng.read_from_server(&mut buf).unwrap();
+    }
+    // Three rekeys' worth in one request, then check for repeated 16-byte blocks.
+    let mut big = vec![0u8; 3 * REKEY_BYTES as usize + 12_345];
+    rng.request_stream(&mut big).unwrap();
+    let blocks: HashSet<&[u8]> = big.chunks_exact(16).collect();
+    assert_eq!(blocks.len(), big.len() / 16);
+}
