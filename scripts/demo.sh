@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "demo: building (first build downloads crates and takes a few minutes)"
-cargo build --workspace --bins
+cargo build --workspace
 echo "demo: booting systems/demo.dts; Ctrl-C stops every app cleanly"
 exec target/debug/kos run systems/demo.dts "$@"

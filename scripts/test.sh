@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 # The whole-system tests start the real binaries, so build them first.
-cargo build --workspace --bins
+cargo build --workspace
 cargo test --workspace

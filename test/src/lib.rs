@@ -79,13 +79,17 @@ pub struct RunningSystem {
 impl RunningSystem {
     /// Boots the system of `body` (see [`manifest`]).
     pub fn boot(body: &str) -> RunningSystem {
+        Self::boot_from(body, &bin_dir())
+    }
+
+    /// Boots the system of `body` with app binaries taken from `dir`.
+    pub fn boot_from(body: &str, dir: &Path) -> RunningSystem {
         let manifest = manifest(body);
-        let dir = bin_dir();
-        let mut child = Command::new(dir.join("kos"))
+        let mut child = Command::new(bin_dir().join("kos"))
             .arg("run")
             .arg(&manifest.path)
             .arg("--bin-dir")
-            .arg(&dir)
+            .arg(dir)
             .arg("--stop-timeout")
             .arg("3s")
             .stdout(Stdio::piped())
@@ -253,4 +257,15 @@ pub fn all_gone(pids: &[u32]) -> bool {
         std::thread::sleep(Duration::from_millis(20));
     }
     false
+}
+
+/// The peak resident memory (`VmHWM`) of a running process, in KiB.
+pub fn peak_rss_kib(pid: u32) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/PID/status")
 }

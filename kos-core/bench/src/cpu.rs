@@ -1,4 +1,4 @@
-//! Where the two threads of a ping-pong run: on this VM a wake-up across cores costs
+//! Where the client and server threads of a benchmark run: on this VM a wake-up across cores costs
 //! several times a whole same-core round trip, so placement is a setting, not luck.
 
 use std::sync::mpsc;
@@ -8,24 +8,24 @@ use anyhow::{bail, Context, Result};
 use nix::sched::{sched_getaffinity, sched_setaffinity, CpuSet};
 use nix::unistd::Pid;
 
-/// How the client and the echo thread are placed on CPUs.
+/// How the client and the server thread (the echo thread, the RNG server) are placed on CPUs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Placement {
     /// Both on the first allowed CPU: the cost of the path itself.
     SameCore,
-    /// Client on the first allowed CPU, echo on the second: adds cross-core wake-ups.
+    /// Client on the first allowed CPU, server on the second: adds cross-core wake-ups.
     CrossCore,
     /// Wherever the scheduler puts them (varies from run to run).
     Os,
 }
 
-/// The CPUs chosen for the client and the echo thread; `None` leaves it to the OS.
+/// The CPUs chosen for the client and the server thread; `None` leaves it to the OS.
 #[derive(Debug, Clone, Copy)]
 pub struct Cpus {
     /// The calling thread's CPU.
     pub client: Option<usize>,
-    /// The echo thread's CPU.
-    pub echo: Option<usize>,
+    /// The server thread's CPU.
+    pub server: Option<usize>,
 }
 
 impl Placement {
@@ -34,15 +34,15 @@ impl Placement {
         let cpus = match (self, allowed) {
             (Placement::Os, _) => Cpus {
                 client: None,
-                echo: None,
+                server: None,
             },
             (Placement::SameCore, [first, ..]) => Cpus {
                 client: Some(*first),
-                echo: Some(*first),
+                server: Some(*first),
             },
             (Placement::CrossCore, [first, second, ..]) => Cpus {
                 client: Some(*first),
-                echo: Some(*second),
+                server: Some(*second),
             },
             _ => bail!(
                 "placement {self:?} needs more CPUs than the {} this process may use; try --placement os",

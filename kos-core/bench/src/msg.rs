@@ -282,8 +282,8 @@ fn run_placement(
         .collect();
     // Pinned before the echo threads start, so the message server's threads inherit it.
     cpu::pin_current(cpus.client, allowed)?;
-    let mut raw = Raw::start(cpus.echo, allowed)?;
-    let mut kos = Kos::start(cpus.echo, allowed)?;
+    let mut raw = Raw::start(cpus.server, allowed)?;
+    let mut kos = Kos::start(cpus.server, allowed)?;
     let mut results: Vec<(Samples, Samples)> =
         args.sizes.iter().map(|_| Default::default()).collect();
     for round in 0..args.rounds {
@@ -307,7 +307,7 @@ fn print_table(args: &Args, placement: Placement, cpus: Cpus, results: &mut [(Sa
     println!(
         "Placement {placement:?}: client on CPU {}, echo thread on CPU {}",
         cpu_name(cpus.client),
-        cpu_name(cpus.echo)
+        cpu_name(cpus.server)
     );
     println!();
     println!("| payload | raw p50 µs | raw p99 µs | raw calls/s | KOS p50 µs | KOS p99 µs | KOS calls/s | KOS/raw p50 | KOS/raw calls/s | p50 ratio per round |");
