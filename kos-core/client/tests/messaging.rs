@@ -507,3 +507,59 @@ fn a_released_token_stops_working() {
     token.send(Message::new(999, b"")).unwrap();
     serving.join().unwrap();
 }
+
+#[test]
+fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
+    use kos_msg::DataFrame;
+    use kos_transport::{send_frame, SeqPacket};
+
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    // A raw client floods calls and never reads a reply.
+    let raw = {
+        use kos_msg::{Control, Reply, Request};
+        let ch = sys.msg.attach("client").unwrap();
+        let mut buf = [0u8; kos_transport::RECV_BUFFER];
+        send_frame(
+            &ch.request,
+            &Control {
+                seq: 1,
+                body: Request::Connect { protocol: "echo" },
+            },
+            None,
+        )
+        .unwrap();
+        let granted = kos_transport::recv_frame::<Control<Reply>>(&ch.request, &mut buf)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(granted.frame.unwrap().body, Reply::Granted { .. }));
+        (ch, SeqPacket::from_owned(granted.token.unwrap()))
+    };
+    // Room for the echo server's prefix: every call gets a reply.
+    let payload = [0u8; 4000];
+    let mut cut = false;
+    for id in 0..100_000u32 {
+        let call = DataFrame::Call {
+            id,
+            msg: Message::new(1, &payload),
+        };
+        if send_frame(&raw.1, &call, None).is_err() {
+            cut = true;
+            break;
+        }
+    }
+    assert!(
+        cut,
+        "the server cut the flooding client off instead of blocking on it"
+    );
+    // Meanwhile another client is served.
+    let mut token = sys.app("client2").connect("echo").unwrap();
+    assert_eq!(
+        token.call(Message::new(0, b"")).unwrap().payload,
+        b"client2"
+    );
+    token.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
+}
