@@ -7,6 +7,7 @@
 mod cpu;
 mod msg;
 mod report;
+mod rng;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -25,10 +26,14 @@ enum Bench {
     /// Message call round trip: `Token::call` through a hosted message server against a
     /// raw socketpair ping-pong.
     Msg(msg::Args),
+    /// Random bytes per request: KOS `request_stream` and `read_from_server` against
+    /// `getrandom(2)` and the raw ChaCha20 keystream.
+    Rng(rng::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Msg(args) => msg::run(&args),
+        Bench::Rng(args) => rng::run(&args),
     }
 }

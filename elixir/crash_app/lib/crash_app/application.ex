@@ -1,0 +1,27 @@
+defmodule CrashApp.Application do
+  @moduledoc """
+  A KOS BEAM app that fails on purpose: after the delay given as its first argument
+  (ms, default 300) its only process crashes more often than its supervisor allows, so
+  the application stops and, being permanent, takes the VM down with it — the way a
+  real bug ends an instance.
+  """
+  use Application
+
+  @impl true
+  def start(_type, _args) do
+    delay =
+      case System.argv() do
+        [ms | _] -> String.to_integer(ms)
+        [] -> 300
+      end
+
+    children = [{Task, fn -> crash_after(delay) end}]
+    Supervisor.start_link(children, strategy: :one_for_one, max_restarts: 0)
+  end
+
+  defp crash_after(delay) do
+    IO.puts("up; crashing in #{delay} ms")
+    Process.sleep(delay)
+    raise "crashing on purpose"
+  end
+end

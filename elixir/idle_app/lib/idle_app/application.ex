@@ -1,0 +1,18 @@
+defmodule IdleApp.Application do
+  @moduledoc """
+  The smallest useful KOS BEAM app: a supervisor with one process that reports it is
+  up and then beats at an interval (the first command-line argument, in ms).
+  """
+  use Application
+
+  @impl true
+  def start(_type, _args) do
+    interval =
+      case System.argv() do
+        [ms | _] -> String.to_integer(ms)
+        [] -> 5_000
+      end
+
+    Supervisor.start_link([{IdleApp.Heartbeat, interval}], strategy: :one_for_one)
+  end
+end

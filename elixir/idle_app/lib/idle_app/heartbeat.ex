@@ -1,0 +1,20 @@
+defmodule IdleApp.Heartbeat do
+  @moduledoc "Prints that the app is up, then a heartbeat every `interval` ms."
+  use GenServer
+
+  def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
+
+  @impl true
+  def init(interval) do
+    IO.puts("up (os pid #{System.pid()}, #{length(:code.all_loaded())} modules loaded)")
+    Process.send_after(self(), :beat, interval)
+    {:ok, {interval, 1}}
+  end
+
+  @impl true
+  def handle_info(:beat, {interval, n}) do
+    IO.puts("heartbeat #{n}")
+    Process.send_after(self(), :beat, interval)
+    {:noreply, {interval, n + 1}}
+  end
+end
