@@ -48,6 +48,28 @@ impl System {
     }
 }
 
+/// Raw frames on `channels`' request channel: asks for an `echo` token as a
+/// misbehaving client would, and returns its badge and data channel.
+fn raw_connect(channels: &kos_msg_server::hosted::AppChannels) -> (u64, kos_transport::SeqPacket) {
+    use kos_msg::{Control, Reply, Request};
+    let mut buf = [0u8; kos_transport::RECV_BUFFER];
+    let connect = Control {
+        seq: 1,
+        body: Request::Connect { protocol: "echo" },
+    };
+    kos_transport::send_frame(&channels.request, &connect, None).unwrap();
+    let granted = kos_transport::recv_frame::<Control<Reply>>(&channels.request, &mut buf)
+        .unwrap()
+        .unwrap();
+    let Reply::Granted { badge } = granted.frame.unwrap().body else {
+        panic!("not granted")
+    };
+    (
+        badge,
+        kos_transport::SeqPacket::from_owned(granted.token.expect("token channel")),
+    )
+}
+
 /// Serves `echo` until the message server goes away: replies with the payload and
 /// the caller's app name in `param`'s place as label 100 + badge.
 fn spawn_echo(server: Server) -> thread::JoinHandle<Vec<Incoming>> {
@@ -282,8 +304,8 @@ fn call_timeout_gives_up_and_a_late_reply_is_not_mistaken_for_the_next() {
 
 #[test]
 fn malformed_frames_are_rejected_and_both_servers_carry_on() {
-    use kos_msg::{Control, DataFrame, Reply, Request};
-    use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+    use kos_msg::{Control, DataFrame, Reply};
+    use kos_transport::{recv_frame, send_frame, RECV_BUFFER};
 
     let sys = system(64);
     let server = sys.app("server");
@@ -307,20 +329,7 @@ fn malformed_frames_are_rejected_and_both_servers_carry_on() {
         .unwrap();
     assert_eq!(reply.frame.unwrap().body, Reply::Refused(Refusal::BadFrame));
     // The message server still grants a token to the same connection.
-    send_frame(
-        &raw.request,
-        &Control {
-            seq: 1,
-            body: Request::Connect { protocol: "echo" },
-        },
-        None,
-    )
-    .unwrap();
-    let granted = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
-        .unwrap()
-        .unwrap();
-    assert!(matches!(granted.frame.unwrap().body, Reply::Granted { .. }));
-    let data = SeqPacket::from_owned(granted.token.expect("token channel"));
+    let (_, data) = raw_connect(&raw);
     // Garbage on the data channel: the protocol server answers Rejected and lives.
     data.send(
         &[kos_msg::PROTOCOL_VERSION, 0, 1, 2, 3, 4, 5, 6, 7, 8],
@@ -459,7 +468,7 @@ fn a_server_that_never_reads_its_events_cannot_stall_other_grants() {
 #[test]
 fn a_released_token_stops_working() {
     use kos_msg::{Control, Reply, Request};
-    use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+    use kos_transport::{recv_frame, send_frame, RECV_BUFFER};
 
     let sys = system(64);
     let server = sys.app("server");
@@ -468,18 +477,7 @@ fn a_released_token_stops_working() {
     // A client that gives its token back but tries to keep using it.
     let raw = sys.msg.attach("client").unwrap();
     let mut buf = [0u8; RECV_BUFFER];
-    let connect = Control {
-        seq: 1,
-        body: Request::Connect { protocol: "echo" },
-    };
-    send_frame(&raw.request, &connect, None).unwrap();
-    let granted = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
-        .unwrap()
-        .unwrap();
-    let Reply::Granted { badge } = granted.frame.unwrap().body else {
-        panic!("not granted")
-    };
-    let data = SeqPacket::from_owned(granted.token.unwrap());
+    let (badge, data) = raw_connect(&raw);
     send_frame(
         &raw.request,
         &Control {
@@ -511,32 +509,15 @@ fn a_released_token_stops_working() {
 #[test]
 fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
     use kos_msg::DataFrame;
-    use kos_transport::{send_frame, SeqPacket};
+    use kos_transport::send_frame;
 
     let sys = system(64);
     let server = sys.app("server");
     server.publish("echo").unwrap();
     let serving = spawn_echo(server.serve().unwrap());
     // A raw client floods calls and never reads a reply.
-    let raw = {
-        use kos_msg::{Control, Reply, Request};
-        let ch = sys.msg.attach("client").unwrap();
-        let mut buf = [0u8; kos_transport::RECV_BUFFER];
-        send_frame(
-            &ch.request,
-            &Control {
-                seq: 1,
-                body: Request::Connect { protocol: "echo" },
-            },
-            None,
-        )
-        .unwrap();
-        let granted = kos_transport::recv_frame::<Control<Reply>>(&ch.request, &mut buf)
-            .unwrap()
-            .unwrap();
-        assert!(matches!(granted.frame.unwrap().body, Reply::Granted { .. }));
-        (ch, SeqPacket::from_owned(granted.token.unwrap()))
-    };
+    let channels = sys.msg.attach("client").unwrap();
+    let (_, flooder) = raw_connect(&channels);
     // Room for the echo server's prefix: every call gets a reply.
     let payload = [0u8; 4000];
     let mut cut = false;
@@ -545,7 +526,7 @@ fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
             id,
             msg: Message::new(1, &payload),
         };
-        if send_frame(&raw.1, &call, None).is_err() {
+        if send_frame(&flooder, &call, None).is_err() {
             cut = true;
             break;
         }

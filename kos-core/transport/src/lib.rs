@@ -25,10 +25,7 @@ pub fn send_frame<'a, T: Frame<'a>>(
     frame: &T,
     token: Option<BorrowedFd<'_>>,
 ) -> io::Result<()> {
-    let mut buf = [0u8; MAX_FRAME];
-    let len = encode(frame, &mut buf)
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    sock.send(&buf[..len], token)
+    with_encoded(frame, |bytes| sock.send(bytes, token))
 }
 
 /// Like [`send_frame`], but fails with `WouldBlock` rather than wait for a peer that
@@ -38,10 +35,17 @@ pub fn try_send_frame<'a, T: Frame<'a>>(
     frame: &T,
     token: Option<BorrowedFd<'_>>,
 ) -> io::Result<()> {
+    with_encoded(frame, |bytes| sock.try_send(bytes, token))
+}
+
+fn with_encoded<'a, T: Frame<'a>>(
+    frame: &T,
+    send: impl FnOnce(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
     let mut buf = [0u8; MAX_FRAME];
     let len = encode(frame, &mut buf)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    sock.try_send(&buf[..len], token)
+    send(&buf[..len])
 }
 
 /// A frame received and decoded, borrowing from the caller's buffer, plus any token.
