@@ -6,5 +6,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 echo "demo: building (first build downloads crates and takes a few minutes)"
 cargo build --workspace
+for project in elixir/*/; do
+    (cd "$project" && mix compile)
+done
 echo "demo: booting systems/demo.dts; Ctrl-C stops every app cleanly"
 exec target/debug/kos run systems/demo.dts "$@"

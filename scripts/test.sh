@@ -5,4 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 # The whole-system tests start the real binaries, so build them first.
 cargo build --workspace
+for project in elixir/*/; do
+    (cd "$project" && mix compile)
+done
 cargo test --workspace

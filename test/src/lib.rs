@@ -92,6 +92,8 @@ impl RunningSystem {
             .arg(dir)
             .arg("--stop-timeout")
             .arg("3s")
+            .arg("--beam-dir")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../elixir"))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

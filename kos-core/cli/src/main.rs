@@ -42,6 +42,12 @@ enum Command {
         /// How long an app has to exit after SIGTERM before it is killed.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "5s")]
         stop_timeout: Duration,
+        /// Where BEAM apps' compiled mix projects are (`app = "x"` → DIR/x/_build).
+        #[arg(long, value_name = "DIR", default_value = "elixir")]
+        beam_dir: PathBuf,
+        /// How BEAM instances are tuned: stock, embedded or minimal.
+        #[arg(long, value_name = "PROFILE", default_value_t = erts_port::Profile::default())]
+        vm_profile: erts_port::Profile,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -70,7 +76,18 @@ fn main() -> ExitCode {
             bin_dir,
             stop_after,
             stop_timeout,
-        } => run_cmd::run(&manifest, bin_dir, stop_after, stop_timeout),
+            beam_dir,
+            vm_profile,
+        } => run_cmd::run(
+            &manifest,
+            run_cmd::Settings {
+                bin_dir,
+                stop_after,
+                stop_timeout,
+                beam_dir,
+                vm_profile,
+            },
+        ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),
         Command::Manifest(ManifestCommand::Show { file }) => manifest_cmd::show(&file),
     };

@@ -8,13 +8,29 @@ use kos_root::{Logger, RunOptions, System};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+/// The options of `kos run`.
+pub struct Settings {
+    /// Where native binaries are; `None`: next to this executable.
+    pub bin_dir: Option<PathBuf>,
+    /// Stop by itself after this long.
+    pub stop_after: Option<Duration>,
+    /// SIGTERM-to-SIGKILL grace.
+    pub stop_timeout: Duration,
+    /// Where BEAM apps' mix projects are.
+    pub beam_dir: PathBuf,
+    /// BEAM tuning profile.
+    pub vm_profile: erts_port::Profile,
+}
+
 /// Boots `manifest` and returns when the system has stopped.
-pub fn run(
-    manifest: &Path,
-    bin_dir: Option<PathBuf>,
-    stop_after: Option<Duration>,
-    stop_timeout: Duration,
-) -> Result<()> {
+pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
+    let Settings {
+        bin_dir,
+        stop_after,
+        stop_timeout,
+        beam_dir,
+        vm_profile,
+    } = settings;
     // Catch the signals before anything starts, so a Ctrl-C during boot is a clean stop too.
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     let parsed = kos_manifest::dtc::load(manifest)?;
@@ -28,6 +44,8 @@ pub fn run(
     };
     let mut options = RunOptions::new(&bin_dir);
     options.stop_timeout = stop_timeout;
+    options.beam_dir = beam_dir;
+    options.vm_profile = vm_profile;
     let logger = Logger::new();
     logger.line(
         "_root",

@@ -32,10 +32,14 @@ pub struct Launch<'a> {
     pub app: &'a str,
     /// The executable.
     pub binary: &'a Path,
-    /// Its arguments (`args` in the manifest).
+    /// Its arguments.
     pub args: &'a [String],
     /// Heap budget for a native component, in KiB.
     pub heap_kib: u32,
+    /// Extra environment variables.
+    pub env: &'a [(&'a str, &'a str)],
+    /// The `cgroup.procs` of a memory group the child joins before it execs.
+    pub cgroup_procs: Option<&'a std::ffi::CString>,
     /// One entry per message server the manifest connects it to.
     pub channels: Vec<(String, AppChannels)>,
 }
@@ -81,12 +85,15 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
         .env(ENV_APP, launch.app)
         .env(ENV_MSG_SERVERS, handoff.msg_servers_env())
         .env(ENV_HEAP_KIB, launch.heap_kib.to_string())
+        .envs(launch.env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let parent = std::process::id() as libc::pid_t;
+    let cgroup_procs = launch.cgroup_procs.cloned();
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe calls (dup2, close_range, setpgid, prctl, getppid) on plain integers.
+    // async-signal-safe calls (dup2, close_range, open/write/close, setpgid, prctl,
+    // getppid) on plain integers.
     unsafe {
         command.pre_exec(move || {
             for &(from, to) in &placements {
@@ -106,6 +113,10 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
             ) < 0
             {
                 return Err(io::Error::last_os_error());
+            }
+            // Into its memory group before exec, so every page it uses is counted.
+            if let Some(procs) = &cgroup_procs {
+                beam_host::budget::join_from_child(procs)?;
             }
             // Own process group: a terminal's Ctrl-C reaches only the root server,
             // which then stops the apps in order.

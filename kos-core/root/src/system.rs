@@ -32,6 +32,10 @@ pub struct RunOptions {
     pub stop_timeout: Duration,
     /// Tokens each app may hold per message server.
     pub max_tokens: usize,
+    /// Where BEAM apps' mix projects are (`app = "idle_app"` → `beam_dir/idle_app`).
+    pub beam_dir: PathBuf,
+    /// How BEAM instances are tuned.
+    pub vm_profile: erts_port::Profile,
 }
 
 impl RunOptions {
@@ -41,6 +45,8 @@ impl RunOptions {
             bin_dir: bin_dir.to_path_buf(),
             stop_timeout: Duration::from_secs(5),
             max_tokens: kos_msg::TOKEN_SLOTS,
+            beam_dir: PathBuf::from("elixir"),
+            vm_profile: erts_port::Profile::default(),
         }
     }
 }
@@ -55,11 +61,15 @@ pub enum BootError {
         /// Where it was looked for.
         path: PathBuf,
     },
-    /// A BEAM app, which this root server cannot start yet.
-    BeamUnsupported {
+    /// A BEAM app whose compiled code is missing.
+    BeamApp {
         /// The app.
         app: String,
+        /// What is missing.
+        error: beam_host::LocateError,
     },
+    /// A BEAM app, but no Erlang/OTP to run it.
+    NoErlang,
     /// The operating system refused something while booting.
     Io(std::io::Error),
 }
@@ -72,9 +82,9 @@ impl fmt::Display for BootError {
                 "app `{app}`: binary {} not found (build it with `cargo build`, or pass --bin-dir)",
                 path.display()
             ),
-            BootError::BeamUnsupported { app } => write!(
-                f,
-                "app `{app}` is kind = \"beam\": BEAM instances are not supported by this root server yet"
+            BootError::BeamApp { app, error } => write!(f, "app `{app}`: {error}"),
+            BootError::NoErlang => f.write_str(
+                "BEAM apps need Erlang/OTP: `erl` is not on the PATH (install Debian's erlang-base)",
             ),
             BootError::Io(e) => write!(f, "boot failed: {e}"),
         }
@@ -133,23 +143,46 @@ impl System {
         let manifest = Arc::new(manifest);
         raise_descriptor_limit();
         let mut slots = Vec::new();
+        let mut any_beam = false;
         for app in manifest.start_order() {
-            let binary = match &app.kind {
-                AppKind::Native { binary, .. } => options.bin_dir.join(binary),
-                AppKind::Beam { .. } => {
-                    return Err(BootError::BeamUnsupported {
-                        app: app.name.clone(),
-                    })
+            let program = match &app.kind {
+                AppKind::Native { binary, .. } => {
+                    let binary = options.bin_dir.join(binary);
+                    if !binary.is_file() {
+                        return Err(BootError::MissingBinary {
+                            app: app.name.clone(),
+                            path: binary,
+                        });
+                    }
+                    Program::Native(binary)
+                }
+                AppKind::Beam { app: otp_app, memory_mib } => {
+                    any_beam = true;
+                    let paths = beam_host::locate_app(&options.beam_dir, otp_app).map_err(|error| {
+                        BootError::BeamApp {
+                            app: app.name.clone(),
+                            error,
+                        }
+                    })?;
+                    Program::Beam(beam_host::BeamLaunch::new(otp_app, paths, *memory_mib, options.vm_profile))
                 }
             };
-            if !binary.is_file() {
-                return Err(BootError::MissingBinary {
-                    app: app.name.clone(),
-                    path: binary,
-                });
-            }
-            slots.push(Slot::new(app.clone(), binary));
+            slots.push(Slot::new(app.clone(), program));
         }
+        let cgroups = if any_beam {
+            if !erl_installed() {
+                return Err(BootError::NoErlang);
+            }
+            match beam_host::budget::Cgroups::create() {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    logger.line(ROOT, &e.to_string());
+                    None
+                }
+            }
+        } else {
+            None
+        };
 
         let msg_servers: HashMap<String, HostedMsgServer<ManifestPolicy>> = manifest
             .msg_servers
@@ -186,6 +219,7 @@ impl System {
 
         let mut supervisor = Supervisor {
             slots,
+            cgroups,
             msg_servers,
             options,
             logger,
@@ -241,9 +275,19 @@ enum State {
     Down,
 }
 
+/// What runs for an app.
+enum Program {
+    /// A native binary.
+    Native(PathBuf),
+    /// An Erlang VM running an OTP application.
+    Beam(beam_host::BeamLaunch),
+}
+
 struct Slot {
     app: App,
-    binary: PathBuf,
+    program: Program,
+    /// The memory group of the running BEAM instance, if budgets are enforced.
+    group: Option<beam_host::budget::Group>,
     tracker: RestartTracker,
     state: State,
     /// Bumped at every start, so a late exit report of an old process is ignored.
@@ -253,11 +297,12 @@ struct Slot {
 }
 
 impl Slot {
-    fn new(app: App, binary: PathBuf) -> Slot {
+    fn new(app: App, program: Program) -> Slot {
         Slot {
             tracker: RestartTracker::new(app.restart),
             app,
-            binary,
+            program,
+            group: None,
             state: State::Down,
             generation: 0,
             conns: Vec::new(),
@@ -271,6 +316,8 @@ impl Slot {
 
 struct Supervisor {
     slots: Vec<Slot>,
+    /// Memory groups for BEAM instances; `None` where the kernel offers none.
+    cgroups: Option<beam_host::budget::Cgroups>,
     msg_servers: HashMap<String, HostedMsgServer<ManifestPolicy>>,
     options: RunOptions,
     logger: Logger,
@@ -392,11 +439,39 @@ impl Supervisor {
             AppKind::Native { heap_kib, .. } => heap_kib,
             AppKind::Beam { memory_mib, .. } => memory_mib * 1024,
         };
+        let (binary, args, env): (PathBuf, Vec<String>, &[(&str, &str)]) = match &slot.program {
+            Program::Native(binary) => (binary.clone(), slot.app.args.clone(), &[]),
+            Program::Beam(beam) => {
+                let mut args = beam.args();
+                if !slot.app.args.is_empty() {
+                    // What follows -extra is the app's System.argv().
+                    args.push("-extra".into());
+                    args.extend(slot.app.args.iter().cloned());
+                }
+                // A crashing VM must not litter the working directory with dumps.
+                (PathBuf::from(beam_host::ERL), args, &[("ERL_CRASH_DUMP_SECONDS", "0")])
+            }
+        };
+        slot.group = match (&self.cgroups, &slot.program, &slot.app.kind) {
+            (Some(cgroups), Program::Beam(_), AppKind::Beam { memory_mib, .. }) => {
+                match cgroups.group(&slot.app.name, u64::from(*memory_mib) << 20) {
+                    Ok(g) => Some(g),
+                    Err(e) => {
+                        self.logger
+                            .line(&slot.app.name, &format!("runs without a memory group: {e}"));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         let launch = Launch {
             app: &slot.app.name,
-            binary: &slot.binary,
-            args: &slot.app.args,
+            binary: &binary,
+            args: &args,
             heap_kib,
+            env,
+            cgroup_procs: slot.group.as_ref().map(|g| g.procs_file()),
             channels,
         };
         match app_process::spawn(launch, &self.logger) {
@@ -424,7 +499,7 @@ impl Supervisor {
             Err(e) => {
                 self.logger.line(
                     &slot.app.name,
-                    &format!("failed to start {}: {e}", slot.binary.display()),
+                    &format!("failed to start {}: {e}", binary.display()),
                 );
                 self.exited(i, generation, Err(e));
             }
@@ -437,7 +512,16 @@ impl Supervisor {
         if generation != slot.generation {
             return;
         }
-        let (kind, how) = describe(&status);
+        let (kind, mut how) = describe(&status);
+        if let Some(group) = slot.group.take() {
+            if group.oom_killed() {
+                how = format!(
+                    "exceeded its memory budget of {} MiB and was killed by the kernel ({how})",
+                    group.limit_bytes() >> 20
+                );
+            }
+            group.remove();
+        }
         // Its process is gone: void its directory entries now, so that a restart can
         // publish again without waiting for the message server to notice.
         for (name, conn) in std::mem::take(&mut slot.conns) {
@@ -602,4 +686,11 @@ fn raise_descriptor_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
+}
+
+/// Is Erlang's launcher on the PATH?
+fn erl_installed() -> bool {
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| dir.join(beam_host::ERL).is_file())
+    })
 }

@@ -9,13 +9,14 @@ defmodule CrashApp.Application do
 
   @impl true
   def start(_type, _args) do
+    # The manifest's `args` reach the VM after -extra: its plain arguments.
     delay =
-      case System.argv() do
+      case Enum.map(:init.get_plain_arguments(), &List.to_string/1) do
         [ms | _] -> String.to_integer(ms)
         [] -> 300
       end
 
-    children = [{Task, fn -> crash_after(delay) end}]
+    children = [Supervisor.child_spec({Task, fn -> crash_after(delay) end}, restart: :permanent)]
     Supervisor.start_link(children, strategy: :one_for_one, max_restarts: 0)
   end
 

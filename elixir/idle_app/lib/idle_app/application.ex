@@ -7,8 +7,9 @@ defmodule IdleApp.Application do
 
   @impl true
   def start(_type, _args) do
+    # The manifest's `args` reach the VM after -extra: its plain arguments.
     interval =
-      case System.argv() do
+      case Enum.map(:init.get_plain_arguments(), &List.to_string/1) do
         [ms | _] -> String.to_integer(ms)
         [] -> 5_000
       end

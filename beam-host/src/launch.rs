@@ -1,0 +1,159 @@
+//! The command line of one BEAM instance.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use erts_port::{Profile, VmSettings};
+
+/// The Erlang launcher from Debian's `erlang-base`.
+pub const ERL: &str = "erl";
+
+/// Where Debian's `elixir` package keeps Elixir's own applications.
+const ELIXIR_LIB: &str = "/usr/lib/elixir/lib";
+
+/// Everything needed to start one BEAM app.
+#[derive(Debug, Clone)]
+pub struct BeamLaunch {
+    /// The OTP application to start (`app` in the manifest).
+    pub otp_app: String,
+    /// `ebin` directories of the app and its dependencies.
+    pub code_paths: Vec<PathBuf>,
+    /// Emulator settings from the budget.
+    pub vm: VmSettings,
+}
+
+/// A compiled app was not where it should be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocateError {
+    /// The OTP application.
+    pub otp_app: String,
+    /// Where it was looked for.
+    pub looked_in: PathBuf,
+}
+
+impl fmt::Display for LocateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "no compiled `{}` in {} (run `mix compile` in the app's project, or pass --beam-dir)",
+            self.otp_app,
+            self.looked_in.display()
+        )
+    }
+}
+
+impl std::error::Error for LocateError {}
+
+/// Finds the compiled mix project `<beam_dir>/<otp_app>`: every `ebin` under its
+/// `_build/<env>/lib` (the app and its dependencies), preferring the `prod` build.
+pub fn locate_app(beam_dir: &Path, otp_app: &str) -> Result<Vec<PathBuf>, LocateError> {
+    let project = beam_dir.join(otp_app);
+    for env in ["prod", "dev"] {
+        let lib = project.join("_build").join(env).join("lib");
+        let own = lib
+            .join(otp_app)
+            .join("ebin")
+            .join(format!("{otp_app}.app"));
+        if !own.is_file() {
+            continue;
+        }
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(&lib)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.path().join("ebin"))
+                    .filter(|p| p.is_dir())
+                    .collect()
+            })
+            .unwrap_or_default();
+        paths.sort();
+        return Ok(paths);
+    }
+    Err(LocateError {
+        otp_app: otp_app.to_string(),
+        looked_in: project.join("_build"),
+    })
+}
+
+impl BeamLaunch {
+    /// A launch of `otp_app` from `code_paths` within `memory_mib`.
+    pub fn new(otp_app: &str, code_paths: Vec<PathBuf>, memory_mib: u32, profile: Profile) -> Self {
+        BeamLaunch {
+            otp_app: otp_app.to_string(),
+            code_paths,
+            vm: VmSettings::derive(memory_mib, profile),
+        }
+    }
+
+    /// The arguments for `erl`.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = self.vm.erl_args();
+        // No shell, no stdin: the app's output is its log, and Ctrl-C belongs to _root.
+        args.extend(["-noshell", "-noinput"].map(String::from));
+        for app in ["elixir", "logger"] {
+            args.push("-pa".into());
+            args.push(format!("{ELIXIR_LIB}/{app}/ebin"));
+        }
+        for path in &self.code_paths {
+            args.push("-pa".into());
+            args.push(path.display().to_string());
+        }
+        args.push("-eval".into());
+        args.push(start_expression(&self.otp_app));
+        args
+    }
+}
+
+/// Starts the app as permanent: if it ever stops, the VM stops, and the root server
+/// sees the exit. A start failure ends the VM with status 2 and says why.
+fn start_expression(otp_app: &str) -> String {
+    format!(
+        "case application:ensure_all_started('{otp_app}', permanent) of \
+         {{ok, _}} -> ok; \
+         {{error, Reason}} -> io:format(standard_error, \"cannot start {otp_app}: ~p~n\", [Reason]), erlang:halt(2) \
+         end."
+    )
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn finds_the_app_and_its_dependencies_in_the_mix_build() {
+        let dir = tempfile::tempdir().unwrap();
+        for app in ["demo", "dep"] {
+            let ebin = dir
+                .path()
+                .join("demo/_build/dev/lib")
+                .join(app)
+                .join("ebin");
+            std::fs::create_dir_all(&ebin).unwrap();
+            std::fs::write(ebin.join(format!("{app}.app")), "").unwrap();
+        }
+        let paths = locate_app(dir.path(), "demo").unwrap();
+        assert_eq!(paths.len(), 2);
+        assert!(paths.iter().all(|p| p.ends_with("ebin")));
+        let missing = locate_app(dir.path(), "other").unwrap_err();
+        assert!(missing.to_string().contains("no compiled `other`"));
+    }
+
+    #[test]
+    fn the_command_line_starts_the_app_without_shell_or_distribution() {
+        let launch = BeamLaunch::new(
+            "demo",
+            vec![PathBuf::from("/x/ebin")],
+            32,
+            Profile::Embedded,
+        );
+        let args = launch.args();
+        assert!(args.contains(&"-noshell".to_string()));
+        assert!(
+            !args.iter().any(|a| a == "-sname" || a == "-name"),
+            "no distribution, no epmd"
+        );
+        let eval = args.last().unwrap();
+        assert!(eval.contains("application:ensure_all_started('demo', permanent)"));
+        assert!(args.windows(2).any(|w| w[0] == "-pa" && w[1] == "/x/ebin"));
+    }
+}
