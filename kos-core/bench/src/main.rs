@@ -4,6 +4,7 @@
 //! round by round so that a noisy machine slows both alike, and prints a markdown
 //! table to paste into `BENCHMARKS.md`.
 
+mod beam;
 mod cpu;
 mod msg;
 mod report;
@@ -29,11 +30,15 @@ enum Bench {
     /// Random bytes per request: KOS `request_stream` and `read_from_server` against
     /// `getrandom(2)` and the raw ChaCha20 keystream.
     Rng(rng::Args),
+    /// BEAM instances: per-app PSS/RSS and start-up of 8 small Elixir apps under KOS,
+    /// per VM profile, against the same apps under stock `elixir`.
+    Beam(beam::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().bench {
         Bench::Msg(args) => msg::run(&args),
         Bench::Rng(args) => rng::run(&args),
+        Bench::Beam(args) => beam::run(&args),
     }
 }

@@ -9,9 +9,11 @@ defmodule IdleApp.Application do
   def start(_type, _args) do
     # The manifest's `args` reach the VM after -extra: its plain arguments.
     interval =
-      case Enum.map(:init.get_plain_arguments(), &List.to_string/1) do
-        [ms | _] -> String.to_integer(ms)
-        [] -> 5_000
+      with [first | _] <- :init.get_plain_arguments(),
+           {ms, ""} <- Integer.parse(List.to_string(first)) do
+        ms
+      else
+        _ -> 5_000
       end
 
     Supervisor.start_link([{IdleApp.Heartbeat, interval}], strategy: :one_for_one)
