@@ -176,3 +176,39 @@ fn restart_all_gives_every_beam_app_a_new_vm() {
     }
     assert!(sys.stop().success());
 }
+
+#[test]
+fn the_root_server_reports_each_apps_state_and_memory() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    msg_servers { main { dir_access_control {
+        kos_root_protocol { servers = "_root"; clients = "admin"; };
+    }; }; };
+    apps {
+        vm { kind = "beam"; app = "idle_app"; memory_mib = <64>; };
+        once { kind = "native"; binary = "crasher"; heap_kib = <256>; restart = "temporary"; args = "--after-ms", "10"; };
+        admin { kind = "native"; binary = "root_caller"; msg_servers = "main"; heap_kib = <512>;
+                args = "--after-ms", "1500", "status"; };
+    };
+"#,
+    );
+    let vm = started_pid(&sys.wait_for(&["[vm]", "started (pid"]));
+    let lines = sys.wait_all(&[
+        &["[admin]", "status: vm running"],
+        &["[admin]", "status: once down"],
+        &["[admin]", "status: admin running"],
+    ]);
+    assert!(lines[0].contains(&format!("pid={vm} ")), "{}", lines[0]);
+    let rss: u64 = lines[0]
+        .split("rss_kib=")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rss > 1024, "a running VM uses memory: {}", lines[0]);
+    assert!(lines[0].ends_with("restarts=0"), "{}", lines[0]);
+    assert!(sys.stop().success());
+}

@@ -13,6 +13,11 @@ pub const RESTART_ALL: u64 = 1;
 /// Restart one application, named by the payload (UTF-8).
 pub const RESTART_APP: u64 = 2;
 
+/// Report every application's state and memory. The reply's payload is UTF-8 text,
+/// one line per app: `NAME STATE pid=PID rss_kib=KIB restarts=N` (pid and rss only
+/// while it runs).
+pub const STATUS: u64 = 3;
+
 /// Reply status: done (or begun).
 pub const STATUS_OK: u64 = 0;
 /// Reply status: the payload names no application of this system.

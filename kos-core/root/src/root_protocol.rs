@@ -51,6 +51,12 @@ pub(crate) fn serve(
                 Ok(_) => (root::STATUS_UNKNOWN_APP, None),
                 Err(_) => (root::STATUS_BAD_REQUEST, None),
             },
+            root::STATUS => {
+                let report = status_report(&control);
+                let payload = &report.as_bytes()[..report.len().min(kos_client::MAX_PAYLOAD)];
+                let _ = server.reply(reply_to, Message::new(root::STATUS_OK, payload));
+                continue;
+            }
             _ => (root::STATUS_UNKNOWN_OPERATION, None),
         };
         if status != root::STATUS_OK {
@@ -70,4 +76,15 @@ pub(crate) fn serve(
             }
         }
     }
+}
+
+/// Asks the supervisor for its report (bounded wait: a busy supervisor gives an empty one).
+fn status_report(control: &Sender<Control>) -> String {
+    let (reply, report) = std::sync::mpsc::channel();
+    if control.send(Control::Status { reply }).is_err() {
+        return String::new();
+    }
+    report
+        .recv_timeout(std::time::Duration::from_secs(2))
+        .unwrap_or_default()
 }

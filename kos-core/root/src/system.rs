@@ -110,6 +110,9 @@ pub(crate) enum Control {
     Shutdown {
         reason: String,
     },
+    Status {
+        reply: Sender<String>,
+    },
 }
 
 /// A booted system. Dropping it does not stop it: call [`System::shutdown`] and
@@ -156,15 +159,24 @@ impl System {
                     }
                     Program::Native(binary)
                 }
-                AppKind::Beam { app: otp_app, memory_mib } => {
+                AppKind::Beam {
+                    app: otp_app,
+                    memory_mib,
+                } => {
                     any_beam = true;
-                    let paths = beam_host::locate_app(&options.beam_dir, otp_app).map_err(|error| {
-                        BootError::BeamApp {
-                            app: app.name.clone(),
-                            error,
-                        }
-                    })?;
-                    Program::Beam(beam_host::BeamLaunch::new(otp_app, paths, *memory_mib, options.vm_profile))
+                    let paths =
+                        beam_host::locate_app(&options.beam_dir, otp_app).map_err(|error| {
+                            BootError::BeamApp {
+                                app: app.name.clone(),
+                                error,
+                            }
+                        })?;
+                    Program::Beam(beam_host::BeamLaunch::new(
+                        otp_app,
+                        paths,
+                        *memory_mib,
+                        options.vm_profile,
+                    ))
                 }
             };
             slots.push(Slot::new(app.clone(), program));
@@ -369,6 +381,9 @@ impl Supervisor {
                 Some(Control::RestartAll { asked_by }) => self.restart_all(&asked_by),
                 Some(Control::RestartApp { app, asked_by }) => self.restart_app(&app, &asked_by),
                 Some(Control::Shutdown { reason }) => self.shutdown(&reason),
+                Some(Control::Status { reply }) => {
+                    let _ = reply.send(self.status());
+                }
                 None => {}
             }
             self.fire_timers();
@@ -449,7 +464,11 @@ impl Supervisor {
                     args.extend(slot.app.args.iter().cloned());
                 }
                 // A crashing VM must not litter the working directory with dumps.
-                (PathBuf::from(beam_host::ERL), args, &[("ERL_CRASH_DUMP_SECONDS", "0")])
+                (
+                    PathBuf::from(beam_host::ERL),
+                    args,
+                    &[("ERL_CRASH_DUMP_SECONDS", "0")],
+                )
             }
         };
         slot.group = match (&self.cgroups, &slot.program, &slot.app.kind) {
@@ -587,6 +606,28 @@ impl Supervisor {
         }
     }
 
+    /// One line per app: state, pid and resident memory while it runs, restarts.
+    fn status(&self) -> String {
+        let mut out = String::new();
+        for slot in &self.slots {
+            let (state, pid) = match slot.state {
+                State::Running { pid } => ("running", Some(pid)),
+                State::Stopping { pid, .. } => ("stopping", Some(pid)),
+                State::Waiting { .. } => ("restarting", None),
+                State::Down => ("down", None),
+            };
+            out.push_str(&format!("{} {state}", slot.app.name));
+            if let Some(pid) = pid {
+                out.push_str(&format!(" pid={pid} rss_kib={}", resident_kib(pid)));
+            }
+            out.push_str(&format!(
+                " restarts={}\n",
+                slot.generation.saturating_sub(1)
+            ));
+        }
+        out
+    }
+
     /// Sends SIGTERM to every live app; waiting ones are cancelled.
     fn stop_all(&mut self) {
         let deadline = Instant::now() + self.options.stop_timeout;
@@ -693,4 +734,16 @@ fn erl_installed() -> bool {
     std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|dir| dir.join(beam_host::ERL).is_file())
     })
+}
+
+/// Resident memory of a process (`VmRSS`), in KiB; 0 if it cannot be read.
+fn resident_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }

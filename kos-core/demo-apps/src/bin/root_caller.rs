@@ -27,6 +27,8 @@ enum What {
         /// Its manifest name.
         name: String,
     },
+    /// Print every application's state and memory.
+    Status,
 }
 
 fn main() {
@@ -47,16 +49,23 @@ fn main() {
     let request = match &args.what {
         What::RestartAll => Message::new(root::RESTART_ALL, b""),
         What::RestartApp { name } => Message::new(root::RESTART_APP, name.as_bytes()),
+        What::Status => Message::new(root::STATUS, b""),
     };
     say!(
         "asking _root to {}",
         match &args.what {
             What::RestartAll => "restart all applications".to_string(),
             What::RestartApp { name } => format!("restart {name}"),
+            What::Status => "report every app's state".to_string(),
         }
     );
     match token.call(request) {
-        Ok(reply) if reply.label == root::STATUS_OK => say!("_root accepted"),
+        Ok(reply) if reply.label == root::STATUS_OK => {
+            say!("_root accepted");
+            for line in String::from_utf8_lossy(&reply.payload).lines() {
+                say!("status: {line}");
+            }
+        }
         Ok(reply) => say!("_root refused with status {}", reply.label),
         Err(e) => say!("call to _root failed: {e}"),
     }
