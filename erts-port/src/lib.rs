@@ -46,8 +46,9 @@ pub enum Profile {
     /// One scheduler, limits scaled from the budget, glibc and ERTS allocators tuned;
     /// `erlang:memory/0` keeps working.
     Embedded,
-    /// Embedded with ERTS's own allocators off (`+Mea min`): the smallest instance, but
-    /// `erlang:memory/0,1` raises `notsup` and allocation-heavy code runs slower.
+    /// Embedded with ERTS's own allocators off (`+Mea min`): the smallest instance and
+    /// no slower than Embedded, but `erlang:memory/0,1` raises `notsup`. The default:
+    /// only it meets 16 MiB PSS per instance for a real Elixir app under KOS.
     #[default]
     Minimal,
 }
@@ -179,17 +180,17 @@ fn trimmed(memory_mib: u32) -> Vec<Flag> {
         Flag::new(
             &["+S", "1:1"],
             "one scheduler instead of one per core: a small app needs no parallelism, \
-             and each scheduler costs a thread and its own allocator instances",
+             and each scheduler costs a thread and its own allocator instances; \
+             0.6-1.5 MiB PSS on a 2-core machine, more on bigger ones",
         ),
         Flag::new(
             &["+SDcpu", "1:1"],
-            "one dirty CPU scheduler instead of one per core (the minimum that still \
-             runs dirty NIFs)",
+            "one dirty CPU scheduler instead of one per core, the fewest that still \
+             runs dirty NIFs; within noise on a 2-core machine, a thread per extra core",
         ),
         Flag::new(
             &["+SDio", "1"],
-            "one dirty I/O scheduler instead of ten (1 is OTP's minimum); with +S and \
-             +SDcpu about 1 MiB PSS less than stock",
+            "one dirty I/O scheduler instead of ten (1 is OTP's minimum): 0.5 MiB PSS",
         ),
         Flag::new(
             &["+A", "1"],
@@ -198,8 +199,9 @@ fn trimmed(memory_mib: u32) -> Vec<Flag> {
         ),
         Flag::new(
             &["+sbwt", "none"],
-            "schedulers sleep instead of spinning when idle: no memory effect, but \
-             eight spinning VMs would burn a shared device's CPU",
+            "schedulers sleep instead of spinning for work: no memory effect; stock's \
+             two schedulers polling every 10 ms used 3.1% CPU per VM, 0.7% with \
+             busy-waiting off; with one scheduler it is insurance for a raised +S",
         ),
         Flag::new(
             &["+sbwtdcpu", "none"],
@@ -212,13 +214,13 @@ fn trimmed(memory_mib: u32) -> Vec<Flag> {
         Flag {
             args: vec!["+P".into(), process_limit(memory_mib).to_string()],
             why: "process table scaled from the budget (64 per MiB, 1024..=262144): \
-                  the table is allocated up front, stock's 262144 slots cost ~2.9 MiB \
-                  PSS and no small app comes close",
+                  the table is allocated up front, stock's 262144 slots cost 2.7-3.0 \
+                  MiB PSS and a small app runs ~45 processes",
         },
         Flag {
             args: vec!["+Q".into(), port_limit(memory_mib).to_string()],
             why: "port table scaled from the budget (16 per MiB, 1024..=65536): \
-                  allocated up front, stock's 65536 slots cost ~0.6 MiB PSS",
+                  allocated up front, stock's 65536 slots cost 0.5-0.7 MiB PSS",
         },
         Flag {
             args: vec!["+t".into(), atom_limit(memory_mib).to_string()],
@@ -230,14 +232,14 @@ fn trimmed(memory_mib: u32) -> Vec<Flag> {
         Flag::new(
             &["-mode", "interactive"],
             "load modules on first call (erl's default, pinned): an embedded boot \
-             loads and JIT-compiles every module in the boot script, +19 MiB PSS",
+             loads and JIT-compiles every module in the boot script, +18 MiB PSS",
         ),
         Flag::new(
             &["-env", "MALLOC_MMAP_THRESHOLD_", "16384"],
             "pins glibc's mmap threshold at 16 KiB: the JIT's temporary buffers from \
              loading code are then unmapped when freed instead of fragmenting a \
              malloc arena (glibc otherwise raises the threshold after the first \
-             free); the largest single saving, ~4.7 MiB PSS",
+             free); the largest single saving, 4.0-4.7 MiB PSS",
         ),
     ]
 }
@@ -249,27 +251,35 @@ fn tuned_allocators() -> Vec<Flag> {
         Flag::new(
             &["+MMmcs", "4"],
             "keep 4 freed carriers cached instead of 10: cached carriers stay \
-             resident; 0 would save a little more but makes heap growth mmap \
-             every time (2x slower on a sort-heavy benchmark)",
+             resident; 1.9 MiB PSS (0 saves 0.7 MiB more but maps and unmaps on \
+             every heap growth, 1.6x slower on an allocation-heavy workload)",
         ),
         Flag::new(
             &["+Musbct", "64"],
             "blocks over 64 KiB get a carrier of their own that goes back to the OS \
-             when freed, instead of holding a multiblock carrier open; with +MMmcs \
-             4 about 1.2 MiB PSS less",
+             when freed, instead of holding a multiblock carrier open: 0.7-1.1 MiB \
+             PSS",
         ),
     ]
 }
 
 /// Minimal: ERTS's allocators off, everything through glibc malloc.
 fn no_allocators() -> Vec<Flag> {
-    vec![Flag::new(
-        &["+Mea", "min"],
-        "turns off every ERTS allocator that can be turned off, so memory goes \
-         through malloc (and the pinned mmap threshold) instead of pre-sized \
-         carriers: ~2 MiB PSS less than Embedded; erlang:memory/0,1 then raises \
-         notsup and allocation-heavy code runs ~1.3x slower",
-    )]
+    vec![
+        Flag::new(
+            &["+Mea", "min"],
+            "turns off every ERTS allocator that can be turned off, so memory goes \
+             through malloc (and the pinned mmap threshold) instead of pre-sized \
+             carriers: 3.1 MiB PSS, 1.9 MiB less than Embedded's tuning and no \
+             slower than it; erlang:memory/0,1 then raises notsup",
+        ),
+        Flag::new(
+            &["-env", "MALLOC_ARENA_MAX", "1"],
+            "one glibc malloc arena instead of up to eight per core: with +Mea min \
+             every thread mallocs and each arena keeps its own free memory; \
+             0.3 MiB PSS, no throughput cost measured with one scheduler",
+        ),
+    ]
 }
 
 #[cfg(test)]
@@ -339,7 +349,10 @@ mod test {
             let p = process_limit(mib);
             let q = port_limit(mib);
             let t = atom_limit(mib);
-            assert!((OTP_MIN_PROCESSES..=STOCK_PROCESSES).contains(&p), "{mib}: +P {p}");
+            assert!(
+                (OTP_MIN_PROCESSES..=STOCK_PROCESSES).contains(&p),
+                "{mib}: +P {p}"
+            );
             assert!((OTP_MIN_PORTS..=STOCK_PORTS).contains(&q), "{mib}: +Q {q}");
             assert!((APP_MIN_ATOMS..=STOCK_ATOMS).contains(&t), "{mib}: +t {t}");
             assert!(t >= OTP_MIN_ATOMS);

@@ -13,6 +13,7 @@ const LOGGER_EBIN: &str = "/usr/lib/elixir/lib/logger/ebin";
 /// Runs `erl -noshell -noinput <flags> <extra> -eval <eval>`; `None` when erl is missing.
 fn erl(flags: &[String], extra: &[&str], eval: &str) -> Option<Output> {
     match Command::new("erl")
+        .env("ERL_CRASH_DUMP_BYTES", "0")
         .args(["-noshell", "-noinput"])
         .args(flags)
         .args(extra)
@@ -97,4 +98,30 @@ fn erlang_memory_works_under_embedded_but_not_minimal() {
     assert!(embedded.trim().parse::<u64>().is_ok(), "{embedded}");
     let minimal = run(Profile::Minimal).unwrap();
     assert!(minimal.contains("notsup"), "{minimal}");
+}
+
+/// Supervisor, GenServer, Registry, Task, Agent, Logger, ETS, regex, a large binary and
+/// the process limit, under the profile KOS uses when the manifest names none.
+#[test]
+fn small_elixir_app_runs_under_the_default_profile() {
+    if !elixir_present() {
+        return;
+    }
+    let args = VmSettings::derive(24, Profile::default()).erl_args();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smoke.exs");
+    let out = match Command::new("elixir")
+        .env("ERL_CRASH_DUMP_BYTES", "0")
+        .args(["--erl", &args.join(" ")])
+        .arg(&script)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("skipped: cannot run `elixir` ({e})");
+            return;
+        }
+    };
+    let shown = text(&out);
+    assert!(out.status.success(), "exited {}: {shown}", out.status);
+    assert!(shown.contains("smoke ok"), "{shown}");
 }

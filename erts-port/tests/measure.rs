@@ -57,7 +57,9 @@ struct Batch {
 
 fn erl_command(flags: &[String], eval: &str) -> Command {
     let mut cmd = Command::new("erl");
-    cmd.args(["-noshell", "-noinput"])
+    // A VM that fails to boot must not leave erl_crash.dump in the crate.
+    cmd.env("ERL_CRASH_DUMP_BYTES", "0")
+        .args(["-noshell", "-noinput"])
         .args(flags)
         .args(["-pa", ELIXIR_EBIN, "-pa", LOGGER_EBIN, "-eval", eval]);
     cmd
@@ -75,8 +77,14 @@ fn start(flags: &[String]) -> Result<(Instance, Duration), String> {
         .map_err(|e| format!("cannot run erl: {e}"))?;
     let (tx, rx) = mpsc::channel();
     for pipe in [
-        child.stdout.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -271,7 +279,6 @@ fn measure_profiles_and_flags() {
     ];
     let on_minimal = [
         "+L",
-        "-env MALLOC_ARENA_MAX 1",
         "-env MALLOC_MMAP_THRESHOLD_ 8192",
         "+hms 100 +hmbs 8192",
         "+sss 32 +sssdcpu 20 +sssdio 20",
@@ -282,6 +289,8 @@ fn measure_profiles_and_flags() {
         "+Musmbcs 128 +Mulmbcs 1024",
         "+Muas aobf",
         "+Musbct 32",
+        "-env MALLOC_ARENA_MAX 1",
+        "+L",
     ];
     println!("\n## Candidate flags\n");
     println!("| on top of | candidate | PSS MiB | RSS MiB | vs base MiB |");
@@ -307,4 +316,97 @@ fn measure_profiles_and_flags() {
         }
     }
     assert_eq!(epmd_count(), epmd_before, "a measured VM started epmd");
+}
+
+/// Allocation-heavy work: sorting, map building, 64 KiB binaries, short-lived processes.
+const WORKLOAD: &str = "W = fun() -> L = lists:seq(1, 200000), \
+    lists:foreach(fun(_) -> lists:sort(lists:reverse(L)) end, lists:seq(1, 10)), \
+    lists:foreach(fun(_) -> maps:from_list(lists:zip(L, L)) end, lists:seq(1, 3)), \
+    lists:foreach(fun(_) -> binary:copy(<<1,2,3,4>>, 16384) end, lists:seq(1, 20000)), \
+    Ps = [spawn_monitor(lists, seq, [1, 20000]) || _ <- lists:seq(1, 500)], \
+    [receive {'DOWN', R, _, _, _} -> ok end || {_, R} <- Ps] end, \
+    T = [element(1, timer:tc(W)) || _ <- [1, 2, 3]], \
+    io:format(\"~p~n\", [lists:min(T) div 1000]), halt().";
+
+/// Wakes every 10 ms and does a little work, like a sensor-polling app.
+const POLLER: &str = "Loop = fun L() -> receive after 10 -> ok end, \
+    lists:sum(lists:seq(1, 2000)), L() end, io:format(\"ready~n\"), Loop()";
+
+/// User + system CPU ticks of a process so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = stat.rsplit_once(')').unwrap().1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Mean CPU use, in percent of one core, of eight VMs running [`POLLER`] for 10 s.
+fn poller_cpu(flags: &[String]) -> f64 {
+    use std::os::unix::process::CommandExt;
+    let mut running = Vec::new();
+    for _ in 0..INSTANCES {
+        let mut child = Command::new("erl")
+            .env("ERL_CRASH_DUMP_BYTES", "0")
+            .args(["-noshell", "-noinput"])
+            .args(flags)
+            .args(["-eval", POLLER])
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("erl");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "ready");
+        let pid = child.id();
+        running.push(Instance {
+            child,
+            beam_pid: find_beam(pid).expect("beam"),
+        });
+    }
+    thread::sleep(Duration::from_secs(1));
+    let before: u64 = running.iter().map(|i| cpu_ticks(i.beam_pid)).sum();
+    let window = Duration::from_secs(10);
+    thread::sleep(window);
+    let after: u64 = running.iter().map(|i| cpu_ticks(i.beam_pid)).sum();
+    // Linux reports these ticks in USER_HZ, 100 per second on every supported arch.
+    let seconds = (after - before) as f64 / 100.0;
+    100.0 * seconds / window.as_secs_f64() / INSTANCES as f64
+}
+
+#[test]
+#[ignore = "slow: CPU cost of the profiles; run with --ignored --nocapture"]
+fn measure_cpu_cost() {
+    if !erl_present() {
+        return;
+    }
+    println!("\n## CPU cost\n");
+    println!(
+        "| flags | workload ms (best of 3, one VM) | CPU % per VM (8 VMs polling every 10 ms) |"
+    );
+    println!("|---|---|---|");
+    let mut rows: Vec<(String, Vec<String>)> = Profile::ALL
+        .iter()
+        .map(|p| (p.to_string(), VmSettings::derive(MEMORY_MIB, *p).erl_args()))
+        .collect();
+    for extra in ["+sbwt none +sbwtdcpu none +sbwtdio none", "+MMmcs 0"] {
+        let base = if extra.starts_with("+MM") {
+            Profile::Embedded
+        } else {
+            Profile::Stock
+        };
+        let args = [
+            VmSettings::derive(MEMORY_MIB, base).erl_args(),
+            words(extra),
+        ]
+        .concat();
+        rows.push((format!("{base} + `{extra}`"), args));
+    }
+    for (name, args) in rows {
+        let out = erl_command(&args, WORKLOAD).output().expect("erl");
+        let ms = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        println!("| {name} | {ms} | {:.1} |", poller_cpu(&args));
+    }
 }
