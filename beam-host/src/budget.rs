@@ -67,11 +67,13 @@ impl Cgroups {
         Ok(Cgroups { base })
     }
 
-    /// A group `name` limited to `limit_bytes`; a leftover group of that name is
-    /// replaced.
+    /// A group `name` limited to `limit_bytes`. Callers give each start its own name
+    /// (the app and its generation), so a new instance never waits on, or runs outside
+    /// of, a group its predecessor's leftovers still occupy.
     pub fn group(&self, name: &str, limit_bytes: u64) -> io::Result<Group> {
         let dir = self.base.join(name);
         if dir.exists() {
+            kill_members(&dir);
             let _ = std::fs::remove_dir(&dir);
         }
         std::fs::create_dir(&dir)?;
@@ -110,16 +112,42 @@ fn remove_stale(own: &Path) {
     }
 }
 
-/// Removes a group and its child groups (cgroup directories are removed with rmdir).
+/// Removes a group and its child groups (cgroup directories are removed with rmdir),
+/// killing whatever still runs in them first.
 fn remove_tree(dir: &Path) {
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             if e.path().is_dir() {
+                kill_members(&e.path());
                 let _ = std::fs::remove_dir(e.path());
             }
         }
     }
     let _ = std::fs::remove_dir(dir);
+}
+
+/// SIGKILLs every process left in a group (a VM's `erl_child_setup`, port programs
+/// it started) and waits briefly until the group is empty, so it can be removed and
+/// nothing the app started outlives it. cgroup v1 has no `cgroup.kill`.
+fn kill_members(dir: &Path) {
+    let procs = dir.join("cgroup.procs");
+    for _ in 0..50 {
+        let pids: Vec<i32> = std::fs::read_to_string(&procs)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect();
+        if pids.is_empty() {
+            return;
+        }
+        for pid in pids {
+            // SAFETY: kill(2) on processes of a group this root server made for its app.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 impl Drop for Cgroups {
@@ -181,6 +209,7 @@ impl Group {
 
     /// Removes the group once its processes have exited.
     pub fn remove(self) {
+        kill_members(&self.dir);
         let _ = std::fs::remove_dir(&self.dir);
     }
 }
@@ -207,9 +236,10 @@ pub unsafe fn join_from_child(procs: &CString) -> io::Result<()> {
         }
     }
     let written = libc::write(fd, digits[start..].as_ptr().cast(), digits.len() - start);
+    let error = (written < 0).then(io::Error::last_os_error);
     libc::close(fd);
-    if written < 0 {
-        return Err(io::Error::last_os_error());
+    match error {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
-    Ok(())
 }

@@ -90,9 +90,11 @@ impl BeamLaunch {
         let mut args = self.vm.erl_args();
         // No shell, no stdin: the app's output is its log, and Ctrl-C belongs to _root.
         args.extend(["-noshell", "-noinput"].map(String::from));
-        for app in ["elixir", "logger"] {
+        // All of Elixir's own applications (elixir, logger, eex, ex_unit, iex, mix):
+        // an app may depend on any of them, and they load only when used.
+        for ebin in elixir_ebins() {
             args.push("-pa".into());
-            args.push(format!("{ELIXIR_LIB}/{app}/ebin"));
+            args.push(ebin.display().to_string());
         }
         for path in &self.code_paths {
             args.push("-pa".into());
@@ -102,6 +104,21 @@ impl BeamLaunch {
         args.push(start_expression(&self.otp_app));
         args
     }
+}
+
+/// The `ebin` directories of Elixir's applications, in a stable order.
+fn elixir_ebins() -> Vec<PathBuf> {
+    let mut ebins: Vec<PathBuf> = std::fs::read_dir(ELIXIR_LIB)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("ebin"))
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    ebins.sort();
+    ebins
 }
 
 /// Starts the app as permanent: if it ever stops, the VM stops, and the root server

@@ -5,9 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kos_msg::{DataFrame, Event, Message};
-use kos_transport::{
-    recv_frame, send_frame, try_send_frame, wait_readable, SeqPacket, RECV_BUFFER,
-};
+use kos_transport::{recv_frame, try_send_frame, wait_readable, SeqPacket, RECV_BUFFER};
 
 use crate::{Error, MsgServer, OwnedMessage, Token};
 
@@ -221,8 +219,14 @@ impl Server {
                 error: kos_msg::FrameError::Malformed,
             },
             Err(error) => {
-                // Tell the client its frame was dropped; if it is gone, so be it.
-                let _ = send_frame(&client.channel, &DataFrame::Rejected, None);
+                // Tell the client its frame was dropped — without waiting: a client
+                // that floods bad frames and reads nothing is cut off instead.
+                if let Err(e) = try_send_frame(&client.channel, &DataFrame::Rejected, None) {
+                    if e.kind() == std::io::ErrorKind::WouldBlock {
+                        let _ = self.clients.swap_remove(index).channel.shutdown();
+                        return Ok(Some(Incoming::Disconnected(from)));
+                    }
+                }
                 Incoming::Rejected { from, error }
             }
         }))

@@ -103,6 +103,16 @@ impl Token {
         })
     }
 
+    /// Zeroes the buffer the last reply was received into — for protocols whose
+    /// replies are secrets (a key that must not outlive its use in memory).
+    pub fn wipe_buffer(&mut self) {
+        // Volatile writes: the compiler may not drop a wipe of memory read no more.
+        for byte in self.buf.iter_mut() {
+            // SAFETY: a valid, aligned, exclusive reference into our own buffer.
+            unsafe { std::ptr::write_volatile(byte, 0) };
+        }
+    }
+
     /// Sends `msg` and waits for the reply.
     pub fn call(&mut self, msg: Message<'_>) -> Result<OwnedMessage, Error> {
         self.call_with(msg, None, |m| m.into())

@@ -19,6 +19,9 @@ struct Local {
     rng: FastKeyErasure,
     left: u64,
     keyed_at: Instant,
+    /// The process it was keyed in: after a fork, parent and child would otherwise
+    /// draw the same bytes from copies of one generator.
+    pid: u32,
 }
 
 /// A connection to the RNG server.
@@ -59,7 +62,13 @@ impl RngClient {
         let mut rest = out;
         while !rest.is_empty() {
             let local = match &mut self.local {
-                Some(l) if l.left > 0 && l.keyed_at.elapsed() < REKEY_AFTER => l,
+                Some(l)
+                    if l.left > 0
+                        && l.keyed_at.elapsed() < REKEY_AFTER
+                        && l.pid == std::process::id() =>
+                {
+                    l
+                }
                 _ => self.rekey()?,
             };
             let n = rest.len().min(local.left.min(usize::MAX as u64) as usize);
@@ -88,8 +97,11 @@ impl RngClient {
             rng: FastKeyErasure::new(key),
             left: REKEY_BYTES,
             keyed_at: Instant::now(),
+            pid: std::process::id(),
         });
         key.zeroize();
+        // The key also sat in the token's receive buffer: wipe it there too.
+        self.token.wipe_buffer();
         Ok(local)
     }
 

@@ -29,8 +29,10 @@ pub fn serve(
 ) -> Error {
     let now_ms = || started.elapsed().as_millis() as u64;
     let mut out = Box::new([0u8; MAX_PAYLOAD]);
+    // After a failed reseed, wait a second before trying again (not every wake-up).
+    let mut retry_at = 0;
     loop {
-        if service.reseed_due(now_ms()) {
+        if service.reseed_due(now_ms()) && now_ms() >= retry_at {
             let served = service.bytes_since_reseed();
             match os_entropy() {
                 Ok(mut entropy) => {
@@ -42,10 +44,16 @@ pub fn serve(
                     ));
                 }
                 // Keep serving from the current key: it is still secret.
-                Err(e) => log(&format!("reseed failed, will retry: {e}")),
+                Err(e) => {
+                    retry_at = now_ms() + 1_000;
+                    log(&format!("reseed failed, will retry in 1 s: {e}"));
+                }
             }
         }
-        let timeout = Duration::from_millis(service.millis_to_reseed(now_ms()).clamp(1, 60_000));
+        let until_reseed = service
+            .millis_to_reseed(now_ms())
+            .max(retry_at.saturating_sub(now_ms()));
+        let timeout = Duration::from_millis(until_reseed.clamp(1, 60_000));
         match server.next(Some(timeout)) {
             Ok(None) => {}
             Ok(Some(Incoming::Call { reply_to, msg, .. })) => {

@@ -20,6 +20,10 @@ use crate::policy::ManifestPolicy;
 use crate::restart::{Decision, ExitKind, RestartTracker};
 use crate::{root_protocol, Logger};
 
+/// An idle tuned VM holds about 14 MiB that nothing can reclaim (measured: 8.8 MiB
+/// private plus 5.2 MiB of JIT code); a smaller budget kills it at start.
+const SMALLEST_COMFORTABLE_VM_MIB: u32 = 16;
+
 /// Log name of the root server itself.
 const ROOT: &str = "_root";
 
@@ -164,6 +168,15 @@ impl System {
                     memory_mib,
                 } => {
                     any_beam = true;
+                    if *memory_mib < SMALLEST_COMFORTABLE_VM_MIB {
+                        logger.line(
+                            &app.name,
+                            &format!(
+                                "warning: memory_mib = {memory_mib} is below what an idle Erlang VM needs \
+                                 (about {SMALLEST_COMFORTABLE_VM_MIB} MiB); it may be killed at start"
+                            ),
+                        );
+                    }
                     let paths =
                         beam_host::locate_app(&options.beam_dir, otp_app).map_err(|error| {
                             BootError::BeamApp {
@@ -473,7 +486,10 @@ impl Supervisor {
         };
         slot.group = match (&self.cgroups, &slot.program, &slot.app.kind) {
             (Some(cgroups), Program::Beam(_), AppKind::Beam { memory_mib, .. }) => {
-                match cgroups.group(&slot.app.name, u64::from(*memory_mib) << 20) {
+                match cgroups.group(
+                    &format!("{}-{}", slot.app.name, slot.generation),
+                    u64::from(*memory_mib) << 20,
+                ) {
                     Ok(g) => Some(g),
                     Err(e) => {
                         self.logger

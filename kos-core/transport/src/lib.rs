@@ -45,7 +45,13 @@ fn with_encoded<'a, T: Frame<'a>>(
     let mut buf = [0u8; MAX_FRAME];
     let len = encode(frame, &mut buf)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    send(&buf[..len])
+    let sent = send(&buf[..len]);
+    // A payload may be a secret (random bytes, a key): leave no copy on the stack.
+    for byte in buf[..len].iter_mut() {
+        // SAFETY: a valid, aligned, exclusive reference into our own buffer.
+        unsafe { std::ptr::write_volatile(byte, 0) };
+    }
+    sent
 }
 
 /// A frame received and decoded, borrowing from the caller's buffer, plus any token.
