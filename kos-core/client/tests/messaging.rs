@@ -544,3 +544,37 @@ fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
     token.send(Message::new(999, b"")).unwrap();
     serving.join().unwrap();
 }
+
+#[test]
+fn a_client_that_floods_garbage_without_reading_is_cut_off_and_others_are_served() {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    let channels = sys.msg.attach("client").unwrap();
+    let (_, flooder) = raw_connect(&channels);
+    let garbage = [kos_msg::PROTOCOL_VERSION, 0xEE, 0xEE, 0xEE];
+    // Bounded, and never blocking: without the cut-off this ends as a failure, not a hang.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut cut = false;
+    while !cut && std::time::Instant::now() < deadline {
+        match flooder.try_send(&garbage, None) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(1))
+            }
+            Err(_) => cut = true,
+        }
+    }
+    assert!(
+        cut,
+        "the server cut the client off instead of blocking on its notices"
+    );
+    let mut token = sys.app("client2").connect("echo").unwrap();
+    assert_eq!(
+        token.call(Message::new(0, b"")).unwrap().payload,
+        b"client2"
+    );
+    token.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
+}
