@@ -8,4 +8,6 @@ cargo build --workspace
 for project in elixir/*/; do
     (cd "$project" && mix compile)
 done
-cargo test --workspace
+# Every test bounds its own waits; this outer bound turns an unforeseen hang into a
+# failure long before CI's 90 minutes.
+timeout --signal=KILL 45m cargo test --workspace
