@@ -57,17 +57,7 @@ pub fn locate_app(beam_dir: &Path, otp_app: &str) -> Result<Vec<PathBuf>, Locate
         if !own.is_file() {
             continue;
         }
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&lib)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| e.path().join("ebin"))
-                    .filter(|p| p.is_dir())
-                    .collect()
-            })
-            .unwrap_or_default();
-        paths.sort();
-        return Ok(paths);
+        return Ok(ebins_under(&lib));
     }
     Err(LocateError {
         otp_app: otp_app.to_string(),
@@ -92,7 +82,7 @@ impl BeamLaunch {
         args.extend(["-noshell", "-noinput"].map(String::from));
         // All of Elixir's own applications (elixir, logger, eex, ex_unit, iex, mix):
         // an app may depend on any of them, and they load only when used.
-        for ebin in elixir_ebins() {
+        for ebin in ebins_under(Path::new(ELIXIR_LIB)) {
             args.push("-pa".into());
             args.push(ebin.display().to_string());
         }
@@ -106,9 +96,9 @@ impl BeamLaunch {
     }
 }
 
-/// The `ebin` directories of Elixir's applications, in a stable order.
-fn elixir_ebins() -> Vec<PathBuf> {
-    let mut ebins: Vec<PathBuf> = std::fs::read_dir(ELIXIR_LIB)
+/// The `ebin` directories of the applications in `lib` (`lib/<app>/ebin`), sorted.
+fn ebins_under(lib: &Path) -> Vec<PathBuf> {
+    let mut ebins: Vec<PathBuf> = std::fs::read_dir(lib)
         .map(|entries| {
             entries
                 .filter_map(|e| e.ok())

@@ -70,6 +70,35 @@ fn raw_connect(channels: &kos_msg_server::hosted::AppChannels) -> (u64, kos_tran
     )
 }
 
+/// Another client is served as before; then the echo server is told to stop, and
+/// what it saw is returned.
+fn check_others_served(sys: &System, serving: thread::JoinHandle<Vec<Incoming>>) -> Vec<Incoming> {
+    let mut token = sys.app("client2").connect("echo").unwrap();
+    assert_eq!(
+        token.call(Message::new(0, b"")).unwrap().payload,
+        b"client2"
+    );
+    token.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap()
+}
+
+/// Calls `send` until it fails other than with `WouldBlock` (the peer cut us off),
+/// for at most 10 s; never blocks, so a missing cut-off fails the test instead of
+/// hanging it. Returns whether we were cut off.
+fn flood_until_cut(mut send: impl FnMut() -> std::io::Result<()>) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        match send() {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(1))
+            }
+            Err(_) => return true,
+        }
+    }
+    false
+}
+
 /// Serves `echo` until the message server goes away: replies with the payload and
 /// the caller's app name in `param`'s place as label 100 + badge.
 fn spawn_echo(server: Server) -> thread::JoinHandle<Vec<Incoming>> {
@@ -456,13 +485,7 @@ fn a_server_that_never_reads_its_events_cannot_stall_other_grants() {
         "the vault's event queue filled and new clients were refused"
     );
     // Everyone else is served as before.
-    let mut token = sys.app("client2").connect("echo").unwrap();
-    assert_eq!(
-        token.call(Message::new(0, b"")).unwrap().payload,
-        b"client2"
-    );
-    token.send(Message::new(999, b"")).unwrap();
-    serving.join().unwrap();
+    check_others_served(&sys, serving);
 }
 
 #[test]
@@ -519,36 +542,21 @@ fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
     let (_, flooder) = raw_connect(&channels);
     // Room for the echo server's prefix: every call gets a reply.
     let payload = [0u8; 4000];
-    let mut cut = false;
-    // Bounded, and never blocking: without the cut-off this ends as a failure, not a hang.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut id = 0u32;
-    while !cut && std::time::Instant::now() < deadline {
+    let cut = flood_until_cut(|| {
         id += 1;
         let call = DataFrame::Call {
             id,
             msg: Message::new(1, &payload),
         };
-        match kos_transport::try_send_frame(&flooder, &call, None) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(1))
-            }
-            Err(_) => cut = true,
-        }
-    }
+        kos_transport::try_send_frame(&flooder, &call, None)
+    });
     assert!(
         cut,
         "the server cut the flooding client off instead of blocking on it"
     );
     // Meanwhile another client is served.
-    let mut token = sys.app("client2").connect("echo").unwrap();
-    assert_eq!(
-        token.call(Message::new(0, b"")).unwrap().payload,
-        b"client2"
-    );
-    token.send(Message::new(999, b"")).unwrap();
-    serving.join().unwrap();
+    check_others_served(&sys, serving);
 }
 
 #[test]
@@ -560,27 +568,10 @@ fn a_client_that_floods_garbage_without_reading_is_cut_off_and_others_are_served
     let channels = sys.msg.attach("client").unwrap();
     let (_, flooder) = raw_connect(&channels);
     let garbage = [kos_msg::PROTOCOL_VERSION, 0xEE, 0xEE, 0xEE];
-    // Bounded, and never blocking: without the cut-off this ends as a failure, not a hang.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let mut cut = false;
-    while !cut && std::time::Instant::now() < deadline {
-        match flooder.try_send(&garbage, None) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                thread::sleep(Duration::from_millis(1))
-            }
-            Err(_) => cut = true,
-        }
-    }
+    let cut = flood_until_cut(|| flooder.try_send(&garbage, None));
     assert!(
         cut,
         "the server cut the client off instead of blocking on its notices"
     );
-    let mut token = sys.app("client2").connect("echo").unwrap();
-    assert_eq!(
-        token.call(Message::new(0, b"")).unwrap().payload,
-        b"client2"
-    );
-    token.send(Message::new(999, b"")).unwrap();
-    serving.join().unwrap();
+    check_others_served(&sys, serving);
 }
