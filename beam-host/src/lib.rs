@@ -12,3 +12,7 @@ pub mod budget;
 mod launch;
 
 pub use launch::{locate_app, BeamLaunch, LocateError, ERL};
+
+/// The environment variable naming the directory of the KOS NIF library
+/// (`libkos_nif.so`), which the `kos` Elixir library loads.
+pub const ENV_NIF_DIR: &str = "KOS_NIF_DIR";

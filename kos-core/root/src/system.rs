@@ -467,8 +467,8 @@ impl Supervisor {
             AppKind::Native { heap_kib, .. } => heap_kib,
             AppKind::Beam { memory_mib, .. } => memory_mib * 1024,
         };
-        let (binary, args, env): (PathBuf, Vec<String>, &[(&str, &str)]) = match &slot.program {
-            Program::Native(binary) => (binary.clone(), slot.app.args.clone(), &[]),
+        let (binary, args, env): (PathBuf, Vec<String>, Vec<(&str, String)>) = match &slot.program {
+            Program::Native(binary) => (binary.clone(), slot.app.args.clone(), Vec::new()),
             Program::Beam(beam) => {
                 let mut args = beam.args();
                 if !slot.app.args.is_empty() {
@@ -476,12 +476,16 @@ impl Supervisor {
                     args.push("-extra".into());
                     args.extend(slot.app.args.iter().cloned());
                 }
-                // A crashing VM must not litter the working directory with dumps.
-                (
-                    PathBuf::from(beam_host::ERL),
-                    args,
-                    &[("ERL_CRASH_DUMP_SECONDS", "0")],
-                )
+                let env = vec![
+                    // A crashing VM must not litter the working directory with dumps.
+                    ("ERL_CRASH_DUMP_SECONDS", "0".to_string()),
+                    // Where the `kos` library finds the KOS NIF library.
+                    (
+                        beam_host::ENV_NIF_DIR,
+                        self.options.bin_dir.display().to_string(),
+                    ),
+                ];
+                (PathBuf::from(beam_host::ERL), args, env)
             }
         };
         slot.group = match (&self.cgroups, &slot.program, &slot.app.kind) {
@@ -500,12 +504,13 @@ impl Supervisor {
             }
             _ => None,
         };
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let launch = Launch {
             app: &slot.app.name,
             binary: &binary,
             args: &args,
             heap_kib,
-            env,
+            env: &env,
             cgroup_procs: slot.group.as_ref().map(|g| g.procs_file()),
             channels,
         };

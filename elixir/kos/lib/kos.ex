@@ -1,0 +1,18 @@
+defmodule Kos do
+  @moduledoc """
+  KOS services for Elixir apps running on a KOS system.
+
+  A BEAM app started by `kos run` holds the channels its manifest grants; this library
+  reaches KOS through them, by way of the KOS NIF library (`Kos.Native`):
+
+    * `Kos.Rng` — random bytes from the RNG server (`kos_rng_protocol`);
+    * `Kos.Root` — restart applications, or ask for their state (`kos_root_protocol`,
+      only where the manifest grants it).
+
+  Failures are values: `{:error, reason}`, where `reason` is one of `:not_granted`
+  (the manifest's `dir_access_control` does not allow it), `:no_server` (the serving
+  app is not up), `:closed` (the connection was lost; the next call reconnects),
+  `:not_kos` (the VM was not started by `kos run`), `:busy`, `:too_many_tokens`,
+  `:no_msg_server` or `:io`. Arguments of the wrong type raise `ArgumentError`.
+  """
+end

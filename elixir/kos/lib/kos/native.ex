@@ -1,0 +1,41 @@
+defmodule Kos.Native do
+  @moduledoc """
+  The KOS NIF library (`libkos_nif.so`, built by cargo from `nifs/kos_nif`).
+
+  Loaded when this module loads, from the directory in `KOS_NIF_DIR` (set by `kos run`
+  for every BEAM app) or else this application's `priv` directory. Every function here
+  is a stub the NIF library replaces; use `Kos.Rng` and `Kos.Root` instead.
+  """
+  @on_load :load_nif
+
+  @doc false
+  def load_nif do
+    {dir, under_kos?} =
+      case System.get_env("KOS_NIF_DIR") do
+        nil -> {to_string(:code.priv_dir(:kos)), false}
+        dir -> {dir, true}
+      end
+
+    case :erlang.load_nif(String.to_charlist(Path.join(dir, "libkos_nif")), 0) do
+      :ok ->
+        :ok
+
+      # Outside KOS (compiling, docs) the stubs stay; under KOS a missing library is news.
+      {:error, {reason, text}} ->
+        if under_kos?,
+          do:
+            IO.puts(:stderr, "warning: KOS NIF library not loaded from #{dir}: #{reason} #{text}")
+
+        :ok
+    end
+  end
+
+  @doc false
+  def rng_bytes(_n), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def restart_all, do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def restart_app(_name), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def status, do: :erlang.nif_error(:nif_not_loaded)
+end

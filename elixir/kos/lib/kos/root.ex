@@ -1,0 +1,50 @@
+defmodule Kos.Root do
+  @moduledoc """
+  Asks the root server, `_root`, to restart applications or to report on them
+  (`kos_root_protocol`; only apps the manifest lists as its clients get through).
+  """
+
+  @typedoc "One application's state, as the root server reports it."
+  @type app_status :: %{
+          name: String.t(),
+          state: String.t(),
+          pid: non_neg_integer() | nil,
+          rss_kib: non_neg_integer() | nil,
+          restarts: non_neg_integer()
+        }
+
+  @doc "Restarts every application (this one included) as new processes."
+  @spec restart_all() :: :ok | {:error, atom()}
+  def restart_all, do: Kos.Native.restart_all()
+
+  @doc "Restarts the application named `name` in the manifest."
+  @spec restart_app(String.t()) :: :ok | {:error, atom()}
+  def restart_app(name) when is_binary(name), do: Kos.Native.restart_app(name)
+
+  def restart_app(name),
+    do: raise(ArgumentError, "expected an app name (a string), got: #{inspect(name)}")
+
+  @doc """
+  Every application's state, pid and resident memory while it runs, and restarts.
+  """
+  @spec status() :: {:ok, [app_status()]} | {:error, atom()}
+  def status do
+    with {:ok, text} <- Kos.Native.status() do
+      {:ok, text |> String.split("\n", trim: true) |> Enum.map(&parse_line/1)}
+    end
+  end
+
+  defp parse_line(line) do
+    [name, state | fields] = String.split(line, " ")
+    kv = Map.new(fields, fn f -> f |> String.split("=", parts: 2) |> List.to_tuple() end)
+    int = fn key -> if v = kv[key], do: String.to_integer(v) end
+
+    %{
+      name: name,
+      state: state,
+      pid: int.("pid"),
+      rss_kib: int.("rss_kib"),
+      restarts: int.("restarts") || 0
+    }
+  end
+end

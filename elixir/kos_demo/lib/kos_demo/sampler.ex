@@ -1,0 +1,34 @@
+defmodule KosDemo.Sampler do
+  @moduledoc "Prints `Kos.Rng.bytes(16)` every `interval` ms, and `Kos.Root.status()` once."
+  use GenServer
+
+  def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
+
+  @impl true
+  def init(interval) do
+    send(self(), :sample)
+
+    case Kos.Root.status() do
+      {:ok, apps} ->
+        Enum.each(apps, fn app ->
+          IO.puts("app #{app.name}: #{app.state}, #{app.rss_kib || 0} KiB")
+        end)
+
+      {:error, reason} ->
+        IO.puts("root status: #{inspect({:error, reason})}")
+    end
+
+    {:ok, interval}
+  end
+
+  @impl true
+  def handle_info(:sample, interval) do
+    case Kos.Rng.bytes(16) do
+      {:ok, bytes} -> IO.puts("random bytes: #{Base.encode16(bytes, case: :lower)}")
+      error -> IO.puts("random bytes: #{inspect(error)}")
+    end
+
+    Process.send_after(self(), :sample, interval)
+    {:noreply, interval}
+  end
+end

@@ -1,0 +1,17 @@
+defmodule KosDemo.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :kos_demo,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      start_permanent: true,
+      deps: [{:kos, path: "../kos"}]
+    ]
+  end
+
+  def application do
+    [mod: {KosDemo.Application, []}]
+  end
+end

@@ -1,0 +1,39 @@
+//! Elixir apps calling KOS through the `kos` library and the KOS NIF library.
+
+use kos_system_tests::RunningSystem;
+
+#[test]
+fn an_elixir_app_gets_random_bytes_and_root_status_through_the_nif() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    msg_servers { main { dir_access_control {
+        kos_rng_protocol  { servers = "rng_server"; clients = "granted"; };
+        kos_root_protocol { servers = "_root"; clients = "granted"; };
+    }; }; };
+    apps {
+        rng_server { kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; };
+        granted { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "200"; };
+        denied  { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "200"; };
+    };
+"#,
+    );
+    let lines = sys.wait_all(&[
+        &["[granted]", "random bytes: "],
+        &["[granted]", "random bytes: "],
+        &["[granted]", "app rng_server: running"],
+        &["[denied]", "random bytes: {:error, :not_granted}"],
+        &["[denied]", "root status: {:error, :not_granted}"],
+    ]);
+    let hex = |l: &String| l.split("random bytes: ").nth(1).unwrap().to_string();
+    let (a, b) = (hex(&lines[0]), hex(&lines[1]));
+    assert_eq!(a.len(), 32, "{a}");
+    assert!(a.chars().all(|c| c.is_ascii_hexdigit()), "{a}");
+    assert_ne!(a, b, "fresh bytes each time");
+    assert!(
+        sys.seen(&["warning: KOS NIF library not loaded"])
+            .is_empty(),
+        "{:#?}",
+        sys.log
+    );
+    assert!(sys.stop().success());
+}
