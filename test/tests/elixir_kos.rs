@@ -37,3 +37,42 @@ fn an_elixir_app_gets_random_bytes_and_root_status_through_the_nif() {
     );
     assert!(sys.stop().success());
 }
+
+#[test]
+fn a_genserver_serves_a_protocol_to_another_beam_app() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    msg_servers { main { dir_access_control {
+        demo_protocol { servers = "upcase"; clients = "caller"; };
+    }; }; };
+    apps {
+        upcase   { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; };
+        caller   { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "100", "call"; };
+        stranger { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "100", "call"; };
+    };
+"#,
+    );
+    let lines = sys.wait_all(&[
+        &["[upcase]", "serving demo_protocol"],
+        &["[upcase]", "client caller connected"],
+        &["[caller]", "reply 1: HELLO 1 (label 7, badge "],
+        &["[caller]", "reply 3: HELLO 3"],
+        &["[stranger]", "connect failed: :not_granted"],
+    ]);
+    let badge = lines[1]
+        .split("badge ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(')');
+    assert!(
+        lines[2].ends_with(&format!("badge {badge})")),
+        "the server saw the caller's badge: {}",
+        lines[2]
+    );
+    assert!(
+        sys.seen(&["[upcase]", "exited"]).is_empty(),
+        "{:#?}",
+        sys.log
+    );
+    assert!(sys.stop().success());
+}

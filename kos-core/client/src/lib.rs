@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use error::Error;
 pub use kos_msg::{root, Message, Refusal, MAX_PAYLOAD};
 pub use msg_server::MsgServer;
-pub use server::{ClientInfo, Incoming, ReplyTo, Server};
+pub use server::{ClientInfo, Incoming, ReplyTo, Responder, Server};
 pub use token::{OwnedMessage, Token};
 
 use kos_transport::{Handoff, SeqPacket};

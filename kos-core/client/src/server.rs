@@ -72,7 +72,8 @@ pub enum Incoming {
 
 struct Client {
     info: ClientInfo,
-    channel: SeqPacket,
+    /// Shared with any [`Responder`] handed out for this client's calls.
+    channel: Arc<SeqPacket>,
 }
 
 /// The serving side of an app on one message server.
@@ -171,7 +172,7 @@ impl Server {
         };
         self.clients.push(Client {
             info: info.clone(),
-            channel,
+            channel: Arc::new(channel),
         });
         Ok(Incoming::Connected(info))
     }
@@ -291,6 +292,19 @@ impl Server {
         }
     }
 
+    /// A handle that answers the call `to` from any thread, after this server has moved
+    /// on (how a BEAM process replies to a call the NIF's receiving thread delivered).
+    /// `None` if the caller is gone.
+    pub fn responder(&self, to: ReplyTo) -> Option<Responder> {
+        self.clients
+            .iter()
+            .find(|c| c.info.badge == to.badge)
+            .map(|c| Responder {
+                channel: c.channel.clone(),
+                id: to.id,
+            })
+    }
+
     /// Cuts off the client holding `badge` (through the message server, which alone
     /// can void a token).
     pub fn revoke(&mut self, badge: u64) -> Result<(), Error> {
@@ -313,6 +327,35 @@ impl Drop for Server {
     fn drop(&mut self) {
         for client in &self.clients {
             let _ = client.channel.shutdown();
+        }
+    }
+}
+
+/// Answers one call, from any thread (see [`Server::responder`]).
+#[derive(Debug)]
+pub struct Responder {
+    channel: Arc<SeqPacket>,
+    id: u32,
+}
+
+impl Responder {
+    /// Sends the reply without waiting; a caller that stopped reading (its queue is
+    /// full) is cut off, as [`Server::reply`] does.
+    pub fn reply(&self, msg: Message<'_>) -> Result<(), Error> {
+        if msg.payload.len() > kos_msg::MAX_PAYLOAD {
+            return Err(Error::PayloadTooLarge(msg.payload.len()));
+        }
+        let msg = Message {
+            token: false,
+            ..msg
+        };
+        match try_send_frame(&self.channel, &DataFrame::Reply { id: self.id, msg }, None) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let _ = self.channel.shutdown();
+                Err(Error::Closed)
+            }
+            Err(e) => Err(e.into()),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! Calls that may wait on another app run on dirty I/O schedulers, so a slow server
 //! never stalls the VM's normal schedulers.
 
+mod msg;
 mod rng;
 mod root;
 mod session;

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use kos_client::{root, Message};
-use rustler::{Atom, Env};
+use rustler::{Atom, Env, Term};
 
-use crate::session::{kos, reason};
+use crate::session::{kos, ok_or_error, reason};
 
 fn call(msg: Message<'_>) -> Result<(u64, Vec<u8>), &'static str> {
     let kos = kos().map_err(|_| "not_kos")?;
@@ -22,35 +22,37 @@ fn call(msg: Message<'_>) -> Result<(u64, Vec<u8>), &'static str> {
     Err(last)
 }
 
-fn status_atom(env: Env<'_>, status: u64) -> Result<(), Atom> {
+fn check_status(status: u64) -> Result<(), &'static str> {
     match status {
         root::STATUS_OK => Ok(()),
-        root::STATUS_UNKNOWN_APP => Err(Atom::from_str(env, "unknown_app").expect("atom")),
-        _ => Err(Atom::from_str(env, "refused").expect("atom")),
+        root::STATUS_UNKNOWN_APP => Err("unknown_app"),
+        _ => Err("refused"),
     }
 }
 
 /// `Kos.Native.restart_all()`: `:ok` or `{:error, reason}`.
 #[rustler::nif(schedule = "DirtyIo")]
-fn restart_all(env: Env<'_>) -> Result<(), Atom> {
-    let (status, _) = call(Message::new(root::RESTART_ALL, b""))
-        .map_err(|r| Atom::from_str(env, r).expect("atom"))?;
-    status_atom(env, status)
+fn restart_all(env: Env<'_>) -> Term<'_> {
+    ok_or_error(
+        env,
+        call(Message::new(root::RESTART_ALL, b"")).and_then(|(s, _)| check_status(s)),
+    )
 }
 
 /// `Kos.Native.restart_app(name)`: `:ok` or `{:error, reason}`.
 #[rustler::nif(schedule = "DirtyIo")]
-fn restart_app(env: Env<'_>, name: String) -> Result<(), Atom> {
-    let (status, _) = call(Message::new(root::RESTART_APP, name.as_bytes()))
-        .map_err(|r| Atom::from_str(env, r).expect("atom"))?;
-    status_atom(env, status)
+fn restart_app(env: Env<'_>, name: String) -> Term<'_> {
+    ok_or_error(
+        env,
+        call(Message::new(root::RESTART_APP, name.as_bytes())).and_then(|(s, _)| check_status(s)),
+    )
 }
 
 /// `Kos.Native.status()`: `{:ok, text}` (one line per app) or `{:error, reason}`.
 #[rustler::nif(schedule = "DirtyIo")]
 fn status(env: Env<'_>) -> Result<String, Atom> {
-    let (status, payload) =
-        call(Message::new(root::STATUS, b"")).map_err(|r| Atom::from_str(env, r).expect("atom"))?;
-    status_atom(env, status)?;
+    let to_atom = |r: &str| Atom::from_str(env, r).expect("atom");
+    let (status, payload) = call(Message::new(root::STATUS, b"")).map_err(to_atom)?;
+    check_status(status).map_err(to_atom)?;
     Ok(String::from_utf8_lossy(&payload).into_owned())
 }

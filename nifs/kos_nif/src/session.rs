@@ -28,3 +28,17 @@ pub fn reason(error: &Error) -> &'static str {
         Error::Protocol(_) | Error::Io(_) => "io",
     }
 }
+
+/// `:ok` or `{:error, reason}` — what Elixir expects from an operation without a
+/// value (rustler would encode `Ok(())` as `{:ok, {}}`).
+pub fn ok_or_error<'a>(env: rustler::Env<'a>, result: Result<(), &str>) -> rustler::Term<'a> {
+    use rustler::Encoder;
+    match result {
+        Ok(()) => rustler::types::atom::ok().encode(env),
+        Err(r) => (
+            rustler::types::atom::error(),
+            rustler::Atom::from_str(env, r).expect("atom"),
+        )
+            .encode(env),
+    }
+}

@@ -38,4 +38,16 @@ defmodule Kos.Native do
   def restart_app(_name), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
   def status, do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def msg_connect(_server, _protocol, _timeout_ms), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def msg_call(_token, _label, _param, _payload, _timeout_ms),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  @doc false
+  def msg_send(_token, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def msg_reply(_responder, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def msg_serve(_server, _protocol), do: :erlang.nif_error(:nif_not_loaded)
 end

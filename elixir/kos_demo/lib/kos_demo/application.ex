@@ -1,21 +1,31 @@
 defmodule KosDemo.Application do
   @moduledoc """
-  An Elixir app using KOS services through the `kos` library: it prints random bytes
-  from the RNG server at an interval (first argument, ms) and, once, what the root
-  server reports about every app (where the manifest grants `kos_root_protocol`).
+  An Elixir app using KOS services through the `kos` library. Arguments: an interval
+  in ms, then a mode:
+
+    * `sample` (default) — prints random bytes from the RNG server at the interval and,
+      once, what the root server reports about every app;
+    * `serve` — serves `demo_protocol`: replies to each call with its payload upcased;
+    * `call` — calls `demo_protocol` at the interval and prints each reply.
   """
   use Application
 
   @impl true
   def start(_type, _args) do
-    interval =
-      with [first | _] <- :init.get_plain_arguments(),
-           {ms, ""} <- Integer.parse(List.to_string(first)) do
-        ms
-      else
-        _ -> 3_000
+    {interval, mode} =
+      case Enum.map(:init.get_plain_arguments(), &List.to_string/1) do
+        [ms, mode | _] -> {String.to_integer(ms), mode}
+        [ms] -> {String.to_integer(ms), "sample"}
+        [] -> {3_000, "sample"}
       end
 
-    Supervisor.start_link([{KosDemo.Sampler, interval}], strategy: :one_for_one)
+    child =
+      case mode do
+        "serve" -> KosDemo.Upcase
+        "call" -> {KosDemo.Caller, interval}
+        _ -> {KosDemo.Sampler, interval}
+      end
+
+    Supervisor.start_link([child], strategy: :one_for_one)
   end
 end

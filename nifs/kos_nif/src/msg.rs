@@ -1,0 +1,196 @@
+//! `Kos.Msg`: tokens, calls and serving protocols from Elixir.
+//!
+//! A token is a resource: when the last Elixir reference to it is gone, the token is
+//! given back to its message server. Serving runs a Rust thread per served
+//! message server that waits on the channels and delivers every event to the owning
+//! Erlang process as a message (`OwnedEnv::send_and_clear`); a call carries a
+//! responder resource that `Kos.Msg.reply/3` answers from any process. The thread
+//! ends, dropping its clients, when the owner is gone.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kos_client::{ClientInfo, Incoming, Message, MsgServer, Responder, Token};
+use rustler::{Atom, Binary, Encoder, Env, LocalPid, NewBinary, OwnedEnv, ResourceArc, Term};
+
+use crate::session::{kos, ok_or_error, reason};
+
+mod atoms {
+    rustler::atoms! { kos_call, kos_send, kos_connected, kos_disconnected, kos_closed, badge, app, protocol }
+}
+
+/// A token held by Elixir.
+pub struct TokenRes(Mutex<Token>);
+
+#[rustler::resource_impl]
+impl rustler::Resource for TokenRes {}
+
+/// The right to answer one call.
+pub struct ResponderRes(Responder);
+
+#[rustler::resource_impl]
+impl rustler::Resource for ResponderRes {}
+
+fn error(env: Env<'_>, r: &str) -> Atom {
+    Atom::from_str(env, r).expect("atom")
+}
+
+fn msg_server(name: &str) -> Result<Arc<MsgServer>, &'static str> {
+    let kos = kos().map_err(|_| "not_kos")?;
+    if name.is_empty() {
+        kos.only_msg_server().map_err(|e| reason(&e))
+    } else {
+        kos.msg_server(name).map_err(|e| reason(&e))
+    }
+}
+
+/// `connect(msg_server, protocol, timeout_ms)`: waits up to `timeout_ms` for the
+/// protocol to be published. `msg_server` `""` means the app's only one.
+#[rustler::nif(schedule = "DirtyIo")]
+fn msg_connect(
+    env: Env<'_>,
+    server: String,
+    protocol: String,
+    timeout_ms: u64,
+) -> Result<ResourceArc<TokenRes>, Atom> {
+    let ms = msg_server(&server).map_err(|r| error(env, r))?;
+    let token = ms
+        .connect_wait(&protocol, Duration::from_millis(timeout_ms))
+        .map_err(|e| error(env, reason(&e)))?;
+    Ok(ResourceArc::new(TokenRes(Mutex::new(token))))
+}
+
+fn message_term<'a>(env: Env<'a>, label: u64, param: u64, payload: &[u8]) -> Term<'a> {
+    let mut bin = NewBinary::new(env, payload.len());
+    bin.as_mut_slice().copy_from_slice(payload);
+    let bin: Binary = bin.into();
+    (label, param, bin).encode(env)
+}
+
+/// `call(token, label, param, payload, timeout_ms)`: `{label, param, payload}` of the reply.
+#[rustler::nif(schedule = "DirtyIo")]
+fn msg_call<'a>(
+    env: Env<'a>,
+    token: ResourceArc<TokenRes>,
+    label: u64,
+    param: u64,
+    payload: Binary<'a>,
+    timeout_ms: u64,
+) -> Result<Term<'a>, Atom> {
+    let mut token = token.0.lock().unwrap_or_else(|p| p.into_inner());
+    let request = Message::new(label, payload.as_slice()).with_param(param);
+    token
+        .call_with(request, Some(Duration::from_millis(timeout_ms)), |reply| {
+            message_term(env, reply.label, reply.param, reply.payload)
+        })
+        .map_err(|e| error(env, reason(&e)))
+}
+
+/// `send(token, label, param, payload)`: one way.
+#[rustler::nif(schedule = "DirtyIo")]
+fn msg_send<'a>(
+    env: Env<'a>,
+    token: ResourceArc<TokenRes>,
+    label: u64,
+    param: u64,
+    payload: Binary,
+) -> Term<'a> {
+    let mut token = token.0.lock().unwrap_or_else(|p| p.into_inner());
+    let sent = token.send(Message::new(label, payload.as_slice()).with_param(param));
+    ok_or_error(env, sent.map_err(|e| reason(&e)))
+}
+
+/// `reply(responder, label, param, payload)`.
+#[rustler::nif]
+fn msg_reply<'a>(
+    env: Env<'a>,
+    responder: ResourceArc<ResponderRes>,
+    label: u64,
+    param: u64,
+    payload: Binary,
+) -> Term<'a> {
+    let sent = responder
+        .0
+        .reply(Message::new(label, payload.as_slice()).with_param(param));
+    ok_or_error(env, sent.map_err(|e| reason(&e)))
+}
+
+fn client_map<'a>(env: Env<'a>, c: &ClientInfo) -> Term<'a> {
+    Term::map_from_pairs(
+        env,
+        &[
+            (atoms::badge().encode(env), c.badge.encode(env)),
+            (atoms::app().encode(env), c.app.encode(env)),
+            (atoms::protocol().encode(env), c.protocol.encode(env)),
+        ],
+    )
+    .expect("map")
+}
+
+/// `serve(msg_server, protocol)`: publishes `protocol` and delivers its events to the
+/// calling process. One serving process per message server and VM.
+#[rustler::nif(schedule = "DirtyIo")]
+fn msg_serve(env: Env<'_>, server: String, protocol: String) -> Term<'_> {
+    ok_or_error(env, start_serving(env, &server, protocol))
+}
+
+fn start_serving(env: Env<'_>, server: &str, protocol: String) -> Result<(), &'static str> {
+    let ms = msg_server(server)?;
+    ms.publish(&protocol).map_err(|e| reason(&e))?;
+    let mut serving = ms.serve().map_err(|e| reason(&e))?;
+    let owner: LocalPid = env.pid();
+    std::thread::Builder::new()
+        .name(format!("kos-serve-{protocol}"))
+        .spawn(move || {
+            let mut out = OwnedEnv::new();
+            loop {
+                let event = match serving.next(None) {
+                    Ok(Some(event)) => event,
+                    Ok(None) => continue,
+                    Err(_) => {
+                        let _ =
+                            out.send_and_clear(&owner, |env| (atoms::kos_closed(),).encode(env));
+                        return;
+                    }
+                };
+                // A dropped malformed frame is the server library's business, not the owner's.
+                if matches!(event, Incoming::Rejected { .. }) {
+                    continue;
+                }
+                let responder = match &event {
+                    Incoming::Call { reply_to, .. } => serving.responder(*reply_to),
+                    _ => None,
+                };
+                let sent = out.send_and_clear(&owner, |env| match &event {
+                    Incoming::Call { from, msg, .. } => match responder {
+                        Some(r) => (
+                            atoms::kos_call(),
+                            client_map(env, from),
+                            ResourceArc::new(ResponderRes(r)),
+                            message_term(env, msg.label, msg.param, &msg.payload),
+                        )
+                            .encode(env),
+                        None => (atoms::kos_disconnected(), client_map(env, from)).encode(env),
+                    },
+                    Incoming::Send { from, msg, .. } => (
+                        atoms::kos_send(),
+                        client_map(env, from),
+                        message_term(env, msg.label, msg.param, &msg.payload),
+                    )
+                        .encode(env),
+                    Incoming::Connected(c) => {
+                        (atoms::kos_connected(), client_map(env, c)).encode(env)
+                    }
+                    Incoming::Disconnected(c) | Incoming::Rejected { from: c, .. } => {
+                        (atoms::kos_disconnected(), client_map(env, c)).encode(env)
+                    }
+                });
+                // The owner is gone: stop serving; dropping the server cuts its clients.
+                if sent.is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(|_| "io")?;
+    Ok(())
+}
