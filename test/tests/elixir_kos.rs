@@ -76,3 +76,37 @@ fn a_genserver_serves_a_protocol_to_another_beam_app() {
     );
     assert!(sys.stop().success());
 }
+
+#[test]
+fn a_caller_whose_server_dies_gets_closed_and_recovers_when_it_returns() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    msg_servers { main { dir_access_control {
+        demo_protocol { servers = "upcase"; clients = "caller"; };
+    }; }; };
+    apps {
+        upcase { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; };
+        caller { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "50", "call"; };
+    };
+"#,
+    );
+    let server = kos_system_tests::started_pid(&sys.wait_for(&["[upcase]", "started (pid"]));
+    sys.wait_for(&["[caller]", "reply 2:"]);
+    // SAFETY: kill(2) on a process of the system under test.
+    unsafe {
+        libc::kill(server as libc::pid_t, libc::SIGKILL);
+    }
+    sys.wait_all(&[
+        &["[caller]", "call failed: :closed"],
+        &["[upcase]", "killed by signal 9; restarting"],
+        &["[upcase]", "serving demo_protocol"],
+    ]);
+    let before = sys.seen(&["[caller]", "reply "]).len();
+    sys.wait_for(&["[caller]", &format!("reply {}:", before + 2)]);
+    assert!(
+        sys.seen(&["[caller]", "exited"]).is_empty(),
+        "the caller's VM lived: {:#?}",
+        sys.log
+    );
+    assert!(sys.stop().success());
+}
