@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: unit, integration and whole-system tests of the Rust workspace.
+# Runs every test: the Rust workspace's unit, integration and whole-system tests, and
+# the Elixir libraries' ExUnit suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -11,3 +12,6 @@ done
 # Every test bounds its own waits; this outer bound turns an unforeseen hang into a
 # failure long before CI's 90 minutes.
 timeout --signal=KILL 45m cargo test --workspace
+# The kos Elixir library's own suite outside a system (its :kos-tagged tests run inside
+# one, in test/tests/elixir_kos.rs).
+(cd elixir/kos && mix test)

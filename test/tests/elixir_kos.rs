@@ -110,3 +110,41 @@ fn a_caller_whose_server_dies_gets_closed_and_recovers_when_it_returns() {
     );
     assert!(sys.stop().success());
 }
+
+#[test]
+fn the_kos_library_exunit_suite_passes_inside_a_booted_system() {
+    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../elixir/kos/test");
+    let tests = std::fs::canonicalize(tests).unwrap();
+    let mut sys = RunningSystem::boot(&format!(
+        r#"
+    msg_servers {{ main {{ dir_access_control {{
+        kos_rng_protocol  {{ servers = "rng_server"; clients = "tests"; }};
+        kos_root_protocol {{ servers = "_root"; clients = "tests"; }};
+        demo_protocol     {{ servers = "upcase"; clients = "tests"; }};
+    }}; }}; }};
+    apps {{
+        rng_server {{ kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; }};
+        upcase {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; }};
+        tests {{ kind = "beam"; app = "kos_test_runner"; msg_servers = "main"; memory_mib = <128>;
+                 restart = "temporary"; args = "{}"; }};
+    }};
+"#,
+        tests.display()
+    ));
+    let summary = sys.wait_for(&["[tests]", "kos_test_runner:", "failures"]);
+    let report = sys
+        .seen(&["[tests]", "tests,"])
+        .first()
+        .map(|l| l.to_string())
+        .unwrap_or_default();
+    assert!(
+        summary.ends_with("kos_test_runner: 0 failures"),
+        "{:#?}",
+        sys.log
+    );
+    assert!(
+        report.contains("0 failures") && !report.contains("excluded"),
+        "{report}"
+    );
+    assert!(sys.stop().success());
+}
