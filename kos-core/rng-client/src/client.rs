@@ -80,6 +80,25 @@ impl RngClient {
         Ok(())
     }
 
+    /// Fills `out` from the client-side generator only if that needs no message (the
+    /// key is fresh and has budget left); `false` leaves `out` untouched. For callers
+    /// that must never wait — an Erlang scheduler — with [`RngClient::request_stream`]
+    /// as the fallback where waiting is allowed.
+    pub fn try_local(&mut self, out: &mut [u8]) -> bool {
+        match &mut self.local {
+            Some(l)
+                if l.left >= out.len() as u64
+                    && l.keyed_at.elapsed() < REKEY_AFTER
+                    && l.pid == std::process::id() =>
+            {
+                l.rng.fill(out);
+                l.left -= out.len() as u64;
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn rekey(&mut self) -> Result<&mut Local, Error> {
         // The old generator is dropped (and wiped) before the new key arrives.
         self.local = None;

@@ -33,6 +33,8 @@ defmodule Kos.Native do
   @doc false
   def rng_bytes(_n), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
+  def rng_bytes_fast(_n), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
   def restart_all, do: :erlang.nif_error(:nif_not_loaded)
   @doc false
   def restart_app(_name), do: :erlang.nif_error(:nif_not_loaded)

@@ -16,7 +16,14 @@ defmodule Kos.Rng do
   `ArgumentError` unless `n` is a non-negative integer.
   """
   @spec bytes(non_neg_integer()) :: {:ok, binary()} | {:error, atom()}
-  def bytes(n) when is_integer(n) and n >= 0, do: Kos.Native.rng_bytes(n)
+  def bytes(n) when is_integer(n) and n >= 0 do
+    # Most requests are served by the VM's own generator on this scheduler; only a
+    # re-key (or a large request) goes to a dirty scheduler, where waiting is allowed.
+    case Kos.Native.rng_bytes_fast(n) do
+      {:ok, _} = ok -> ok
+      :slow -> Kos.Native.rng_bytes(n)
+    end
+  end
 
   def bytes(n), do: raise(ArgumentError, "expected a non-negative integer, got: #{inspect(n)}")
 end

@@ -6,7 +6,9 @@ defmodule KosDemo.Application do
     * `sample` (default) — prints random bytes from the RNG server at the interval and,
       once, what the root server reports about every app;
     * `serve` — serves `demo_protocol`: replies to each call with its payload upcased;
-    * `call` — calls `demo_protocol` at the interval and prints each reply.
+    * `call` — calls `demo_protocol` at the interval and prints each reply;
+    * `bench` — measures KOS calls from Elixir against their baselines (the first
+      argument is then the number of calls per measurement) and halts.
   """
   use Application
 
@@ -23,6 +25,7 @@ defmodule KosDemo.Application do
       case mode do
         "serve" -> KosDemo.Upcase
         "call" -> {KosDemo.Caller, interval}
+        "bench" -> {Task, fn -> KosDemo.Bench.run(interval) end}
         _ -> {KosDemo.Sampler, interval}
       end
 
