@@ -54,6 +54,9 @@ impl Kos {
                         SeqPacket::from_raw_fd(m.event),
                     )
                 };
+                // Ours now, and not for programs this app may start.
+                let _ = request.set_cloexec();
+                let _ = event.set_cloexec();
                 MsgServer::new(&m.name, request, event)
             })
             .collect();

@@ -58,6 +58,14 @@ impl SeqPacket {
         }
     }
 
+    /// Marks the descriptor close-on-exec. An app takes over its inherited channels
+    /// this way, so programs it starts in turn cannot inherit its access to KOS.
+    pub fn set_cloexec(&self) -> io::Result<()> {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        fcntl(&self.fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))?;
+        Ok(())
+    }
+
     /// Wraps a descriptor received as a token.
     pub fn from_owned(fd: OwnedFd) -> SeqPacket {
         SeqPacket { fd }
@@ -278,6 +286,17 @@ mod test {
         };
         assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
         assert!(sent > 0);
+    }
+
+    #[test]
+    fn set_cloexec_marks_the_descriptor() {
+        use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+        let (a, _b) = SeqPacket::pair().unwrap();
+        // Inherited channels arrive without the flag (dup2 clears it): start there.
+        fcntl(&a.fd, FcntlArg::F_SETFD(FdFlag::empty())).unwrap();
+        a.set_cloexec().unwrap();
+        let flags = FdFlag::from_bits_truncate(fcntl(&a.fd, FcntlArg::F_GETFD).unwrap());
+        assert!(flags.contains(FdFlag::FD_CLOEXEC));
     }
 
     #[test]
