@@ -99,6 +99,16 @@ fn flood_until_cut(mut send: impl FnMut() -> std::io::Result<()>) -> bool {
     false
 }
 
+/// A message server with `server` publishing `echo` and serving it on a thread
+/// ([`spawn_echo`]).
+fn echo_system() -> (System, thread::JoinHandle<Vec<Incoming>>) {
+    let sys = system(64);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    (sys, serving)
+}
+
 /// Serves `echo` until the message server goes away: replies with the payload and
 /// the caller's app name in `param`'s place as label 100 + badge.
 fn spawn_echo(server: Server) -> thread::JoinHandle<Vec<Incoming>> {
@@ -137,10 +147,7 @@ fn spawn_echo(server: Server) -> thread::JoinHandle<Vec<Incoming>> {
 
 #[test]
 fn a_granted_client_calls_and_the_server_sees_its_badge() {
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     let client = sys.app("client");
     let mut token = client.connect("echo").unwrap();
     let reply = token.call(Message::new(1, b"-hi").with_param(42)).unwrap();
@@ -159,10 +166,7 @@ fn a_granted_client_calls_and_the_server_sees_its_badge() {
 
 #[test]
 fn clients_are_told_apart_by_badge() {
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     let mut a = sys.app("client").connect("echo").unwrap();
     let mut b = sys.app("client2").connect("echo").unwrap();
     assert_ne!(a.badge(), b.badge());
@@ -174,10 +178,7 @@ fn clients_are_told_apart_by_badge() {
 
 #[test]
 fn a_client_without_a_grant_is_refused_and_the_server_serves_on() {
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     let intruder = sys.app("intruder");
     assert!(matches!(
         intruder.connect("echo"),
@@ -336,10 +337,7 @@ fn malformed_frames_are_rejected_and_both_servers_carry_on() {
     use kos_msg::{Control, DataFrame, Reply};
     use kos_transport::{recv_frame, send_frame, RECV_BUFFER};
 
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     // A misbehaving client speaks raw frames on the channels it was handed.
     let raw = sys.msg.attach("client").unwrap();
     let mut buf = [0u8; RECV_BUFFER];
@@ -396,10 +394,7 @@ fn malformed_frames_are_rejected_and_both_servers_carry_on() {
 
 #[test]
 fn a_token_moved_in_a_message_reaches_the_same_server_under_the_same_badge() {
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let _serving = spawn_echo(server.serve().unwrap());
+    let (sys, _serving) = echo_system();
     let vault = sys.app("vault");
     vault.publish("vault").unwrap();
     let mut vault_server = vault.serve().unwrap();
@@ -461,10 +456,7 @@ fn a_token_moved_in_a_message_reaches_the_same_server_under_the_same_badge() {
 
 #[test]
 fn a_server_that_never_reads_its_events_cannot_stall_other_grants() {
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     // The vault publishes, then never looks at its event channel.
     let vault = sys.app("vault");
     vault.publish("vault").unwrap();
@@ -493,10 +485,7 @@ fn a_released_token_stops_working() {
     use kos_msg::{Control, Reply, Request};
     use kos_transport::{recv_frame, send_frame, RECV_BUFFER};
 
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     // A client that gives its token back but tries to keep using it.
     let raw = sys.msg.attach("client").unwrap();
     let mut buf = [0u8; RECV_BUFFER];
@@ -533,10 +522,7 @@ fn a_released_token_stops_working() {
 fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
     use kos_msg::DataFrame;
 
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     // A raw client floods calls and never reads a reply.
     let channels = sys.msg.attach("client").unwrap();
     let (_, flooder) = raw_connect(&channels);
@@ -561,10 +547,7 @@ fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
 
 #[test]
 fn a_client_that_floods_garbage_without_reading_is_cut_off_and_others_are_served() {
-    let sys = system(64);
-    let server = sys.app("server");
-    server.publish("echo").unwrap();
-    let serving = spawn_echo(server.serve().unwrap());
+    let (sys, serving) = echo_system();
     let channels = sys.msg.attach("client").unwrap();
     let (_, flooder) = raw_connect(&channels);
     let garbage = [kos_msg::PROTOCOL_VERSION, 0xEE, 0xEE, 0xEE];
