@@ -7,12 +7,14 @@ defmodule Kos do
 
     * `Kos.Rng` — random bytes from the RNG server (`kos_rng_protocol`);
     * `Kos.Root` — restart applications, or ask for their state (`kos_root_protocol`,
-      only where the manifest grants it).
+      only where the manifest grants it);
+    * `Kos.Msg` — serve a protocol from a process, connect to one, call and send.
 
   Failures are values: `{:error, reason}`, where `reason` is one of `:not_granted`
   (the manifest's `dir_access_control` does not allow it), `:no_server` (the serving
   app is not up), `:closed` (the connection was lost; the next call reconnects),
-  `:not_kos` (the VM was not started by `kos run`), `:busy`, `:too_many_tokens`,
-  `:no_msg_server` or `:io`. Arguments of the wrong type raise `ArgumentError`.
+  `:not_kos` (the VM was not started by `kos run`), `:timeout` (no reply in the time
+  given), `:payload_too_large` (over 4096 bytes), `:busy` (the server is not keeping
+  up), `:too_many_tokens`, `:no_msg_server` or `:io`. Arguments of the wrong type raise `ArgumentError`.
   """
 end

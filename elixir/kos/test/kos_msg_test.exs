@@ -28,5 +28,51 @@ defmodule Kos.MsgTest do
       assert {:error, :payload_too_large} = Kos.Msg.call(token, 1, :binary.copy("x", 4097))
       assert {:ok, _} = Kos.Msg.call(token, 1, "still fine")
     end
+
+    @tag :kos
+    test "many processes calling on one token each get their own reply" do
+      {:ok, token} = Kos.Msg.connect("demo_protocol")
+
+      replies =
+        1..200
+        |> Task.async_stream(fn i -> Kos.Msg.call(token, i, "call #{i}") end,
+          max_concurrency: 50
+        )
+        |> Enum.map(fn {:ok, reply} -> reply end)
+
+      for {reply, i} <- Enum.with_index(replies, 1) do
+        assert {:ok, {^i, _badge, payload}} = reply
+        assert payload == "CALL #{i}"
+      end
+    end
+
+    # demo_protocol's server never answers label 0xDEAD (KosDemo.Upcase).
+    @tag :kos
+    test "calls to a stuck server time out and hold nothing the VM needs" do
+      {:ok, token} = Kos.Msg.connect("demo_protocol")
+      # More waiting calls than the VM has dirty I/O schedulers (10).
+      stuck =
+        for _ <- 1..30, do: Task.async(fn -> Kos.Msg.call(token, 0xDEAD, "", timeout: 2_000) end)
+
+      Process.sleep(100)
+      # While they wait, file I/O (dirty I/O schedulers) and other calls go on...
+      path = Path.join(System.tmp_dir!(), "kos_msg_test_#{System.unique_integer([:positive])}")
+      File.write!(path, "still working")
+      assert File.read!(path) == "still working"
+      File.rm!(path)
+      assert {:ok, {1, _, "FREE"}} = Kos.Msg.call(token, 1, "free")
+      # ...before any of the stuck calls has given up.
+      assert Enum.all?(stuck, &(Task.yield(&1, 0) == nil))
+      assert Enum.all?(Task.await_many(stuck, 5_000), &(&1 == {:error, :timeout}))
+      # The token is still good after its calls timed out.
+      assert {:ok, {2, _, "AFTER"}} = Kos.Msg.call(token, 2, "after")
+    end
+
+    @tag :kos
+    test "a one-way send reaches the server and a call after it is answered" do
+      {:ok, token} = Kos.Msg.connect("demo_protocol")
+      assert :ok = Kos.Msg.send(token, 5, "one way")
+      assert {:ok, {6, _, "TWO WAY"}} = Kos.Msg.call(token, 6, "two way")
+    end
   end
 end

@@ -15,6 +15,9 @@ pub enum Error {
     Closed,
     /// No answer within the time asked for.
     Timeout,
+    /// The server's receive queue is full (it is not keeping up); nothing was sent.
+    /// Only the non-waiting operations ([`crate::Token::start_call`]) report this.
+    QueueFull,
     /// A payload longer than [`kos_msg::MAX_PAYLOAD`].
     PayloadTooLarge(usize),
     /// The app is not connected to a message server of that name.
@@ -33,6 +36,7 @@ impl fmt::Display for Error {
             Error::Refused(r) => write!(f, "refused: {r}"),
             Error::Closed => f.write_str("channel closed (server gone or token revoked)"),
             Error::Timeout => f.write_str("timed out"),
+            Error::QueueFull => f.write_str("the server's queue is full; nothing was sent"),
             Error::PayloadTooLarge(n) => {
                 write!(
                     f,

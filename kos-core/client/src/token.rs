@@ -1,11 +1,13 @@
 //! A granted token: the client's direct channel to a protocol server.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kos_msg::{DataFrame, Message, MAX_PAYLOAD};
-use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+use kos_transport::{
+    recv_frame, send_frame, try_recv_frame, try_send_frame, SeqPacket, RECV_BUFFER,
+};
 
 use crate::{Error, MsgServer};
 
@@ -193,6 +195,55 @@ impl Token {
         }
     }
 
+    /// Sends a call without waiting for its reply, for callers that must never wait (an
+    /// Erlang scheduler): collect the reply with [`Token::try_reply_with`] once the
+    /// token's descriptor ([`Token::channel_fd`]) is readable. Returns the call's id,
+    /// which the reply carries. Fails with [`Error::QueueFull`] rather than wait for a
+    /// server that is not reading.
+    ///
+    /// Several calls may be outstanding at once; their replies come in the order the
+    /// server sends them. Do not mix this with the waiting calls on one token: a
+    /// waiting call skips replies that are not its own.
+    pub fn start_call(&mut self, msg: Message<'_>) -> Result<u32, Error> {
+        check_payload(&msg)?;
+        self.next_id = self.next_id.wrapping_add(1);
+        let id = self.next_id;
+        let msg = Message {
+            token: false,
+            ..msg
+        };
+        match try_send_frame(&self.channel, &DataFrame::Call { id, msg }, None) {
+            Ok(()) => Ok(id),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(Error::QueueFull),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Takes one queued reply without waiting and hands `f` its call id and the
+    /// borrowed message; `Ok(None)` when nothing is queued. [`Error::Closed`] when the
+    /// server is gone: no outstanding call will be answered then.
+    pub fn try_reply_with<R>(
+        &mut self,
+        f: impl FnOnce(u32, Message<'_>) -> R,
+    ) -> Result<Option<R>, Error> {
+        let incoming = match try_recv_frame::<DataFrame>(&self.channel, &mut self.buf[..]) {
+            Ok(Some(incoming)) => incoming,
+            Ok(None) => return Err(Error::Closed),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        match incoming.frame? {
+            DataFrame::Reply { id, msg } => Ok(Some(f(id, msg))),
+            _ => Err(Error::Protocol(kos_msg::FrameError::Malformed)),
+        }
+    }
+
+    /// The descriptor that becomes readable when a reply (or the channel's end) is
+    /// queued, for `poll(2)` alongside other channels.
+    pub fn channel_fd(&self) -> BorrowedFd<'_> {
+        self.channel.as_fd()
+    }
+
     /// Sends `msg` one way; no reply comes.
     pub fn send(&mut self, msg: Message<'_>) -> Result<(), Error> {
         check_payload(&msg)?;
@@ -202,6 +253,21 @@ impl Token {
         };
         send_frame(&self.channel, &DataFrame::Send { msg }, None)?;
         Ok(())
+    }
+
+    /// Like [`Token::send`], but fails with [`Error::QueueFull`] instead of waiting for a
+    /// server that is not reading.
+    pub fn try_send(&mut self, msg: Message<'_>) -> Result<(), Error> {
+        check_payload(&msg)?;
+        let msg = Message {
+            token: false,
+            ..msg
+        };
+        match try_send_frame(&self.channel, &DataFrame::Send { msg }, None) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(Error::QueueFull),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Sends `msg` one way with `give` moved to the server.

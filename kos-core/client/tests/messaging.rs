@@ -558,3 +558,111 @@ fn a_client_that_floods_garbage_without_reading_is_cut_off_and_others_are_served
     );
     check_others_served(&sys, serving);
 }
+
+/// Collects replies with `try_reply_with` until `n` arrived, waiting on the token's
+/// descriptor between reads (bounded: 5 s).
+fn collect_replies(token: &mut kos_client::Token, n: usize) -> Vec<(u32, Vec<u8>)> {
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while got.len() < n && std::time::Instant::now() < deadline {
+        match token
+            .try_reply_with(|id, m| (id, m.payload.to_vec()))
+            .unwrap()
+        {
+            Some(reply) => got.push(reply),
+            None => {
+                kos_transport::wait_readable(
+                    &[token.channel_fd()],
+                    Some(Duration::from_millis(100)),
+                )
+                .unwrap();
+            }
+        }
+    }
+    got
+}
+
+#[test]
+fn calls_started_without_waiting_are_answered_by_id() {
+    let (sys, serving) = echo_system();
+    let mut token = sys.app("client").connect("echo").unwrap();
+    // Nothing queued yet: the non-waiting read says so instead of blocking.
+    assert!(token.try_reply_with(|_, _| ()).unwrap().is_none());
+    let ids: Vec<u32> = (0..5u8)
+        .map(|i| token.start_call(Message::new(1, &[b'0' + i])).unwrap())
+        .collect();
+    let mut got = collect_replies(&mut token, ids.len());
+    got.sort();
+    let want: Vec<(u32, Vec<u8>)> = ids
+        .iter()
+        .zip(0..5u8)
+        .map(|(id, i)| (*id, [b"client".as_slice(), &[b'0' + i]].concat()))
+        .collect();
+    assert_eq!(got, want, "every call answered once, under its own id");
+    assert!(matches!(
+        token.start_call(Message::new(1, &[0; kos_msg::MAX_PAYLOAD + 1])),
+        Err(Error::PayloadTooLarge(_))
+    ));
+    token.send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
+}
+
+#[test]
+fn a_started_call_whose_server_dies_ends_in_closed() {
+    let sys = system(64);
+    let server_app = sys.app("server");
+    server_app.publish("echo").unwrap();
+    let server = server_app.serve().unwrap();
+    let mut token = sys.app("client").connect("echo").unwrap();
+    token
+        .start_call(Message::new(1, b"never answered"))
+        .unwrap();
+    // The server goes away with the call unanswered: the caller must learn it.
+    drop(server);
+    drop(server_app);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let end = loop {
+        match token.try_reply_with(|_, _| ()) {
+            Ok(None) if std::time::Instant::now() < deadline => {
+                kos_transport::wait_readable(
+                    &[token.channel_fd()],
+                    Some(Duration::from_millis(100)),
+                )
+                .unwrap();
+            }
+            other => break other,
+        }
+    };
+    assert!(matches!(end, Err(Error::Closed)), "{end:?}");
+    assert!(matches!(
+        token.start_call(Message::new(1, b"")),
+        Err(Error::Closed)
+    ));
+}
+
+#[test]
+fn try_send_reports_a_full_queue_instead_of_waiting() {
+    let sys = system(64);
+    let server_app = sys.app("server");
+    server_app.publish("echo").unwrap();
+    // Served by nobody: its queue fills up.
+    let _server = server_app.serve().unwrap();
+    let mut token = sys.app("client").connect("echo").unwrap();
+    let payload = [7u8; 4000];
+    let mut full = false;
+    for _ in 0..100_000 {
+        match token.try_send(Message::new(1, &payload)) {
+            Ok(()) => continue,
+            Err(Error::QueueFull) => {
+                full = true;
+                break;
+            }
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert!(full, "a queue that nobody reads must fill, and say so");
+    assert!(matches!(
+        token.start_call(Message::new(1, &payload)),
+        Err(Error::QueueFull)
+    ));
+}

@@ -8,7 +8,11 @@ use kos_rng::{FastKeyErasure, KEY_BYTES};
 use zeroize::Zeroize;
 
 /// Output of a client-side generator before it asks the server for a new key.
-pub const REKEY_BYTES: u64 = 1 << 20;
+///
+/// Reseeds reach clients through [`REKEY_AFTER`]; this bound only caps what one server key
+/// yields, and is set well above common request sizes so that a stream of 1 MiB requests
+/// costs a server round trip once per 16 of them rather than every time.
+pub const REKEY_BYTES: u64 = 16 << 20;
 /// Age of a client-side key after which it is replaced.
 pub const REKEY_AFTER: Duration = Duration::from_secs(1);
 /// How long [`RngClient::connect`] waits for the server to publish the protocol.
@@ -19,9 +23,9 @@ struct Local {
     rng: FastKeyErasure,
     left: u64,
     keyed_at: Instant,
-    /// The process it was keyed in: after a fork, parent and child would otherwise
-    /// draw the same bytes from copies of one generator.
-    pid: u32,
+    /// The fork generation it was keyed in ([`crate::fork`]): after a fork, parent and
+    /// child would otherwise draw the same bytes from copies of one generator.
+    forks: u64,
 }
 
 /// A connection to the RNG server.
@@ -65,7 +69,7 @@ impl RngClient {
                 Some(l)
                     if l.left > 0
                         && l.keyed_at.elapsed() < REKEY_AFTER
-                        && l.pid == std::process::id() =>
+                        && l.forks == crate::fork::generation() =>
                 {
                     l
                 }
@@ -89,7 +93,7 @@ impl RngClient {
             Some(l)
                 if l.left >= out.len() as u64
                     && l.keyed_at.elapsed() < REKEY_AFTER
-                    && l.pid == std::process::id() =>
+                    && l.forks == crate::fork::generation() =>
             {
                 l.rng.fill(out);
                 l.left -= out.len() as u64;
@@ -116,7 +120,7 @@ impl RngClient {
             rng: FastKeyErasure::new(key),
             left: REKEY_BYTES,
             keyed_at: Instant::now(),
-            pid: std::process::id(),
+            forks: crate::fork::generation(),
         });
         key.zeroize();
         // The key also sat in the token's receive buffer: wipe it there too.

@@ -120,3 +120,43 @@ fn streams_of_any_length_cross_rekeys_without_repeating() {
     let blocks: HashSet<&[u8]> = big.chunks_exact(16).collect();
     assert_eq!(blocks.len(), big.len() / 16);
 }
+
+/// After `fork(2)`, parent and child hold copies of one generator; the child must
+/// re-key instead of repeating the bytes the parent draws next.
+#[test]
+fn a_forked_child_does_not_repeat_its_parents_bytes() {
+    let sys = System::boot();
+    let kos = sys.kos("client");
+    let mut rng = RngClient::connect(&kos).unwrap();
+    let mut warm = [0u8; 32];
+    rng.request_stream(&mut warm).unwrap();
+
+    let mut pipe = [0i32; 2];
+    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+    // SAFETY: the child only draws bytes (its re-key is answered by the server thread
+    // of the parent, over the channel both share), writes them and exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        unsafe { libc::alarm(10) };
+        let mut mine = [0u8; 64];
+        let ok = rng.request_stream(&mut mine).is_ok();
+        let written = unsafe { libc::write(pipe[1], mine.as_ptr().cast(), mine.len()) };
+        unsafe { libc::_exit(if ok && written == 64 { 0 } else { 1 }) };
+    }
+    unsafe { libc::close(pipe[1]) };
+    let mut status = 0;
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed: {status}"
+    );
+    let mut childs = [0u8; 64];
+    let read = unsafe { libc::read(pipe[0], childs.as_mut_ptr().cast(), childs.len()) };
+    unsafe { libc::close(pipe[0]) };
+    assert_eq!(read, 64);
+
+    let mut parents = [0u8; 64];
+    rng.request_stream(&mut parents).unwrap();
+    assert_ne!(childs, parents, "the child repeated the parent's stream");
+}

@@ -69,6 +69,22 @@ pub fn recv_frame<'a, T: Frame<'a>>(
     buf: &'a mut [u8],
 ) -> io::Result<Option<Incoming<T>>> {
     let received = sock.recv(buf)?;
+    decode_received(received, buf)
+}
+
+/// Like [`recv_frame`], but fails with `WouldBlock` when no frame is queued.
+pub fn try_recv_frame<'a, T: Frame<'a>>(
+    sock: &SeqPacket,
+    buf: &'a mut [u8],
+) -> io::Result<Option<Incoming<T>>> {
+    let received = sock.try_recv(buf)?;
+    decode_received(received, buf)
+}
+
+fn decode_received<'a, T: Frame<'a>>(
+    received: Received,
+    buf: &'a [u8],
+) -> io::Result<Option<Incoming<T>>> {
     if received.closed {
         return Ok(None);
     }

@@ -124,6 +124,16 @@ impl SeqPacket {
 
     /// Receives one datagram into `buf`, blocking until one arrives or the peer closes.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
+        self.recv_flags(buf, MsgFlags::empty())
+    }
+
+    /// Like [`SeqPacket::recv`], but fails with `WouldBlock` instead of waiting when
+    /// nothing is queued — for a caller that polls several channels itself.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Received> {
+        self.recv_flags(buf, MsgFlags::MSG_DONTWAIT)
+    }
+
+    fn recv_flags(&self, buf: &mut [u8], flags: MsgFlags) -> io::Result<Received> {
         // Room for as many descriptors as the kernel will pass in one message
         // (SCM_MAX_FD), so a sender attaching several cannot make us lose track of
         // the ones installed: every extra one is closed below, none leaks.
@@ -134,7 +144,7 @@ impl SeqPacket {
                 self.fd.as_raw_fd(),
                 &mut iov,
                 Some(&mut cmsg),
-                MsgFlags::MSG_CMSG_CLOEXEC,
+                MsgFlags::MSG_CMSG_CLOEXEC | flags,
             ) {
                 Ok(msg) => msg,
                 Err(nix::errno::Errno::EINTR) => continue,

@@ -1,7 +1,8 @@
 //! `Kos.Msg`: tokens, calls and serving protocols from Elixir.
 //!
 //! A token is a resource: when the last Elixir reference to it is gone, the token is
-//! given back to its message server. Serving runs a Rust thread per served
+//! given back to its message server. Calls never wait in a NIF: the reply comes as a
+//! message (`replies`). Serving runs a Rust thread per served
 //! message server that waits on the channels and delivers every event to the owning
 //! Erlang process as a message (`OwnedEnv::send_and_clear`); a call carries a
 //! responder resource that `Kos.Msg.reply/3` answers from any process. The thread
@@ -13,6 +14,7 @@ use std::time::Duration;
 use kos_client::{ClientInfo, Incoming, Message, MsgServer, Responder, Token};
 use rustler::{Atom, Binary, Encoder, Env, LocalPid, NewBinary, OwnedEnv, ResourceArc, Term};
 
+use crate::replies::replies;
 use crate::session::{kos, ok_or_error, reason};
 
 mod atoms {
@@ -20,7 +22,7 @@ mod atoms {
 }
 
 /// A token held by Elixir.
-pub struct TokenRes(Mutex<Token>);
+pub struct TokenRes(pub(crate) Mutex<Token>);
 
 #[rustler::resource_impl]
 impl rustler::Resource for TokenRes {}
@@ -60,34 +62,47 @@ fn msg_connect(
     Ok(ResourceArc::new(TokenRes(Mutex::new(token))))
 }
 
-fn message_term<'a>(env: Env<'a>, label: u64, param: u64, payload: &[u8]) -> Term<'a> {
+pub(crate) fn message_term<'a>(env: Env<'a>, label: u64, param: u64, payload: &[u8]) -> Term<'a> {
     let mut bin = NewBinary::new(env, payload.len());
     bin.as_mut_slice().copy_from_slice(payload);
     let bin: Binary = bin.into();
     (label, param, bin).encode(env)
 }
 
-/// `call(token, label, param, payload, timeout_ms)`: `{label, param, payload}` of the reply.
-#[rustler::nif(schedule = "DirtyIo")]
-fn msg_call<'a>(
+/// `call_start(token, tag, label, param, payload)`: sends the call without waiting and
+/// returns `{:ok, id}`; the reply comes to the calling process as
+/// `{:kos_reply, tag, {:ok, {label, param, payload}} | {:error, reason}}` (see
+/// `replies`). `{:error, :busy}` when the server's queue is full.
+#[rustler::nif]
+fn msg_call_start<'a>(
     env: Env<'a>,
     token: ResourceArc<TokenRes>,
+    tag: Term<'a>,
     label: u64,
     param: u64,
     payload: Binary<'a>,
-    timeout_ms: u64,
-) -> Result<Term<'a>, Atom> {
-    let mut token = token.0.lock().unwrap_or_else(|p| p.into_inner());
-    let request = Message::new(label, payload.as_slice()).with_param(param);
-    token
-        .call_with(request, Some(Duration::from_millis(timeout_ms)), |reply| {
-            message_term(env, reply.label, reply.param, reply.payload)
-        })
-        .map_err(|e| error(env, reason(&e)))
+) -> Result<u32, Atom> {
+    let replies = replies().map_err(|r| error(env, r))?;
+    let mut locked = token.0.lock().unwrap_or_else(|p| p.into_inner());
+    let id = locked
+        .start_call(Message::new(label, payload.as_slice()).with_param(param))
+        .map_err(|e| error(env, reason(&e)))?;
+    replies.register(&token, &locked, id, env.pid(), tag);
+    Ok(id)
 }
 
-/// `send(token, label, param, payload)`: one way.
-#[rustler::nif(schedule = "DirtyIo")]
+/// `call_cancel(token, id)`: the caller stopped waiting for call `id`.
+#[rustler::nif]
+fn msg_call_cancel(token: ResourceArc<TokenRes>, id: u32) -> Atom {
+    if let Ok(replies) = replies() {
+        replies.cancel(&token, id);
+    }
+    rustler::types::atom::ok()
+}
+
+/// `send(token, label, param, payload)`: one way, never waiting (`{:error, :busy}` when
+/// the server's queue is full).
+#[rustler::nif]
 fn msg_send<'a>(
     env: Env<'a>,
     token: ResourceArc<TokenRes>,
@@ -96,7 +111,7 @@ fn msg_send<'a>(
     payload: Binary,
 ) -> Term<'a> {
     let mut token = token.0.lock().unwrap_or_else(|p| p.into_inner());
-    let sent = token.send(Message::new(label, payload.as_slice()).with_param(param));
+    let sent = token.try_send(Message::new(label, payload.as_slice()).with_param(param));
     ok_or_error(env, sent.map_err(|e| reason(&e)))
 }
 

@@ -19,7 +19,7 @@ pub fn reason(error: &Error) -> &'static str {
         Error::Refused(Refusal::NotGranted) => "not_granted",
         Error::Refused(Refusal::NotPublished) | Error::Timeout => "no_server",
         Error::Refused(Refusal::TooManyTokens) => "too_many_tokens",
-        Error::Refused(Refusal::Busy) => "busy",
+        Error::Refused(Refusal::Busy) | Error::QueueFull => "busy",
         Error::Refused(_) => "refused",
         Error::Closed => "closed",
         Error::PayloadTooLarge(_) => "payload_too_large",

@@ -42,17 +42,53 @@ defmodule Kos.Msg do
     Kos.Native.msg_connect(server(opts), protocol, Keyword.get(opts, :timeout, 5_000))
   end
 
-  @doc "Calls the server and waits (up to `:timeout` ms, default 5000) for its reply."
+  @doc """
+  Calls the server and waits up to `:timeout` ms (default 5000, or `:infinity`) for
+  its reply. `:param` sets the message's small integer argument (default 0).
+
+      {:ok, {label, param, payload}} = Kos.Msg.call(token, 1, "hello", timeout: 1_000)
+
+  The call is sent without waiting in a NIF and the reply arrives as a message, so the
+  caller blocks only in an ordinary `receive`: a stuck server costs it the timeout and
+  costs the VM nothing, and any number of processes may call at once, on one token or
+  many. Errors: `:timeout` (a reply after that is dropped), `:closed` (the server went
+  away or the token was revoked), `:busy` (the server's queue is full; nothing was
+  sent), `:payload_too_large`.
+  """
   @spec call(token(), non_neg_integer(), binary(), keyword()) ::
           {:ok, message()} | {:error, atom()}
   def call(token, label, payload, opts \\ []) do
     check!(label, payload)
     param = Keyword.get(opts, :param, 0)
     timeout = Keyword.get(opts, :timeout, 5_000)
-    Kos.Native.msg_call(token, label, param, payload, timeout)
+    # make_ref/0 and the receive in one function let the VM skip older messages.
+    ref = make_ref()
+
+    case Kos.Native.msg_call_start(token, ref, label, param, payload) do
+      {:ok, id} ->
+        receive do
+          {:kos_reply, ^ref, reply} -> reply
+        after
+          timeout ->
+            Kos.Native.msg_call_cancel(token, id)
+
+            # The reply may have been sent just before the cancel.
+            receive do
+              {:kos_reply, ^ref, reply} -> reply
+            after
+              0 -> {:error, :timeout}
+            end
+        end
+
+      {:error, _} = error ->
+        error
+    end
   end
 
-  @doc "Sends one way; no reply comes."
+  @doc """
+  Sends one way; no reply comes. Never waits: `{:error, :busy}` when the server's
+  queue is full.
+  """
   @spec send(token(), non_neg_integer(), binary(), keyword()) :: :ok | {:error, atom()}
   def send(token, label, payload, opts \\ []) do
     check!(label, payload)

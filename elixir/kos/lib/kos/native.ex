@@ -43,8 +43,11 @@ defmodule Kos.Native do
   @doc false
   def msg_connect(_server, _protocol, _timeout_ms), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
-  def msg_call(_token, _label, _param, _payload, _timeout_ms),
+  def msg_call_start(_token, _tag, _label, _param, _payload),
     do: :erlang.nif_error(:nif_not_loaded)
+
+  @doc false
+  def msg_call_cancel(_token, _id), do: :erlang.nif_error(:nif_not_loaded)
 
   @doc false
   def msg_send(_token, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)

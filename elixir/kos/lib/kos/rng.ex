@@ -2,7 +2,7 @@ defmodule Kos.Rng do
   @moduledoc """
   Random bytes from the KOS RNG server (`kos_rng_protocol`): a ChaCha20 CSPRNG with
   fast key erasure. The VM keeps a generator keyed by the server and re-keys after
-  1 MiB or 1 s, so small requests cost no message at all.
+  16 MiB or 1 s, so requests cost no message at all between re-keys.
   """
 
   @doc """

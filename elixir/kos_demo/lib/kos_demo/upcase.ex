@@ -1,8 +1,16 @@
 defmodule KosDemo.Upcase do
-  @moduledoc "Serves `demo_protocol` from a GenServer: each call's payload comes back upcased."
+  @moduledoc """
+  Serves `demo_protocol` from a GenServer: each call's payload comes back upcased, with
+  the caller's badge as the reply's param.
+
+  A call with label #{0xDEAD} is held and never answered (up to 1000 of them): it
+  stands in for a stuck server in the `kos` library's tests.
+  """
   use GenServer
 
   @protocol "demo_protocol"
+  @hold 0xDEAD
+  @max_held 1000
 
   def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
 
@@ -10,27 +18,36 @@ defmodule KosDemo.Upcase do
   def init(nil) do
     :ok = Kos.Msg.serve(@protocol)
     IO.puts("serving #{@protocol}")
-    {:ok, 0}
+    {:ok, %{calls: 0, held: []}}
   end
 
   @impl true
-  def handle_info({:kos_call, client, responder, {label, _param, payload}}, calls) do
+  def handle_info({:kos_call, _client, responder, {@hold, _, _}}, state) do
+    {:noreply, %{state | held: Enum.take([responder | state.held], @max_held)}}
+  end
+
+  def handle_info({:kos_call, client, responder, {label, _param, payload}}, state) do
     :ok = Kos.Msg.reply(responder, label, String.upcase(payload), param: client.badge)
-    {:noreply, calls + 1}
+    {:noreply, %{state | calls: state.calls + 1}}
   end
 
-  def handle_info({:kos_connected, client}, calls) do
+  def handle_info({:kos_send, client, {label, _param, payload}}, state) do
+    IO.puts("#{client.app} sent #{label}: #{inspect(payload)}")
+    {:noreply, state}
+  end
+
+  def handle_info({:kos_connected, client}, state) do
     IO.puts("client #{client.app} connected (badge #{client.badge})")
-    {:noreply, calls}
+    {:noreply, state}
   end
 
-  def handle_info({:kos_disconnected, client}, calls) do
+  def handle_info({:kos_disconnected, client}, state) do
     IO.puts("client #{client.app} disconnected")
-    {:noreply, calls}
+    {:noreply, state}
   end
 
-  def handle_info(other, calls) do
+  def handle_info(other, state) do
     IO.puts("unexpected message: #{inspect(other)}")
-    {:noreply, calls}
+    {:noreply, state}
   end
 end
