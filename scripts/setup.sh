@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what KOS needs on a Debian machine, only what is missing: dtc, Erlang/OTP and
-# Elixir from Debian's packages. Rust crates come from crates.io through cargo.
+# Installs what KOS needs on a Debian machine, only what is missing: dtc, Erlang/OTP,
+# Elixir and openssl from Debian's packages. Rust crates come from crates.io through cargo.
 # Safe to run any number of times.
 set -euo pipefail
 
@@ -12,6 +12,9 @@ need=()
 command -v dtc >/dev/null 2>&1 || need+=(device-tree-compiler)
 command -v erl >/dev/null 2>&1 || need+=(erlang-base erlang-dev erlang-crypto)
 command -v elixir >/dev/null 2>&1 || need+=(elixir)
+# Device keys and registration certificates are made with the openssl CLI (Orbit's tests
+# and README do exactly what an operator does).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]} (Debian packages)"

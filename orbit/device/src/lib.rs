@@ -1,0 +1,373 @@
+//! The device side of Orbit: connect, prove the device's identity, answer commands.
+//!
+//! [`connect`] opens the WebSocket to Orbit's [`DEVICE_PATH`], answers the challenge
+//! with the device's Ed25519 key ([`answer_challenge`]) and returns a [`Session`] once
+//! Orbit welcomes it. [`Session::serve`] then acknowledges every command at once,
+//! answers pings itself, hands restarts and upgrades to a [`Handler`] and reports each
+//! result, until the connection ends. [`run`] keeps a device connected for good,
+//! reconnecting with exponential backoff and jitter. The device admin's NIF runs this
+//! on its own tokio runtime; the tests use it as the device.
+
+use std::time::Duration;
+
+use ed25519_dalek::{Signer, SigningKey};
+use futures_util::{SinkExt, StreamExt};
+use orbit_protocol::{transcript, Command, ToDevice, ToOrbit, DEVICE_PATH};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub use orbit_protocol;
+
+/// How long Orbit gets to send its challenge, and then its verdict.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Who the device is: its registered name and private key.
+pub struct Identity {
+    /// The name Orbit knows the device by.
+    pub name: String,
+    /// The private half of the key registered with Orbit.
+    pub key: SigningKey,
+}
+
+impl Identity {
+    /// Loads the key from a PKCS#8 PEM file as `openssl genpkey -algorithm ed25519` writes.
+    pub fn from_pem(name: &str, pem: &str) -> Result<Identity, Error> {
+        use ed25519_dalek::pkcs8::DecodePrivateKey;
+        let key = SigningKey::from_pkcs8_pem(pem)
+            .map_err(|e| Error::Key(format!("not an Ed25519 private key (PKCS#8 PEM): {e}")))?;
+        Ok(Identity {
+            name: name.to_string(),
+            key,
+        })
+    }
+}
+
+/// Why a connection could not be made or ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The device key could not be read.
+    Key(String),
+    /// Orbit could not be reached (or the WebSocket upgrade failed).
+    Connect(String),
+    /// Orbit refused the device, with its reason.
+    Refused(String),
+    /// Orbit sent something this device does not understand.
+    Protocol(String),
+    /// The connection ended.
+    Closed(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Key(e) => write!(f, "device key: {e}"),
+            Error::Connect(e) => write!(f, "cannot reach Orbit: {e}"),
+            Error::Refused(r) => write!(f, "Orbit refused this device: {r}"),
+            Error::Protocol(e) => write!(f, "protocol error: {e}"),
+            Error::Closed(e) => write!(f, "connection closed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// What a device does with the commands only it can carry out.
+pub trait Handler {
+    /// Restart every application; `Ok` with a note, or `Err` with the reason.
+    fn restart(&mut self) -> impl std::future::Future<Output = Result<String, String>> + Send;
+    /// Fetch, verify and install the bundle; `Ok` with the version now running.
+    fn upgrade(
+        &mut self,
+        orbit_http: &str,
+        command: &Command,
+    ) -> impl std::future::Future<Output = Result<String, String>> + Send;
+}
+
+/// The [`ToOrbit::Hello`] that answers a challenge: the signature over
+/// [`transcript`] binds the nonce to this device, this Orbit and the endpoint.
+pub fn answer_challenge(
+    id: &Identity,
+    version: &str,
+    nonce_hex: &str,
+    orbit: &str,
+) -> Result<ToOrbit, Error> {
+    let nonce =
+        hex::decode(nonce_hex).map_err(|_| Error::Protocol("challenge nonce is not hex".into()))?;
+    if nonce.len() != orbit_protocol::NONCE_BYTES {
+        return Err(Error::Protocol(format!(
+            "challenge nonce of {} bytes",
+            nonce.len()
+        )));
+    }
+    let signature = id
+        .key
+        .sign(&transcript(&id.name, &nonce, orbit, DEVICE_PATH));
+    Ok(ToOrbit::Hello {
+        device: id.name.clone(),
+        version: version.to_string(),
+        signature: hex::encode(signature.to_bytes()),
+    })
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// An authenticated connection to Orbit.
+pub struct Session {
+    ws: Socket,
+    /// Orbit's base URL for HTTP (bundle downloads), derived from the WebSocket URL.
+    http_base: String,
+}
+
+/// Connects to Orbit at `orbit_url` (`ws://host:port`; the device path is added) and
+/// authenticates as `id`, reporting `version` as the running system's.
+pub async fn connect(orbit_url: &str, id: &Identity, version: &str) -> Result<Session, Error> {
+    let base = orbit_url.trim_end_matches('/');
+    let url = format!("{base}{DEVICE_PATH}");
+    let (mut ws, _) =
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(&url))
+            .await
+            .map_err(|_| Error::Connect(format!("{url}: timed out")))?
+            .map_err(|e| Error::Connect(format!("{url}: {e}")))?;
+    let (nonce, orbit) = match next_message(&mut ws).await? {
+        ToDevice::Challenge { nonce, orbit } => (nonce, orbit),
+        other => {
+            return Err(Error::Protocol(format!(
+                "expected a challenge, got {other:?}"
+            )))
+        }
+    };
+    send(&mut ws, &answer_challenge(id, version, &nonce, &orbit)?).await?;
+    match next_message(&mut ws).await? {
+        ToDevice::Welcome => {}
+        ToDevice::Refused { reason } => return Err(Error::Refused(reason)),
+        other => {
+            return Err(Error::Protocol(format!(
+                "expected a verdict, got {other:?}"
+            )))
+        }
+    }
+    let http_base = base
+        .replacen("ws://", "http://", 1)
+        .replacen("wss://", "https://", 1);
+    Ok(Session { ws, http_base })
+}
+
+async fn send(ws: &mut Socket, msg: &ToOrbit) -> Result<(), Error> {
+    let text = serde_json::to_string(msg).map_err(|e| Error::Protocol(e.to_string()))?;
+    ws.send(Message::text(text))
+        .await
+        .map_err(|e| Error::Closed(e.to_string()))
+}
+
+/// The next protocol message, skipping WebSocket pings (tungstenite answers them).
+async fn next_message(ws: &mut Socket) -> Result<ToDevice, Error> {
+    loop {
+        let frame = tokio::time::timeout(HANDSHAKE_TIMEOUT, ws.next())
+            .await
+            .map_err(|_| Error::Protocol("Orbit sent nothing in time".into()))?;
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(&text)
+                    .map_err(|e| Error::Protocol(format!("{e}: {text}")))
+            }
+            Some(Ok(Message::Close(c))) => {
+                return Err(Error::Closed(
+                    c.map(|c| c.reason.to_string()).unwrap_or_default(),
+                ))
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(Error::Closed(e.to_string())),
+            None => return Err(Error::Closed("end of stream".into())),
+        }
+    }
+}
+
+impl Session {
+    /// Answers commands until the connection ends, and says why it ended.
+    pub async fn serve<H: Handler>(mut self, handler: &mut H) -> Error {
+        loop {
+            let frame = match self.ws.next().await {
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(Message::Close(c))) => {
+                    return Error::Closed(c.map(|c| c.reason.to_string()).unwrap_or_default())
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => return Error::Closed(e.to_string()),
+                None => return Error::Closed("end of stream".into()),
+            };
+            let (id, command) = match serde_json::from_str::<ToDevice>(&frame) {
+                Ok(ToDevice::Command { id, command }) => (id, command),
+                Ok(other) => {
+                    tracing::warn!("ignoring unexpected message from Orbit: {other:?}");
+                    continue;
+                }
+                // A newer Orbit may send commands this device does not know: say so.
+                Err(e) => {
+                    tracing::warn!("ignoring undecodable message from Orbit: {e}");
+                    continue;
+                }
+            };
+            if let Err(e) = send(&mut self.ws, &ToOrbit::Ack { id }).await {
+                return e;
+            }
+            let outcome = match &command {
+                Command::Ping => Ok("pong".to_string()),
+                Command::Restart => handler.restart().await,
+                Command::Upgrade { .. } => handler.upgrade(&self.http_base, &command).await,
+            };
+            let (ok, detail) = match outcome {
+                Ok(d) => (true, d),
+                Err(d) => (false, d),
+            };
+            let upgraded = ok && matches!(command, Command::Upgrade { .. });
+            if let Err(e) = send(
+                &mut self.ws,
+                &ToOrbit::Result {
+                    id,
+                    ok,
+                    detail: detail.clone(),
+                },
+            )
+            .await
+            {
+                return e;
+            }
+            if upgraded {
+                if let Err(e) = send(&mut self.ws, &ToOrbit::Status { version: detail }).await {
+                    return e;
+                }
+            }
+        }
+    }
+}
+
+/// Reconnection delays: exponential from `min` to `max`, each with up to 50 % random
+/// jitter so a fleet that lost Orbit at once does not come back at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Backoff {
+    /// First delay after a failure.
+    pub min: Duration,
+    /// Longest delay.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            min: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Backoff {
+    /// The delay before attempt `failures` (1 = after the first failure).
+    pub fn delay(&self, failures: u32, jitter: f64) -> Duration {
+        let exp = self
+            .min
+            .saturating_mul(1u32 << failures.saturating_sub(1).min(16));
+        let base = exp.min(self.max);
+        base.mul_f64(1.0 + 0.5 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// A jitter value in [0, 1) from the clock's low bits (no RNG needed for spreading
+/// reconnects).
+fn jitter() -> f64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    f64::from(nanos % 1000) / 1000.0
+}
+
+/// Keeps the device connected to Orbit until `stop` resolves: connects, serves,
+/// and after every failure or disconnect waits per `backoff`. `version` is asked
+/// anew at each connect (it changes with upgrades). `on_event` hears every
+/// connect and disconnect, for the device's log.
+pub async fn run<H: Handler>(
+    orbit_url: &str,
+    id: &Identity,
+    version: impl Fn() -> String,
+    handler: &mut H,
+    backoff: Backoff,
+    mut on_event: impl FnMut(&str),
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut failures = 0u32;
+    loop {
+        let attempt = async {
+            match connect(orbit_url, id, &version()).await {
+                Ok(session) => {
+                    on_event("connected to Orbit");
+                    Ok(session.serve(handler).await)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        let outcome = tokio::select! {
+            outcome = attempt => outcome,
+            () = &mut stop => return,
+        };
+        match outcome {
+            // A session that ran resets the backoff: the link was good.
+            Ok(ended) => {
+                failures = 1;
+                on_event(&format!("disconnected from Orbit: {ended}"));
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                on_event(&format!("{e}"));
+            }
+        }
+        let wait = backoff.delay(failures, jitter());
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = &mut stop => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_bounded_jitter() {
+        let b = Backoff {
+            min: Duration::from_millis(100),
+            max: Duration::from_secs(2),
+        };
+        assert_eq!(b.delay(1, 0.0), Duration::from_millis(100));
+        assert_eq!(b.delay(3, 0.0), Duration::from_millis(400));
+        assert_eq!(b.delay(30, 0.0), Duration::from_secs(2));
+        assert_eq!(b.delay(30, 1.0), Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_challenge_answer_verifies_under_the_device_key_only_for_its_transcript() {
+        use ed25519_dalek::Verifier;
+        let id = Identity {
+            name: "dev1".into(),
+            key: SigningKey::from_bytes(&[7; 32]),
+        };
+        let nonce = [9u8; 32];
+        let ToOrbit::Hello { signature, .. } =
+            answer_challenge(&id, "1.0", &hex::encode(nonce), "orbit-a").unwrap()
+        else {
+            panic!("not a hello")
+        };
+        let sig = ed25519_dalek::Signature::from_slice(&hex::decode(signature).unwrap()).unwrap();
+        let public = id.key.verifying_key();
+        assert!(public
+            .verify(&transcript("dev1", &nonce, "orbit-a", DEVICE_PATH), &sig)
+            .is_ok());
+        assert!(public
+            .verify(&transcript("dev1", &nonce, "orbit-b", DEVICE_PATH), &sig)
+            .is_err());
+        assert!(answer_challenge(&id, "1.0", "zz", "o").is_err());
+        assert!(answer_challenge(&id, "1.0", "00", "o").is_err());
+    }
+}

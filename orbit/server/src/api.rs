@@ -1,0 +1,256 @@
+//! The operator's HTTP API (JSON), used by the `orbit` CLI and the dashboard.
+//!
+//! Every route under `/api` wants `Authorization: Bearer <admin token>` (the token is
+//! created in the data directory on first run). Commands are recorded before they are
+//! sent, so every attempt — including one to an offline device — leaves a record with
+//! its result.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use orbit_protocol::Command;
+use serde::{Deserialize, Serialize};
+
+use crate::hub::kind_of;
+use crate::keys::public_key_from_pem;
+use crate::store::{CommandRecord, DeviceRecord, StoreError};
+use crate::{now_ms, Orbit};
+
+/// An API error: a status and a sentence for the user.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        let status = match e {
+            StoreError::Exists(_) => StatusCode::CONFLICT,
+            StoreError::NotFound(_) => StatusCode::NOT_FOUND,
+            StoreError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// Checks the bearer token.
+pub fn authorize(orbit: &Orbit, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Constant-time comparison: the token is the only secret guarding the fleet.
+    match given {
+        Some(t) if constant_time_eq(t.as_bytes(), orbit.admin_token.as_bytes()) => Ok(()),
+        _ => Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong admin token (see DATA_DIR/admin-token)".into(),
+        )),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A device as the API shows it: its record plus whether it is connected now.
+#[derive(Serialize)]
+pub struct DeviceView {
+    #[serde(flatten)]
+    record: DeviceRecord,
+    online: bool,
+    connected_since: Option<i64>,
+}
+
+/// `GET /api/devices`
+pub async fn list_devices(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+) -> ApiResult<Vec<DeviceView>> {
+    authorize(&orbit, &headers)?;
+    let views = orbit
+        .store
+        .devices()?
+        .into_iter()
+        .map(|record| {
+            let connected_since = orbit.hub.connected_since(&record.name);
+            DeviceView {
+                online: connected_since.is_some(),
+                connected_since,
+                record,
+            }
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// Body of `POST /api/devices`.
+#[derive(Deserialize)]
+pub struct Register {
+    name: String,
+    /// PEM: an Ed25519 public key or a device registration certificate.
+    public_key: String,
+}
+
+/// Device names: what a shell, a URL and a log line all take without quoting.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// `POST /api/devices`
+pub async fn register(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+    Json(req): Json<Register>,
+) -> Result<(StatusCode, Json<DeviceRecord>), ApiError> {
+    authorize(&orbit, &headers)?;
+    if !valid_name(&req.name) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "bad device name {:?}: use 1-64 letters, digits, '-', '_' or '.'",
+                req.name
+            ),
+        ));
+    }
+    let key =
+        public_key_from_pem(&req.public_key).map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    orbit.store.register(&req.name, key.as_bytes(), now_ms())?;
+    tracing::info!(device = %req.name, "device registered");
+    let record = orbit
+        .store
+        .device(&req.name)?
+        .ok_or_else(|| StoreError::NotFound(req.name.clone()))?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// `POST /api/devices/{name}/revoke`: refused from now on, and cut off now.
+pub async fn revoke(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult<DeviceRecord> {
+    authorize(&orbit, &headers)?;
+    orbit.store.revoke(&name)?;
+    orbit.hub.kick(&name, "device revoked");
+    tracing::info!(device = %name, "device revoked");
+    Ok(Json(
+        orbit
+            .store
+            .device(&name)?
+            .ok_or(StoreError::NotFound(name))?,
+    ))
+}
+
+/// Query of the command routes: how long to wait for the result (seconds, 0 = don't).
+#[derive(Deserialize)]
+pub struct Wait {
+    wait: Option<u64>,
+}
+
+/// `POST /api/devices/{name}/ping`
+pub async fn ping(
+    state: State<Arc<Orbit>>,
+    headers: HeaderMap,
+    name: Path<String>,
+    q: Query<Wait>,
+) -> ApiResult<CommandRecord> {
+    command(state, headers, name, Command::Ping, q.wait.unwrap_or(10)).await
+}
+
+/// `POST /api/devices/{name}/restart`
+pub async fn restart(
+    state: State<Arc<Orbit>>,
+    headers: HeaderMap,
+    name: Path<String>,
+    q: Query<Wait>,
+) -> ApiResult<CommandRecord> {
+    command(state, headers, name, Command::Restart, q.wait.unwrap_or(60)).await
+}
+
+/// Records `cmd`, sends it and waits up to `wait_s` for its result; returns the
+/// command's record as it stands then.
+pub async fn command(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    cmd: Command,
+    wait_s: u64,
+) -> ApiResult<CommandRecord> {
+    authorize(&orbit, &headers)?;
+    let device = orbit
+        .store
+        .device(&name)?
+        .ok_or_else(|| StoreError::NotFound(name.clone()))?;
+    if device.revoked {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("device {name:?} is revoked"),
+        ));
+    }
+    let id = orbit.store.new_command(&name, kind_of(&cmd), now_ms())?;
+    match orbit.hub.send(&name, id, cmd) {
+        None => orbit
+            .store
+            .update_command(id, "error", "device offline", Some(now_ms()))?,
+        Some(done) if wait_s > 0 => {
+            // The result itself is recorded by the device's connection; this only waits.
+            let _ = tokio::time::timeout(Duration::from_secs(wait_s), done).await;
+        }
+        Some(_) => {}
+    }
+    Ok(Json(
+        orbit
+            .store
+            .command(id)?
+            .ok_or(StoreError::NotFound(format!("command {id}")))?,
+    ))
+}
+
+/// Query of `GET /api/commands`.
+#[derive(Deserialize)]
+pub struct CommandQuery {
+    device: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /api/commands?device=NAME&limit=N`
+pub async fn list_commands(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+    Query(q): Query<CommandQuery>,
+) -> ApiResult<Vec<CommandRecord>> {
+    authorize(&orbit, &headers)?;
+    Ok(Json(orbit.store.commands(
+        q.device.as_deref(),
+        q.limit.unwrap_or(50).min(1000),
+    )?))
+}
+
+/// `GET /api/commands/{id}`
+pub async fn get_command(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+) -> ApiResult<CommandRecord> {
+    authorize(&orbit, &headers)?;
+    Ok(Json(
+        orbit
+            .store
+            .command(id)?
+            .ok_or(StoreError::NotFound(format!("command {id}")))?,
+    ))
+}

@@ -1,0 +1,202 @@
+//! The device endpoint: challenge–response authentication, then commands.
+//!
+//! Each connection gets a fresh 32-byte nonce. The device must answer within the
+//! handshake timeout with a signature over [`orbit_protocol::transcript`] of its
+//! registered name, that nonce, this Orbit's id and the endpoint path; an unknown or
+//! revoked name, a bad signature or a late answer is refused and the connection
+//! closed. A signature is useless elsewhere: another connection has another nonce, and
+//! another Orbit another id. Once in, the connection is pinged every heartbeat and
+//! dropped when nothing has come from the device for `dead_after`, so a device whose
+//! link died shows offline within seconds.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message, WebSocket};
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use futures_util::{SinkExt, StreamExt};
+use orbit_protocol::{transcript, ToDevice, ToOrbit, DEVICE_PATH, NONCE_BYTES};
+use tokio::sync::mpsc;
+
+use crate::hub::{Outcome, Outgoing};
+use crate::{now_ms, Orbit};
+
+/// Serves one device connection from upgrade to close.
+pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
+    let (mut sink, mut stream) = socket.split();
+    let name = match authenticate(&mut sink, &mut stream, &orbit).await {
+        Ok(name) => name,
+        Err(reason) => {
+            tracing::warn!(%peer, "device refused: {reason}");
+            let refused = ToDevice::Refused { reason };
+            let _ = sink.send(text(&refused)).await;
+            let _ = sink.close().await;
+            return;
+        }
+    };
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let conn = orbit.hub.attach(&name, tx, now_ms());
+    tracing::info!(device = %name, %peer, "device connected");
+    let mut last_heard = Instant::now();
+    let mut heartbeat = tokio::time::interval(orbit.settings.heartbeat);
+    let why = loop {
+        tokio::select! {
+            frame = stream.next() => match frame {
+                Some(Ok(Message::Text(t))) => {
+                    last_heard = Instant::now();
+                    handle(&orbit, &name, t.as_str());
+                }
+                Some(Ok(Message::Close(_))) | None => break "closed by the device".to_string(),
+                Some(Ok(_)) => last_heard = Instant::now(),
+                Some(Err(e)) => break format!("connection error: {e}"),
+            },
+            out = rx.recv() => match out {
+                Some(Outgoing::Msg(m)) => {
+                    if let Err(e) = sink.send(text(&m)).await {
+                        break format!("send failed: {e}");
+                    }
+                }
+                Some(Outgoing::Close(reason)) => {
+                    let _ = sink.send(text(&ToDevice::Refused { reason: reason.clone() })).await;
+                    let _ = sink.close().await;
+                    break reason;
+                }
+                None => break "orbit stopping".to_string(),
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > orbit.settings.dead_after {
+                    break format!("silent for {:?}", last_heard.elapsed());
+                }
+                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break "ping failed".to_string();
+                }
+            }
+        }
+    };
+    let failed = orbit.hub.detach(&name, conn);
+    for id in failed {
+        let _ = orbit
+            .store
+            .update_command(id, "error", "device disconnected", Some(now_ms()));
+    }
+    let _ = orbit.store.seen(&name, now_ms(), None, None);
+    tracing::info!(device = %name, "device disconnected: {why}");
+}
+
+fn text(m: &ToDevice) -> Message {
+    Message::Text(
+        serde_json::to_string(m)
+            .expect("protocol messages encode")
+            .into(),
+    )
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+type Stream = futures_util::stream::SplitStream<WebSocket>;
+
+/// Runs the challenge; returns the device's name, or the reason it is refused.
+async fn authenticate(
+    sink: &mut Sink,
+    stream: &mut Stream,
+    orbit: &Orbit,
+) -> Result<String, String> {
+    let mut nonce = [0u8; NONCE_BYTES];
+    getrandom::fill(&mut nonce).map_err(|e| format!("no randomness for a nonce: {e}"))?;
+    let challenge = ToDevice::Challenge {
+        nonce: hex::encode(nonce),
+        orbit: orbit.id.clone(),
+    };
+    sink.send(text(&challenge))
+        .await
+        .map_err(|e| e.to_string())?;
+    let hello = tokio::time::timeout(orbit.settings.handshake_timeout, next_text(stream))
+        .await
+        .map_err(|_| "no answer to the challenge in time (stale)".to_string())??;
+    let (device, version, signature) = match serde_json::from_str::<ToOrbit>(&hello) {
+        Ok(ToOrbit::Hello {
+            device,
+            version,
+            signature,
+        }) => (device, version, signature),
+        Ok(_) => return Err("expected hello".into()),
+        Err(e) => return Err(format!("malformed hello: {e}")),
+    };
+    let record = orbit
+        .store
+        .device(&device)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("unregistered device {device:?}"))?;
+    if record.revoked {
+        return Err(format!("device {device:?} is revoked"));
+    }
+    let key = VerifyingKey::from_bytes(&record.public_key)
+        .map_err(|_| "stored key unusable".to_string())?;
+    let sig = hex::decode(&signature)
+        .ok()
+        .and_then(|b| Signature::from_slice(&b).ok())
+        .ok_or_else(|| "signature is not 64 hex-encoded bytes".to_string())?;
+    key.verify(&transcript(&device, &nonce, &orbit.id, DEVICE_PATH), &sig)
+        .map_err(|_| format!("bad signature for device {device:?}"))?;
+    sink.send(text(&ToDevice::Welcome))
+        .await
+        .map_err(|e| e.to_string())?;
+    let _ = orbit.store.seen(&device, now_ms(), Some(&version), None);
+    Ok(device)
+}
+
+async fn next_text(stream: &mut Stream) -> Result<String, String> {
+    loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(t))) => return Ok(t.to_string()),
+            Some(Ok(Message::Close(_))) | None => return Err("closed during the handshake".into()),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// One message from an authenticated device.
+fn handle(orbit: &Orbit, name: &str, text: &str) {
+    let msg = match serde_json::from_str::<ToOrbit>(text) {
+        Ok(m) => m,
+        // A bad message is dropped; the device stays connected.
+        Err(e) => {
+            tracing::warn!(device = %name, "undecodable message dropped: {e}");
+            return;
+        }
+    };
+    match msg {
+        ToOrbit::Ack { id } => {
+            if orbit.hub.on_ack(name, id) {
+                let _ = orbit.store.update_command(id, "acked", "", None);
+            }
+        }
+        ToOrbit::Result { id, ok, detail } => {
+            let outcome = Outcome {
+                ok,
+                detail: detail.clone(),
+            };
+            let Some(finished) = orbit.hub.on_result(name, id, outcome) else {
+                tracing::warn!(device = %name, id, "result for a command not in flight to it");
+                return;
+            };
+            let state = if ok { "ok" } else { "error" };
+            let _ = orbit
+                .store
+                .update_command(id, state, &detail, Some(now_ms()));
+            let rtt = (finished.kind == "ping").then(|| millis(finished.round_trip));
+            let _ = orbit.store.seen(name, now_ms(), None, rtt);
+            tracing::info!(device = %name, id, kind = finished.kind, ok, "command finished: {detail}");
+        }
+        ToOrbit::Status { version } => {
+            let _ = orbit.store.seen(name, now_ms(), Some(&version), None);
+        }
+        ToOrbit::Hello { .. } => {
+            tracing::warn!(device = %name, "hello after authentication ignored")
+        }
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,193 @@
+//! Orbit, the KOS fleet service.
+//!
+//! One process, one listener: the device WebSocket ([`device_ws`], authenticated by
+//! challenge–response with each device's registered Ed25519 key), the operator's JSON
+//! API ([`api`], bearer token) and the dashboard. Records live in a [`store::Store`]
+//! (embedded SQLite by default); who is connected right now lives in the [`hub::Hub`].
+//! [`start`] runs it all on a tokio runtime and returns the bound address, so tests
+//! and the demo can run Orbit in-process on an ephemeral port.
+
+pub mod api;
+pub mod device_ws;
+pub mod hub;
+pub mod keys;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+/// Timing of the device connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How often a connected device is pinged.
+    pub heartbeat: Duration,
+    /// A device silent this long is dropped (shown offline).
+    pub dead_after: Duration,
+    /// How long a device has to answer the challenge.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            heartbeat: Duration::from_secs(2),
+            dead_after: Duration::from_secs(6),
+            handshake_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Orbit's shared state.
+pub struct Orbit {
+    /// Devices and commands.
+    pub store: Arc<dyn store::Store>,
+    /// Connected devices.
+    pub hub: hub::Hub,
+    /// This instance's id, part of what devices sign (kept in the data directory).
+    pub id: String,
+    /// The operator's bearer token.
+    pub admin_token: String,
+    /// Connection timing.
+    pub settings: Settings,
+    /// The data directory.
+    pub data_dir: PathBuf,
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Reads `dir/name`, or creates it with 32 random bytes in hex (mode 0600).
+fn secret_file(dir: &Path, name: &str) -> std::io::Result<String> {
+    let path = dir.join(name);
+    match std::fs::read_to_string(&path) {
+        Ok(s) if !s.trim().is_empty() => return Ok(s.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+    let value = hex::encode(bytes);
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
+    writeln!(f, "{value}")?;
+    Ok(value)
+}
+
+impl Orbit {
+    /// Opens (creating on first run) the data directory: the SQLite store, the
+    /// instance id and the admin token.
+    pub fn open(data_dir: &Path, settings: Settings) -> Result<Orbit, String> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| format!("data directory {}: {e}", data_dir.display()))?;
+        let store =
+            store::SqliteStore::open(&data_dir.join("orbit.sqlite3")).map_err(|e| e.to_string())?;
+        let id = secret_file(data_dir, "orbit-id").map_err(|e| format!("orbit-id: {e}"))?;
+        let admin_token =
+            secret_file(data_dir, "admin-token").map_err(|e| format!("admin-token: {e}"))?;
+        Ok(Orbit {
+            store: Arc::new(store),
+            hub: hub::Hub::default(),
+            id,
+            admin_token,
+            settings,
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+}
+
+/// All of Orbit's routes.
+pub fn router(orbit: Arc<Orbit>) -> Router {
+    Router::new()
+        .route(orbit_protocol::DEVICE_PATH, get(device_upgrade))
+        .route("/health", get(|| async { "ok" }))
+        .route("/api/devices", get(api::list_devices).post(api::register))
+        .route("/api/devices/{name}/revoke", post(api::revoke))
+        .route("/api/devices/{name}/ping", post(api::ping))
+        .route("/api/devices/{name}/restart", post(api::restart))
+        .route("/api/commands", get(api::list_commands))
+        .route("/api/commands/{id}", get(api::get_command))
+        .with_state(orbit)
+}
+
+async fn device_upgrade(
+    ws: WebSocketUpgrade,
+    State(orbit): State<Arc<Orbit>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    ws.on_upgrade(move |socket| device_ws::serve(socket, orbit, peer.to_string()))
+}
+
+/// A running Orbit.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its state.
+    pub orbit: Arc<Orbit>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, closes every connection and waits for the server to end.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        // Upgraded WebSockets are not the HTTP server's to drain: close them.
+        self.orbit.hub.kick_all("orbit stopping");
+        let _ = self.task.await;
+    }
+}
+
+/// Why Orbit would not start.
+pub fn check_listen(addr: &SocketAddr) -> Result<(), String> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(format!(
+            "refusing to serve plain ws:// on {addr}: devices would send their traffic unencrypted. \
+             Listen on loopback (127.0.0.1) and terminate TLS in front of Orbit (see orbit/README.md)"
+        ))
+    }
+}
+
+/// Binds `listen` and serves `orbit` on the current tokio runtime until stopped.
+pub async fn start(orbit: Orbit, listen: SocketAddr) -> Result<Running, String> {
+    check_listen(&listen)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let orbit = Arc::new(orbit);
+    let app = router(orbit.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        addr,
+        orbit,
+        stop,
+        task,
+    })
+}

@@ -1,0 +1,322 @@
+//! The `orbit` command: run the fleet service, or operate a running one.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use orbit::{Orbit, Settings};
+
+#[derive(Parser)]
+#[command(
+    name = "orbit",
+    version,
+    about = "Orbit, the KOS fleet service: registers devices, shows which are alive, pings, restarts and upgrades them",
+    after_help = "Start with `orbit serve`; it prints where the dashboard is. The other commands talk to a \
+                  running Orbit over its API, with the admin token from the data directory."
+)]
+struct Cli {
+    /// Orbit's data directory (SQLite store, instance id, admin token); created on first run.
+    #[arg(long, global = true, env = "ORBIT_DATA", default_value = "orbit-data")]
+    data: PathBuf,
+    /// Where a running Orbit is, for the operating commands.
+    #[arg(
+        long,
+        global = true,
+        env = "ORBIT_URL",
+        default_value = "http://127.0.0.1:4000"
+    )]
+    orbit: String,
+    /// Admin token; defaults to the one in the data directory.
+    #[arg(long, global = true, env = "ORBIT_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run Orbit: device WebSocket, API and dashboard on one port (Ctrl-C stops it).
+    Serve {
+        /// Address to listen on. Plain ws:// is only allowed on loopback.
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: SocketAddr,
+    },
+    /// Register or revoke devices.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// List devices: alive or not, last seen, version, last ping.
+    Devices,
+    /// Ping a device and show the round trip.
+    Ping { device: String },
+    /// Restart every application on a device.
+    Restart { device: String },
+    /// Show recent commands and their results.
+    Commands {
+        /// Only this device's.
+        #[arg(long)]
+        device: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Register a device by its Ed25519 public key or registration certificate (PEM).
+    Register {
+        name: String,
+        /// PEM file: `openssl pkey -pubout` output or an X.509 certificate.
+        #[arg(long)]
+        public_key: PathBuf,
+    },
+    /// Revoke a device: it is disconnected and refused from now on.
+    Revoke { name: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Cmd::Serve { listen } => serve(&cli, *listen),
+        _ => operate(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("orbit: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(cli: &Cli, listen: SocketAddr) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "orbit=info".into()),
+        )
+        .init();
+    let orbit = Orbit::open(&cli.data, Settings::default())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let token = orbit.admin_token.clone();
+        let running = orbit::start(orbit, listen).await?;
+        tracing::info!(
+            "Orbit listening on {} (data in {}); devices connect to ws://{}{}",
+            running.addr,
+            cli.data.display(),
+            running.addr,
+            orbit_protocol::DEVICE_PATH
+        );
+        tracing::info!("dashboard: http://{}/#token={token}", running.addr);
+        wait_for_signal().await;
+        tracing::info!("stopping");
+        running.stop().await;
+        Ok(())
+    })
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// The operating commands: HTTP calls to a running Orbit.
+fn operate(cli: &Cli) -> Result<(), String> {
+    let token = match &cli.token {
+        Some(t) => t.clone(),
+        None => std::fs::read_to_string(cli.data.join("admin-token"))
+            .map(|t| t.trim().to_string())
+            .map_err(|e| {
+                format!(
+                    "no admin token: pass --token or ORBIT_TOKEN, or --data pointing at Orbit's data directory ({}: {e})",
+                    cli.data.join("admin-token").display()
+                )
+            })?,
+    };
+    let api = Api {
+        base: cli.orbit.trim_end_matches('/').to_string(),
+        token,
+    };
+    match &cli.command {
+        Cmd::Serve { .. } => unreachable!("handled by main"),
+        Cmd::Device(DeviceCmd::Register { name, public_key }) => {
+            let pem = std::fs::read_to_string(public_key)
+                .map_err(|e| format!("{}: {e}", public_key.display()))?;
+            api.post(
+                "/api/devices",
+                serde_json::json!({ "name": name, "public_key": pem }),
+            )?;
+            println!("registered {name}");
+        }
+        Cmd::Device(DeviceCmd::Revoke { name }) => {
+            api.post(
+                &format!("/api/devices/{name}/revoke"),
+                serde_json::json!({}),
+            )?;
+            println!("revoked {name}");
+        }
+        Cmd::Devices => print_devices(&api.get("/api/devices")?),
+        Cmd::Ping { device } => {
+            let r = api.post(
+                &format!("/api/devices/{device}/ping"),
+                serde_json::json!({}),
+            )?;
+            finish_command(&api, &r, device)?;
+        }
+        Cmd::Restart { device } => {
+            let r = api.post(
+                &format!("/api/devices/{device}/restart"),
+                serde_json::json!({}),
+            )?;
+            finish_command(&api, &r, device)?;
+        }
+        Cmd::Commands { device, limit } => {
+            let mut path = format!("/api/commands?limit={limit}");
+            if let Some(d) = device {
+                path.push_str(&format!("&device={d}"));
+            }
+            print_commands(&api.get(&path)?);
+        }
+    }
+    Ok(())
+}
+
+struct Api {
+    base: String,
+    token: String,
+}
+
+impl Api {
+    fn get(&self, path: &str) -> Result<serde_json::Value, String> {
+        self.answer(
+            ureq::get(&format!("{}{path}", self.base))
+                .set("Authorization", &format!("Bearer {}", self.token))
+                .call(),
+        )
+    }
+
+    fn post(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value, String> {
+        self.answer(
+            ureq::post(&format!("{}{path}", self.base))
+                .set("Authorization", &format!("Bearer {}", self.token))
+                .send_json(body),
+        )
+    }
+
+    fn answer(&self, r: Result<ureq::Response, ureq::Error>) -> Result<serde_json::Value, String> {
+        match r {
+            Ok(resp) => resp
+                .into_json()
+                .map_err(|e| format!("bad answer from Orbit: {e}")),
+            Err(ureq::Error::Status(code, resp)) => {
+                let body: serde_json::Value = resp.into_json().unwrap_or_default();
+                Err(format!(
+                    "{} ({code})",
+                    body["error"].as_str().unwrap_or("request refused")
+                ))
+            }
+            Err(e) => Err(format!(
+                "cannot reach Orbit at {}: {e} (is `orbit serve` running?)",
+                self.base
+            )),
+        }
+    }
+}
+
+/// Prints a command's outcome; an error result fails the CLI command.
+fn finish_command(_api: &Api, r: &serde_json::Value, device: &str) -> Result<(), String> {
+    let id = r["id"].as_u64().unwrap_or(0);
+    let kind = r["kind"].as_str().unwrap_or("?");
+    let detail = r["detail"].as_str().unwrap_or("");
+    match r["state"].as_str() {
+        Some("ok") => {
+            let took = match (r["finished_at"].as_i64(), r["created_at"].as_i64()) {
+                (Some(f), Some(c)) => format!(" in {} ms", f - c),
+                _ => String::new(),
+            };
+            println!("{kind} #{id} to {device}: ok{took} — {detail}");
+            Ok(())
+        }
+        Some("error") => Err(format!("{kind} #{id} to {device} failed: {detail}")),
+        other => Err(format!(
+            "{kind} #{id} to {device}: no result yet (state {}); see `orbit commands --device {device}`",
+            other.unwrap_or("?")
+        )),
+    }
+}
+
+fn print_devices(v: &serde_json::Value) {
+    let rows = v.as_array().cloned().unwrap_or_default();
+    println!(
+        "{:<20} {:<8} {:<25} {:<12} {:>9}",
+        "DEVICE", "STATUS", "LAST SEEN", "VERSION", "PING ms"
+    );
+    for d in rows {
+        let status = if d["revoked"].as_bool() == Some(true) {
+            "revoked"
+        } else if d["online"].as_bool() == Some(true) {
+            "online"
+        } else {
+            "offline"
+        };
+        let seen = d["last_seen"]
+            .as_i64()
+            .map(format_time)
+            .unwrap_or_else(|| "never".into());
+        let rtt = d["rtt_ms"]
+            .as_f64()
+            .map(|r| format!("{r:.1}"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<20} {:<8} {:<25} {:<12} {:>9}",
+            d["name"].as_str().unwrap_or("?"),
+            status,
+            seen,
+            d["version"].as_str().unwrap_or("-"),
+            rtt
+        );
+    }
+}
+
+fn print_commands(v: &serde_json::Value) {
+    println!(
+        "{:>6} {:<20} {:<8} {:<6} DETAIL",
+        "ID", "DEVICE", "KIND", "STATE"
+    );
+    for c in v.as_array().cloned().unwrap_or_default() {
+        println!(
+            "{:>6} {:<20} {:<8} {:<6} {}",
+            c["id"].as_u64().unwrap_or(0),
+            c["device"].as_str().unwrap_or("?"),
+            c["kind"].as_str().unwrap_or("?"),
+            c["state"].as_str().unwrap_or("?"),
+            c["detail"].as_str().unwrap_or("")
+        );
+    }
+}
+
+/// Unix ms as UTC `YYYY-MM-DD HH:MM:SS` (civil-from-days, no time zone database needed).
+fn format_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
