@@ -8,7 +8,8 @@ defmodule Kos do
     * `Kos.Rng` — random bytes from the RNG server (`kos_rng_protocol`);
     * `Kos.Root` — restart applications, or ask for their state (`kos_root_protocol`,
       only where the manifest grants it);
-    * `Kos.Msg` — serve a protocol from a process, connect to one, call and send.
+    * `Kos.Msg` — serve a protocol from a process, connect to one, call and send;
+    * `Kos.Orbit` — the device's authenticated connection to Orbit (for the device admin).
 
   Failures are values: `{:error, reason}`, where `reason` is one of `:not_granted`
   (the manifest's `dir_access_control` does not allow it), `:no_server` (the serving

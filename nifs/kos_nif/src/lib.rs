@@ -9,6 +9,7 @@
 //! stalls the VM.
 
 mod msg;
+mod orbit;
 mod replies;
 mod rng;
 mod root;

@@ -2,9 +2,8 @@
 //!
 //! [`connect`] opens the WebSocket to Orbit's [`DEVICE_PATH`], answers the challenge
 //! with the device's Ed25519 key ([`answer_challenge`]) and returns a [`Session`] once
-//! Orbit welcomes it. [`Session::serve`] then acknowledges every command at once,
-//! answers pings itself, hands restarts and upgrades to a [`Handler`] and reports each
-//! result, until the connection ends. [`run`] keeps a device connected for good,
+//! Orbit welcomes it. [`Session::serve`] then acknowledges every command at once, hands
+//! it to a [`Handler`] and reports its result, until the connection ends. [`run`] keeps a device connected for good,
 //! reconnecting with exponential backoff and jitter. The device admin's NIF runs this
 //! on its own tokio runtime; the tests use it as the device.
 
@@ -72,16 +71,21 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// What a device does with the commands only it can carry out.
+/// What the device does with Orbit's commands.
 pub trait Handler {
-    /// Restart every application; `Ok` with a note, or `Err` with the reason.
-    fn restart(&mut self) -> impl std::future::Future<Output = Result<String, String>> + Send;
-    /// Fetch, verify and install the bundle; `Ok` with the version now running.
-    fn upgrade(
+    /// Carries out command `id` (Orbit's id): `Ok` with a detail (for an upgrade, the
+    /// version now running), or `Err` with the reason. `orbit_http` is Orbit's base URL
+    /// for downloads. It has been acknowledged already.
+    fn handle(
         &mut self,
-        orbit_http: &str,
+        id: u64,
         command: &Command,
+        orbit_http: &str,
     ) -> impl std::future::Future<Output = Result<String, String>> + Send;
+
+    /// The result of command `id` is on its way to Orbit: a restart of the device's
+    /// own software can start now without losing the report.
+    fn result_sent(&mut self, _id: u64) {}
 }
 
 /// The [`ToOrbit::Hello`] that answers a challenge: the signature over
@@ -211,11 +215,7 @@ impl Session {
             if let Err(e) = send(&mut self.ws, &ToOrbit::Ack { id }).await {
                 return e;
             }
-            let outcome = match &command {
-                Command::Ping => Ok("pong".to_string()),
-                Command::Restart => handler.restart().await,
-                Command::Upgrade { .. } => handler.upgrade(&self.http_base, &command).await,
-            };
+            let outcome = handler.handle(id, &command, &self.http_base).await;
             let (ok, detail) = match outcome {
                 Ok(d) => (true, d),
                 Err(d) => (false, d),
@@ -233,6 +233,7 @@ impl Session {
             {
                 return e;
             }
+            handler.result_sent(id);
             if upgraded {
                 if let Err(e) = send(&mut self.ws, &ToOrbit::Status { version: detail }).await {
                     return e;

@@ -112,16 +112,21 @@ async fn wait_online(o: &Running, name: &str, want: bool) -> Duration {
 struct Counting(Arc<AtomicU32>);
 
 impl Handler for Counting {
-    async fn restart(&mut self) -> Result<String, String> {
-        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
-        Ok(format!("restart #{n} done"))
-    }
-    async fn upgrade(
+    async fn handle(
         &mut self,
-        _: &str,
-        _: &orbit_device::orbit_protocol::Command,
+        _id: u64,
+        command: &orbit_device::orbit_protocol::Command,
+        _orbit_http: &str,
     ) -> Result<String, String> {
-        Err("upgrades not supported by this test device".into())
+        use orbit_device::orbit_protocol::Command;
+        match command {
+            Command::Ping => Ok("pong".into()),
+            Command::Restart => {
+                let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+                Ok(format!("restart #{n} done"))
+            }
+            Command::Upgrade { .. } => Err("upgrades not supported by this test device".into()),
+        }
     }
 }
 

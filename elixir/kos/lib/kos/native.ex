@@ -55,4 +55,11 @@ defmodule Kos.Native do
   def msg_reply(_responder, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
   def msg_serve(_server, _protocol), do: :erlang.nif_error(:nif_not_loaded)
+
+  @doc false
+  def orbit_start(_url, _device, _key_pem, _version), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def orbit_result(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def orbit_stop(_conn), do: :erlang.nif_error(:nif_not_loaded)
 end

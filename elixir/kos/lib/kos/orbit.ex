@@ -1,0 +1,58 @@
+defmodule Kos.Orbit do
+  @moduledoc """
+  The device's connection to Orbit, the KOS fleet service.
+
+  `connect/4` starts a WebSocket to Orbit that lives in the KOS NIF library (driven by
+  `tokio-tungstenite` on a thread of its own): it authenticates with the device's
+  Ed25519 key by challenge–response, and reconnects with backoff and jitter whenever
+  the link drops. The calling process becomes its owner and receives:
+
+    * `{:orbit_event, text}` — connected, disconnected (with why), refused;
+    * `{:orbit_command, id, command}` — `command` is `:ping`, `:restart` or
+      `{:upgrade, %{url: url, sha256: hex, size: bytes, version: version}}`; answer
+      every one with `result/4` (within two minutes, or Orbit records a failure);
+    * `{:orbit_result_sent, id}` — the answer to `id` is on its way to Orbit; act on
+      a restart only now, or it could take the answer down with it.
+
+  The connection ends when the owner dies or `stop/1` is called.
+
+      {:ok, conn} = Kos.Orbit.connect("ws://127.0.0.1:4000", "dev1", File.read!("dev1.pem"), "1.0.0")
+      receive do
+        {:orbit_command, id, :ping} -> Kos.Orbit.result(conn, id, :ok, "pong")
+      end
+  """
+
+  @typedoc "An Orbit connection (a NIF resource)."
+  @opaque conn :: reference()
+
+  @doc """
+  Connects to Orbit at `url` (`ws://host:port`) as `device`, whose private key is
+  `key_pem` (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` writes), reporting
+  `version` as the running system's. Returns at once; the connection follows.
+
+  `{:error, {:bad_key, text}}` when the key cannot be read.
+  """
+  @spec connect(String.t(), String.t(), String.t(), String.t()) ::
+          {:ok, conn()} | {:error, term()}
+  def connect(url, device, key_pem, version)
+      when is_binary(url) and is_binary(device) and is_binary(key_pem) and is_binary(version) do
+    Kos.Native.orbit_start(url, device, key_pem, version)
+  end
+
+  def connect(url, device, _key_pem, _version),
+    do: raise(ArgumentError, "expected strings, got: #{inspect({url, device})}")
+
+  @doc "Answers command `id`: `:ok` or `:error`, with a detail Orbit records and shows."
+  @spec result(conn(), non_neg_integer(), :ok | :error, String.t()) :: :ok
+  def result(conn, id, status, detail)
+      when is_integer(id) and status in [:ok, :error] and is_binary(detail) do
+    Kos.Native.orbit_result(conn, id, status == :ok, detail)
+  end
+
+  def result(_conn, id, status, detail),
+    do: raise(ArgumentError, "bad result: #{inspect({id, status, detail})}")
+
+  @doc "Disconnects for good."
+  @spec stop(conn()) :: :ok
+  def stop(conn), do: Kos.Native.orbit_stop(conn)
+end

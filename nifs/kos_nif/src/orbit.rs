@@ -1,0 +1,220 @@
+//! `Kos.Orbit`: the device admin's WebSocket to Orbit, living in the NIF.
+//!
+//! `orbit_start` spawns a thread with its own single-threaded tokio runtime that keeps
+//! the device connected (`orbit_device::run`: challenge–response with the device key,
+//! reconnects with backoff and jitter). Everything reaches the owning Erlang process as
+//! messages: `{:orbit_event, text}` for connects and disconnects, and
+//! `{:orbit_command, id, command}` for each command (`:ping`, `:restart` or
+//! `{:upgrade, %{...}}`), which the owner answers with `orbit_result/4`; then
+//! `{:orbit_result_sent, id}` says the answer is on its way to Orbit (so a restart of
+//! the device admin itself cannot swallow it). The connection stops when the owner's
+//! handle is garbage-collected (the owner died) or `orbit_stop/1` is called.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use orbit_device::orbit_protocol::Command;
+use orbit_device::{Backoff, Handler, Identity};
+use rustler::{Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
+use tokio::sync::oneshot;
+
+mod atoms {
+    rustler::atoms! { orbit_event, orbit_command, orbit_result_sent, ping, restart, upgrade, url, sha256, size, version, bad_key, io }
+}
+
+/// How long the owner has to answer a command before Orbit is told it did not.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
+
+type Answer = oneshot::Sender<Result<String, String>>;
+
+/// State shared by the handle and the connection thread.
+struct Shared {
+    waiting: Mutex<HashMap<u64, Answer>>,
+    stop: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl Shared {
+    fn stop(&self) {
+        if let Some(stop) = self.stop.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The Elixir handle of an Orbit connection.
+pub struct OrbitRes(Arc<Shared>);
+
+#[rustler::resource_impl]
+impl rustler::Resource for OrbitRes {}
+
+impl Drop for OrbitRes {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// Hands each command to the owning process and waits for its answer.
+struct ToOwner {
+    owner: LocalPid,
+    shared: Arc<Shared>,
+}
+
+impl ToOwner {
+    fn notify(&self, f: impl FnOnce(Env<'_>) -> Term<'_>) -> bool {
+        OwnedEnv::new().send_and_clear(&self.owner, f).is_ok()
+    }
+}
+
+impl Handler for ToOwner {
+    async fn handle(
+        &mut self,
+        id: u64,
+        command: &Command,
+        _orbit_http: &str,
+    ) -> Result<String, String> {
+        let (tx, rx) = oneshot::channel();
+        self.shared
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, tx);
+        let delivered = self.notify(|env| {
+            let cmd = match command {
+                Command::Ping => atoms::ping().encode(env),
+                Command::Restart => atoms::restart().encode(env),
+                Command::Upgrade {
+                    url,
+                    sha256,
+                    size,
+                    version,
+                } => {
+                    let map = Term::map_from_pairs(
+                        env,
+                        &[
+                            (atoms::url().encode(env), url.encode(env)),
+                            (atoms::sha256().encode(env), sha256.encode(env)),
+                            (atoms::size().encode(env), size.encode(env)),
+                            (atoms::version().encode(env), version.encode(env)),
+                        ],
+                    )
+                    .expect("map");
+                    (atoms::upgrade(), map).encode(env)
+                }
+            };
+            (atoms::orbit_command(), id, cmd).encode(env)
+        });
+        // `Ok(None)`: the owner is gone (never saw it, or dropped the answer).
+        let answer = if delivered {
+            tokio::time::timeout(ANSWER_TIMEOUT, rx)
+                .await
+                .map(Result::ok)
+        } else {
+            Ok(None)
+        };
+        self.shared
+            .waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        match answer {
+            Ok(Some(result)) => result,
+            Ok(None) => Err("the device admin is gone".into()),
+            Err(_) => Err(format!(
+                "the device admin did not answer in {}s",
+                ANSWER_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    fn result_sent(&mut self, id: u64) {
+        self.notify(|env| (atoms::orbit_result_sent(), id).encode(env));
+    }
+}
+
+/// `orbit_start(url, device, key_pem, version)`: `{:ok, handle}` or
+/// `{:error, {:bad_key, text}}`.
+#[rustler::nif]
+fn orbit_start<'a>(
+    env: Env<'a>,
+    url: String,
+    device: String,
+    key_pem: String,
+    version: String,
+) -> Term<'a> {
+    let id = match Identity::from_pem(&device, &key_pem) {
+        Ok(id) => id,
+        Err(e) => {
+            return (
+                rustler::types::atom::error(),
+                (atoms::bad_key(), e.to_string()),
+            )
+                .encode(env)
+        }
+    };
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let shared = Arc::new(Shared {
+        waiting: Mutex::new(HashMap::new()),
+        stop: Mutex::new(Some(stop_tx)),
+    });
+    let owner = env.pid();
+    let thread_shared = shared.clone();
+    let spawned = std::thread::Builder::new()
+        .name("kos-orbit".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            let mut handler = ToOwner {
+                owner,
+                shared: thread_shared,
+            };
+            rt.block_on(orbit_device::run(
+                &url,
+                &id,
+                || version.clone(),
+                &mut handler,
+                Backoff::default(),
+                |event| {
+                    let _ = OwnedEnv::new()
+                        .send_and_clear(&owner, |env| (atoms::orbit_event(), event).encode(env));
+                },
+                async {
+                    let _ = stop_rx.await;
+                },
+            ));
+        });
+    if spawned.is_err() {
+        return (rustler::types::atom::error(), atoms::io()).encode(env);
+    }
+    (
+        rustler::types::atom::ok(),
+        ResourceArc::new(OrbitRes(shared)),
+    )
+        .encode(env)
+}
+
+/// `orbit_result(handle, id, ok, detail)`: the answer to command `id`.
+#[rustler::nif]
+fn orbit_result(handle: ResourceArc<OrbitRes>, id: u64, ok: bool, detail: String) -> rustler::Atom {
+    let waiter = handle
+        .0
+        .waiting
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&id);
+    if let Some(w) = waiter {
+        let _ = w.send(if ok { Ok(detail) } else { Err(detail) });
+    }
+    rustler::types::atom::ok()
+}
+
+/// `orbit_stop(handle)`: disconnects for good.
+#[rustler::nif]
+fn orbit_stop(handle: ResourceArc<OrbitRes>) -> rustler::Atom {
+    handle.0.stop();
+    rustler::types::atom::ok()
+}
