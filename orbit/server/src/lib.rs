@@ -2,7 +2,7 @@
 //!
 //! One process, one listener: the device WebSocket ([`device_ws`], authenticated by
 //! challenge–response with each device's registered Ed25519 key), the operator's JSON
-//! API ([`api`], bearer token) and the dashboard. Records live in a [`store::Store`]
+//! API ([`api`], bearer token) and the dashboard (`dashboard.html`, a static page on that API). Records live in a [`store::Store`]
 //! (embedded SQLite by default); who is connected right now lives in the [`hub::Hub`].
 //! [`start`] runs it all on a tokio runtime and returns the bound address, so tests
 //! and the demo can run Orbit in-process on an ephemeral port.
@@ -117,6 +117,7 @@ impl Orbit {
 pub fn router(orbit: Arc<Orbit>) -> Router {
     Router::new()
         .route(orbit_protocol::DEVICE_PATH, get(device_upgrade))
+        .route("/", get(dashboard))
         .route("/health", get(|| async { "ok" }))
         .route("/api/devices", get(api::list_devices).post(api::register))
         .route("/api/devices/{name}/revoke", post(api::revoke))
@@ -125,6 +126,11 @@ pub fn router(orbit: Arc<Orbit>) -> Router {
         .route("/api/commands", get(api::list_commands))
         .route("/api/commands/{id}", get(api::get_command))
         .with_state(orbit)
+}
+
+/// The dashboard: one static page that uses the API with the token from its address.
+async fn dashboard() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("dashboard.html"))
 }
 
 async fn device_upgrade(
