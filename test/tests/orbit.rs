@@ -193,3 +193,172 @@ fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
     assert!(sys.stop().success());
     orbit.wait_status("dev1", "offline");
 }
+
+/// A bundle whose index is properly signed but whose one file is stored as
+/// `../app.txt`: it would land outside the staging directory.
+fn traversal_bundle(out: &Path, key: &ed25519_dalek::SigningKey) {
+    use ed25519_dalek::Signer;
+    use sha2::Digest;
+    let content = b"escaped\n";
+    let index = format!(
+        r#"{{"format":1,"version":"6.6.6","files":[{{"path":"app.txt","size":{},"sha256":"{}","mode":420}}]}}"#,
+        content.len(),
+        hex::encode(sha2::Sha256::digest(content))
+    );
+    let mut signed = kos_bundle::SIGNATURE_DOMAIN.to_vec();
+    signed.extend_from_slice(&sha2::Sha256::digest(index.as_bytes()));
+    let mut sig = key.verifying_key().to_bytes().to_vec();
+    sig.extend_from_slice(&key.sign(&signed).to_bytes());
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(out).unwrap(),
+        flate2::Compression::default(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    let entries: [(&[u8], &[u8]); 3] = [
+        (b"BUNDLE.json", index.as_bytes()),
+        (b"BUNDLE.sig", &sig),
+        (b"../app.txt", content),
+    ];
+    for (name, data) in entries {
+        let mut h = tar::Header::new_gnu();
+        h.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        tar.append(&h, data).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let orbit = serve(&dir.path().join("orbit-data"));
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        &path("dev1.pem"),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &path("dev1.pem"),
+        "-pubout",
+        "-out",
+        &path("dev1.pub.pem"),
+    ]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        &path("deploy.pem"),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &path("deploy.pem"),
+        "-pubout",
+        "-out",
+        &path("deploy.pub.pem"),
+    ]);
+    orbit.admin_ok(&[
+        "device",
+        "register",
+        "dev1",
+        "--public-key",
+        &path("dev1.pub.pem"),
+    ]);
+
+    // Bundles: a good one, one signed by another key, one with a `../` entry, one cut short.
+    let deploy =
+        kos_bundle::signing_key_from_pem(&std::fs::read_to_string(path("deploy.pem")).unwrap())
+            .unwrap();
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let src = dir.path().join("system");
+    std::fs::create_dir_all(src.join("apps/worker")).unwrap();
+    std::fs::write(src.join("system.dts"), "/dts-v1/;\n/ { };\n").unwrap();
+    std::fs::write(src.join("apps/worker/VERSION"), "2.0.0\n").unwrap();
+    // Incompressible payload, so that cutting the bundle short cuts the payload and
+    // leaves the index readable: Orbit accepts it, the device must catch it.
+    let mut blob = Vec::with_capacity(512 << 10);
+    let mut block = [0u8; 32];
+    while blob.len() < 512 << 10 {
+        use sha2::Digest;
+        block = sha2::Sha256::digest(block).into();
+        blob.extend_from_slice(&block);
+    }
+    std::fs::write(src.join("apps/worker/blob.bin"), &blob).unwrap();
+    kos_bundle::create(&src, Path::new(&path("good.tar.gz")), "2.0.0", &deploy).unwrap();
+    kos_bundle::create(&src, Path::new(&path("forged.tar.gz")), "2.0.0", &stranger).unwrap();
+    traversal_bundle(Path::new(&path("traversal.tar.gz")), &deploy);
+    let good = std::fs::read(path("good.tar.gz")).unwrap();
+    std::fs::write(path("truncated.tar.gz"), &good[..good.len() * 2 / 3]).unwrap();
+    std::fs::write(path("junk.tar.gz"), b"this is not a bundle").unwrap();
+
+    let ws = orbit.url.replacen("http://", "ws://", 1);
+    let mut sys = RunningSystem::boot(&format!(
+        r#"
+    msg_servers {{ main {{ dir_access_control {{
+        kos_root_protocol {{ servers = "_root"; clients = "device_admin"; }};
+    }}; }}; }};
+    apps {{
+        device_admin {{ kind = "beam"; app = "device_admin"; msg_servers = "main"; memory_mib = <64>;
+                        args = "{ws}", "dev1", "{}", "1.0.0", "{}"; }};
+        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; }};
+    }};
+"#,
+        path("dev1.pem"),
+        path("deploy.pub.pem")
+    ));
+    sys.wait_for(&["[device_admin]", "connected to Orbit"]);
+    orbit.wait_status("dev1", "online");
+
+    let refused = |bundle: &str| {
+        let out = orbit.admin(&["upgrade", "dev1", &path(bundle)]);
+        assert!(!out.status.success(), "{bundle} must not succeed");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    // Orbit itself refuses what is not a bundle at all.
+    let junk = refused("junk.tar.gz");
+    assert!(junk.contains("not a KOS upgrade bundle"), "{junk}");
+    // The device refuses the rest, each with its reason.
+    let forged = refused("forged.tar.gz");
+    assert!(
+        forged.contains("bundle refused") && forged.contains("signed by key"),
+        "{forged}"
+    );
+    let traversal = refused("traversal.tar.gz");
+    assert!(
+        traversal.contains("bundle refused") && traversal.contains(".."),
+        "{traversal}"
+    );
+    let truncated = refused("truncated.tar.gz");
+    assert!(
+        truncated.contains("bundle refused") && truncated.contains("truncated"),
+        "{truncated}"
+    );
+    // A good bundle passes every check on the device.
+    let upload = orbit.admin(&["upgrade", "dev1", &path("good.tar.gz")]);
+    let good_report = String::from_utf8_lossy(&upload.stderr);
+    assert!(
+        good_report.contains("100%"),
+        "upload progress shown: {good_report}"
+    );
+    assert!(
+        good_report.contains("bundle 2.0.0 verified"),
+        "{good_report}"
+    );
+
+    // Nothing changed: same apps, same processes, same version, still connected.
+    assert_eq!(sys.seen(&["[worker]", "started (pid"]).len(), 1);
+    assert_eq!(sys.seen(&["[device_admin]", "started (pid"]).len(), 1);
+    orbit.wait_status("dev1", "online");
+    assert!(orbit.admin_ok(&["devices"]).contains("1.0.0"));
+    assert!(orbit.admin_ok(&["ping", "dev1"]).contains("pong"));
+    assert!(sys.stop().success());
+}

@@ -20,7 +20,7 @@ use rustler::{Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 use tokio::sync::oneshot;
 
 mod atoms {
-    rustler::atoms! { orbit_event, orbit_command, orbit_result_sent, ping, restart, upgrade, url, sha256, size, version, bad_key, io }
+    rustler::atoms! { orbit_event, orbit_command, orbit_result_sent, ping, restart, upgrade, url, sha256, size, version, bad_key, io, files, bytes, dir }
 }
 
 /// How long the owner has to answer a command before Orbit is told it did not.
@@ -31,6 +31,8 @@ type Answer = oneshot::Sender<Result<String, String>>;
 /// State shared by the handle and the connection thread.
 struct Shared {
     waiting: Mutex<HashMap<u64, Answer>>,
+    /// Orbit's base URL for HTTP (bundle downloads).
+    http_base: String,
     stop: Mutex<Option<oneshot::Sender<()>>>,
 }
 
@@ -153,8 +155,13 @@ fn orbit_start<'a>(
         }
     };
     let (stop_tx, stop_rx) = oneshot::channel();
+    let http_base = url
+        .trim_end_matches('/')
+        .replacen("ws://", "http://", 1)
+        .replacen("wss://", "https://", 1);
     let shared = Arc::new(Shared {
         waiting: Mutex::new(HashMap::new()),
+        http_base,
         stop: Mutex::new(Some(stop_tx)),
     });
     let owner = env.pid();
@@ -210,6 +217,100 @@ fn orbit_result(handle: ResourceArc<OrbitRes>, id: u64, ok: bool, detail: String
         let _ = w.send(if ok { Ok(detail) } else { Err(detail) });
     }
     rustler::types::atom::ok()
+}
+
+/// `orbit_stage(handle, url, sha256, size, trusted_pem, staging)`: downloads the
+/// bundle of an upgrade command, checks its size and digest, then verifies its
+/// signature with the deployment's public key and every file's hash while unpacking
+/// it into `staging` (which must not exist). `{:ok, %{version, files, bytes, dir}}`,
+/// or `{:error, text}` naming what was wrong; on error nothing is left behind.
+#[rustler::nif(schedule = "DirtyIo")]
+fn orbit_stage<'a>(
+    env: Env<'a>,
+    handle: ResourceArc<OrbitRes>,
+    url: String,
+    sha256: String,
+    size: u64,
+    trusted_pem: String,
+    staging: String,
+) -> Term<'a> {
+    match stage(
+        &handle.0.http_base,
+        &url,
+        &sha256,
+        size,
+        &trusted_pem,
+        std::path::Path::new(&staging),
+    ) {
+        Ok(u) => {
+            let map = Term::map_from_pairs(
+                env,
+                &[
+                    (atoms::version().encode(env), u.version.encode(env)),
+                    (atoms::files().encode(env), u.files.encode(env)),
+                    (atoms::bytes().encode(env), u.bytes.encode(env)),
+                    (
+                        atoms::dir().encode(env),
+                        u.dir.display().to_string().encode(env),
+                    ),
+                ],
+            )
+            .expect("map");
+            (rustler::types::atom::ok(), map).encode(env)
+        }
+        Err(e) => (rustler::types::atom::error(), e).encode(env),
+    }
+}
+
+fn stage(
+    base: &str,
+    url: &str,
+    sha256: &str,
+    size: u64,
+    trusted_pem: &str,
+    staging: &std::path::Path,
+) -> Result<kos_bundle::Unpacked, String> {
+    use sha2::{Digest, Sha256};
+    use std::io::{Read, Write};
+    let trusted = kos_bundle::verifying_key_from_pem(trusted_pem)
+        .map_err(|e| format!("deployment key: {e}"))?;
+    let download = staging.with_extension("download");
+    let response = ureq::get(&format!("{base}{url}"))
+        .call()
+        .map_err(|e| format!("download failed: {e}"))?;
+    let result = (|| {
+        let mut file =
+            std::fs::File::create(&download).map_err(|e| format!("{}: {e}", download.display()))?;
+        // Never take more than announced: a lying server cannot fill the disk.
+        let mut body = response.into_reader().take(size + 1);
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 64 << 10];
+        let mut got = 0u64;
+        loop {
+            let n = body
+                .read(&mut buf)
+                .map_err(|e| format!("download interrupted: {e}"))?;
+            if n == 0 {
+                break;
+            }
+            got += n as u64;
+            hasher.update(&buf[..n]);
+            file.write_all(&buf[..n])
+                .map_err(|e| format!("{}: {e}", download.display()))?;
+        }
+        if got != size {
+            return Err(format!(
+                "download has {got} bytes, the command announced {size}"
+            ));
+        }
+        if hex::encode(hasher.finalize()) != sha256 {
+            return Err("download does not match the announced sha256".to_string());
+        }
+        kos_bundle::unpack_verified(&download, &trusted, staging, &kos_bundle::Limits::default())
+            .map_err(|e| format!("bundle refused: {e}"))
+    })();
+    let _ = std::fs::remove_file(&download);
+    result
 }
 
 /// `orbit_stop(handle)`: disconnects for good.

@@ -181,6 +181,91 @@ pub async fn restart(
     command(state, headers, name, Command::Restart, q.wait.unwrap_or(60)).await
 }
 
+/// Largest bundle Orbit accepts for upload.
+pub const MAX_BUNDLE_BYTES: usize = 512 << 20;
+
+/// `POST /api/devices/{name}/upgrade` with the bundle as the body: stores it, then sends
+/// the device an upgrade command carrying a one-time download token.
+pub async fn upgrade(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    q: Query<Wait>,
+    body: axum::body::Bytes,
+) -> ApiResult<CommandRecord> {
+    authorize(&orbit, &headers)?;
+    orbit
+        .store
+        .device(&name)?
+        .ok_or_else(|| StoreError::NotFound(name.clone()))?;
+    let dir = orbit.data_dir.join("bundles");
+    let stored = tokio::task::spawn_blocking(move || crate::bundles::store(&dir, &body))
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    tracing::info!(device = %name, version = %stored.version, sha256 = %stored.sha256, "bundle uploaded");
+    let token = orbit
+        .downloads
+        .grant(&name, &stored.sha256)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let cmd = Command::Upgrade {
+        url: format!("/device/bundles/{}?token={token}", stored.sha256),
+        sha256: stored.sha256,
+        size: stored.size,
+        version: stored.version,
+    };
+    command(
+        State(orbit),
+        headers,
+        Path(name),
+        cmd,
+        q.wait.unwrap_or(300),
+    )
+    .await
+}
+
+/// Query of a bundle download.
+#[derive(Deserialize)]
+pub struct DownloadToken {
+    token: String,
+}
+
+/// `GET /device/bundles/{sha256}?token=T`: the bundle, for the device its upgrade
+/// command went to, once.
+pub async fn download(
+    State(orbit): State<Arc<Orbit>>,
+    Path(sha256): Path<String>,
+    Query(q): Query<DownloadToken>,
+) -> Result<Response, ApiError> {
+    let Some(device) = orbit.downloads.take(&q.token, &sha256) else {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            "unknown, used or expired download token".into(),
+        ));
+    };
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError(StatusCode::BAD_REQUEST, "bad bundle name".into()));
+    }
+    let path = orbit
+        .data_dir
+        .join("bundles")
+        .join(format!("{sha256}.tar.gz"));
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError(StatusCode::NOT_FOUND, format!("bundle {sha256}: {e}")))?;
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    tracing::info!(%device, %sha256, "bundle download");
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            ("content-type", "application/gzip".to_string()),
+            ("content-length", len.to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// Records `cmd`, sends it and waits up to `wait_s` for its result; returns the
 /// command's record as it stands then.
 pub async fn command(

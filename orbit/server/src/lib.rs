@@ -8,6 +8,7 @@
 //! and the demo can run Orbit in-process on an ephemeral port.
 
 pub mod api;
+pub mod bundles;
 pub mod device_ws;
 pub mod hub;
 pub mod keys;
@@ -58,6 +59,8 @@ pub struct Orbit {
     pub settings: Settings,
     /// The data directory.
     pub data_dir: PathBuf,
+    /// Download tokens of upgrade commands in flight.
+    pub downloads: bundles::Downloads,
 }
 
 /// Unix time in milliseconds.
@@ -109,6 +112,7 @@ impl Orbit {
             admin_token,
             settings,
             data_dir: data_dir.to_path_buf(),
+            downloads: bundles::Downloads::default(),
         })
     }
 }
@@ -123,6 +127,11 @@ pub fn router(orbit: Arc<Orbit>) -> Router {
         .route("/api/devices/{name}/revoke", post(api::revoke))
         .route("/api/devices/{name}/ping", post(api::ping))
         .route("/api/devices/{name}/restart", post(api::restart))
+        .route(
+            "/api/devices/{name}/upgrade",
+            post(api::upgrade).layer(axum::extract::DefaultBodyLimit::max(api::MAX_BUNDLE_BYTES)),
+        )
+        .route("/device/bundles/{sha256}", get(api::download))
         .route("/api/commands", get(api::list_commands))
         .route("/api/commands/{id}", get(api::get_command))
         .with_state(orbit)

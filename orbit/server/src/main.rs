@@ -51,6 +51,12 @@ enum Cmd {
     Ping { device: String },
     /// Restart every application on a device.
     Restart { device: String },
+    /// Upgrade a device: upload a signed bundle (.tar.gz), then follow the upgrade to its result.
+    Upgrade {
+        device: String,
+        /// The bundle, as `mix kos.build --bundle` (or kos-bundle) writes it.
+        bundle: PathBuf,
+    },
     /// Show recent commands and their results.
     Commands {
         /// Only this device's.
@@ -175,6 +181,10 @@ fn operate(cli: &Cli) -> Result<(), String> {
             )?;
             finish_command(&api, &r, device)?;
         }
+        Cmd::Upgrade { device, bundle } => {
+            let r = api.upload(&format!("/api/devices/{device}/upgrade"), bundle)?;
+            finish_command(&api, &r, device)?;
+        }
         Cmd::Commands { device, limit } => {
             let mut path = format!("/api/commands?limit={limit}");
             if let Some(d) = device {
@@ -206,6 +216,31 @@ impl Api {
                 .set("Authorization", &format!("Bearer {}", self.token))
                 .send_json(body),
         )
+    }
+
+    /// POSTs a file as the body, with progress on stderr.
+    fn upload(&self, path: &str, file: &std::path::Path) -> Result<serde_json::Value, String> {
+        let f = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let size = f.metadata().map_err(|e| e.to_string())?.len();
+        let reader = Progress {
+            inner: f,
+            done: 0,
+            size,
+            shown: None,
+        };
+        eprintln!(
+            "uploading {} ({:.1} MiB) to {}",
+            file.display(),
+            mib(size),
+            self.base
+        );
+        let r = ureq::post(&format!("{}{path}", self.base))
+            .set("Authorization", &format!("Bearer {}", self.token))
+            .set("Content-Type", "application/gzip")
+            .set("Content-Length", &size.to_string())
+            .send(reader);
+        eprintln!("uploaded; waiting for the device to report");
+        self.answer(r)
     }
 
     fn answer(&self, r: Result<ureq::Response, ureq::Error>) -> Result<serde_json::Value, String> {
@@ -319,4 +354,38 @@ fn format_time(ms: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// A reader that draws an upload progress bar on stderr, one step per 5 %.
+struct Progress<R> {
+    inner: R,
+    done: u64,
+    size: u64,
+    shown: Option<u64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        let step = (self.done * 20).checked_div(self.size).unwrap_or(20);
+        if self.shown != Some(step) {
+            self.shown = Some(step);
+            let bar: String = (0..20).map(|i| if i < step { '#' } else { '.' }).collect();
+            eprint!(
+                "\r[{bar}] {:>3}% {:.1}/{:.1} MiB",
+                step * 5,
+                mib(self.done),
+                mib(self.size)
+            );
+            if step == 20 {
+                eprintln!();
+            }
+        }
+        Ok(n)
+    }
 }

@@ -7,14 +7,19 @@ defmodule DeviceAdmin.Link do
     * `:restart` — checks that `_root` answers (the manifest must grant
       `kos_root_protocol` to this app), reports, and once the report is on its way
       asks `_root` to restart every application, this one included;
-    * `{:upgrade, info}` — refused with a reason until upgrades land on the device.
+    * `{:upgrade, info}` — fetches the bundle and verifies it (size, digest, the
+      deployment's signature, every file's hash) into a fresh staging directory; a
+      bundle that fails any check is refused with the reason and nothing changes.
+      Switching the running system to a verified bundle is not implemented yet, so a
+      good bundle is reported as verified and staged, and the old system keeps
+      running.
   """
   use GenServer
 
   def start_link(config), do: GenServer.start_link(__MODULE__, config, name: __MODULE__)
 
   @impl true
-  def init({url, device, key_file, version}) do
+  def init({url, device, key_file, version, trusted_file}) do
     key =
       case File.read(key_file) do
         {:ok, pem} ->
@@ -26,7 +31,8 @@ defmodule DeviceAdmin.Link do
 
     {:ok, conn} = Kos.Orbit.connect(url, device, key, version)
     IO.puts("device_admin: connecting to #{url} as #{device} (version #{version})")
-    {:ok, %{conn: conn, restart_after: nil}}
+    trusted = if trusted_file, do: File.read!(trusted_file)
+    {:ok, %{conn: conn, restart_after: nil, trusted: trusted}}
   end
 
   @impl true
@@ -53,11 +59,38 @@ defmodule DeviceAdmin.Link do
     end
   end
 
-  def handle_info({:orbit_command, id, {:upgrade, info}}, state) do
-    IO.puts("device_admin: upgrade to #{info.version} refused (not supported yet)")
-
+  def handle_info({:orbit_command, id, {:upgrade, _info}}, %{trusted: nil} = state) do
     :ok =
-      Kos.Orbit.result(state.conn, id, :error, "upgrades are not supported by this device yet")
+      Kos.Orbit.result(state.conn, id, :error, "no deployment key configured: upgrades refused")
+
+    {:noreply, state}
+  end
+
+  def handle_info({:orbit_command, id, {:upgrade, info}}, state) do
+    IO.puts(
+      "device_admin: upgrade to #{info.version} requested (command #{id}, #{info.size} bytes)"
+    )
+
+    staging = Path.join(System.tmp_dir!(), "kos-staged-#{System.unique_integer([:positive])}")
+
+    case Kos.Orbit.stage(state.conn, info, state.trusted, staging) do
+      {:ok, staged} ->
+        IO.puts("device_admin: bundle #{staged.version} verified (#{staged.files} files)")
+        File.rm_rf!(staging)
+
+        :ok =
+          Kos.Orbit.result(
+            state.conn,
+            id,
+            :error,
+            "bundle #{staged.version} verified (#{staged.files} files, #{staged.bytes} bytes); " <>
+              "switching the running system to it is not implemented yet"
+          )
+
+      {:error, reason} ->
+        IO.puts("device_admin: upgrade refused: #{reason}")
+        :ok = Kos.Orbit.result(state.conn, id, :error, reason)
+    end
 
     {:noreply, state}
   end

@@ -61,5 +61,9 @@ defmodule Kos.Native do
   @doc false
   def orbit_result(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
+  def orbit_stage(_conn, _url, _sha256, _size, _trusted_pem, _staging),
+    do: :erlang.nif_error(:nif_not_loaded)
+
+  @doc false
   def orbit_stop(_conn), do: :erlang.nif_error(:nif_not_loaded)
 end

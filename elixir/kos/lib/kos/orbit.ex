@@ -52,6 +52,23 @@ defmodule Kos.Orbit do
   def result(_conn, id, status, detail),
     do: raise(ArgumentError, "bad result: #{inspect({id, status, detail})}")
 
+  @doc """
+  Fetches the bundle of an upgrade command (`info` as it came in the command) and
+  verifies it before anything changes: its size and SHA-256 as announced, the
+  signature by the deployment's key (`trusted_pem`, the SPKI PEM of its public key),
+  and every file's hash, while unpacking it into `staging`, a directory that must not
+  exist yet. Runs on a dirty scheduler.
+
+  `{:ok, %{version: v, files: n, bytes: b, dir: staging}}`, or `{:error, text}` saying
+  what was wrong (bad signature, a path leaving the bundle, a truncated archive…);
+  then nothing is left behind.
+  """
+  @spec stage(conn(), map(), String.t(), Path.t()) :: {:ok, map()} | {:error, String.t()}
+  def stage(conn, %{url: url, sha256: sha, size: size}, trusted_pem, staging)
+      when is_binary(trusted_pem) do
+    Kos.Native.orbit_stage(conn, url, sha, size, trusted_pem, to_string(staging))
+  end
+
   @doc "Disconnects for good."
   @spec stop(conn()) :: :ok
   def stop(conn), do: Kos.Native.orbit_stop(conn)
