@@ -7,6 +7,7 @@
 mod beam;
 mod cpu;
 mod msg;
+mod orbit;
 mod report;
 mod rng;
 mod stats;
@@ -33,6 +34,9 @@ enum Bench {
     /// BEAM instances: per-app PSS/RSS and start-up of 8 small Elixir apps under KOS,
     /// per VM profile, against the same apps under stock `elixir`.
     Beam(beam::Args),
+    /// Orbit under load: N authenticated device connections, memory per connection,
+    /// and the fleet-wide restart fan-out.
+    Orbit(orbit::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,5 +44,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Msg(args) => msg::run(&args),
         Bench::Rng(args) => rng::run(&args),
         Bench::Beam(args) => beam::run(&args),
+        Bench::Orbit(args) => orbit::run(&args),
     }
 }

@@ -305,6 +305,81 @@ pub async fn command(
     ))
 }
 
+/// What a fleet-wide command came to.
+#[derive(Serialize)]
+pub struct FleetOutcome {
+    /// Devices the command was sent to (those online).
+    devices: usize,
+    /// Of those, how many reported success.
+    ok: usize,
+    /// How many reported an error (or disconnected).
+    failed: usize,
+    /// How many had not reported when the wait ended.
+    pending: usize,
+    /// From the first send to the last result (or the end of the wait), ms.
+    elapsed_ms: f64,
+}
+
+/// `POST /api/fleet/{kind}?wait=S` (`ping` or `restart`): the command to every device
+/// online now, recorded in one transaction; waits for every result.
+pub async fn fleet(
+    State(orbit): State<Arc<Orbit>>,
+    headers: HeaderMap,
+    Path(kind): Path<String>,
+    q: Query<Wait>,
+) -> ApiResult<FleetOutcome> {
+    authorize(&orbit, &headers)?;
+    let cmd = match kind.as_str() {
+        "ping" => Command::Ping,
+        "restart" => Command::Restart,
+        other => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("fleet commands are ping and restart, not {other:?}"),
+            ))
+        }
+    };
+    let devices = orbit.hub.online();
+    let ids = orbit
+        .store
+        .new_commands(&devices, kind_of(&cmd), now_ms())?;
+    let started = std::time::Instant::now();
+    let mut waits = Vec::with_capacity(devices.len());
+    let mut failed = 0;
+    for (device, id) in devices.iter().zip(ids) {
+        match orbit.hub.send(device, id, cmd.clone()) {
+            Some(done) => waits.push(done),
+            None => {
+                failed += 1;
+                orbit
+                    .store
+                    .update_command(id, "error", "device offline", Some(now_ms()))?;
+            }
+        }
+    }
+    let deadline = Duration::from_secs(q.wait.unwrap_or(60));
+    let (mut ok, mut pending) = (0, 0);
+    let all = futures_util::future::join_all(waits);
+    match tokio::time::timeout(deadline, all).await {
+        Ok(outcomes) => {
+            for o in outcomes {
+                match o {
+                    Ok(o) if o.ok => ok += 1,
+                    _ => failed += 1,
+                }
+            }
+        }
+        Err(_) => pending = devices.len() - failed,
+    }
+    Ok(Json(FleetOutcome {
+        devices: devices.len(),
+        ok,
+        failed,
+        pending,
+        elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }))
+}
+
 /// Query of `GET /api/commands`.
 #[derive(Deserialize)]
 pub struct CommandQuery {

@@ -168,6 +168,11 @@ impl Hub {
         }
     }
 
+    /// Names of the devices connected now.
+    pub fn online(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
     /// Devices connected now.
     pub fn count(&self) -> usize {
         self.lock().len()

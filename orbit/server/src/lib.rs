@@ -132,6 +132,7 @@ pub fn router(orbit: Arc<Orbit>) -> Router {
             post(api::upgrade).layer(axum::extract::DefaultBodyLimit::max(api::MAX_BUNDLE_BYTES)),
         )
         .route("/device/bundles/{sha256}", get(api::download))
+        .route("/api/fleet/{kind}", post(api::fleet))
         .route("/api/commands", get(api::list_commands))
         .route("/api/commands/{id}", get(api::get_command))
         .with_state(orbit)
@@ -147,7 +148,14 @@ async fn device_upgrade(
     State(orbit): State<Arc<Orbit>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
 ) -> Response {
-    ws.on_upgrade(move |socket| device_ws::serve(socket, orbit, peer.to_string()))
+    // Device messages are a few hundred bytes: small buffers keep a connection cheap
+    // (tungstenite's 128 KiB default read buffer made one cost ~139 KiB of Orbit's
+    // memory; BENCHMARKS.md), and a cap on message size bounds what a device can send.
+    ws.read_buffer_size(4 << 10)
+        .write_buffer_size(4 << 10)
+        .max_message_size(64 << 10)
+        .max_frame_size(64 << 10)
+        .on_upgrade(move |socket| device_ws::serve(socket, orbit, peer.to_string()))
 }
 
 /// A running Orbit.

@@ -103,6 +103,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// A new command to `device`; returns its id.
     fn new_command(&self, device: &str, kind: &str, now: i64) -> Result<u64, StoreError>;
+    /// New commands of one kind to many devices, recorded together (a fleet-wide
+    /// command); returns their ids in the order of `devices`.
+    fn new_commands(
+        &self,
+        devices: &[String],
+        kind: &str,
+        now: i64,
+    ) -> Result<Vec<u64>, StoreError>;
     /// Moves command `id` to `state` with `detail`; `finished` for `ok` / `error`.
     fn update_command(
         &self,
@@ -264,6 +272,29 @@ impl Store for SqliteStore {
             params![device, kind, now],
         )?;
         Ok(db.last_insert_rowid() as u64)
+    }
+
+    fn new_commands(
+        &self,
+        devices: &[String],
+        kind: &str,
+        now: i64,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut db = self.db();
+        // One transaction: 10 000 inserts cost one commit, not 10 000.
+        let tx = db.transaction()?;
+        let mut ids = Vec::with_capacity(devices.len());
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO commands (device, kind, state, created_at) VALUES (?1, ?2, 'sent', ?3)",
+            )?;
+            for device in devices {
+                stmt.execute(params![device, kind, now])?;
+                ids.push(tx.last_insert_rowid() as u64);
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
     }
 
     fn update_command(

@@ -424,3 +424,56 @@ async fn orbit_restarts_with_its_store_intact_and_the_device_reconnects_by_itsel
     device.await.unwrap();
     o.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_command_reaches_every_online_device_and_counts_their_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = start(&dir.path().join("data"), "127.0.0.1:0").await;
+    let mut serving = Vec::new();
+    for i in 0..3u8 {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[i + 1; 32]);
+        let pem = {
+            use ed25519_dalek::pkcs8::EncodePublicKey;
+            key.verifying_key()
+                .to_public_key_pem(Default::default())
+                .unwrap()
+        };
+        let name = format!("dev{i}");
+        assert_eq!(register(&o, &name, &pem).await.0, 201);
+        let id = Identity { name, key };
+        let session = orbit_device::connect(&ws_url(&o), &id, "1").await.unwrap();
+        serving.push(tokio::spawn(async move {
+            session.serve(&mut Counting::default()).await
+        }));
+    }
+    // A fourth device is registered but offline: not part of the fleet command.
+    let (_, public) = openssl_keypair(dir.path(), "dev3");
+    assert_eq!(register(&o, "dev3", &public).await.0, 201);
+    let (status, out) = api(&o, "POST", "/api/fleet/restart", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            out["devices"].as_u64(),
+            out["ok"].as_u64(),
+            out["failed"].as_u64()
+        ),
+        (Some(3), Some(3), Some(0)),
+        "{out}"
+    );
+    // Upgrades go one device at a time, with their bundle; the fleet route refuses them.
+    let (status, _) = api(&o, "POST", "/api/fleet/upgrade", None).await;
+    assert_eq!(status, 400);
+    let (_, cmds) = api(&o, "GET", "/api/commands", None).await;
+    assert_eq!(
+        cmds.as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["kind"] == "restart" && c["state"] == "ok")
+            .count(),
+        3
+    );
+    for s in serving {
+        s.abort();
+    }
+    o.stop().await;
+}
