@@ -15,6 +15,11 @@ command -v elixir >/dev/null 2>&1 || need+=(elixir)
 # Device keys and registration certificates are made with the openssl CLI (Orbit's tests
 # and README do exactly what an operator does).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# `scripts/setup.sh --for-tests` (what scripts/test.sh runs) adds headless Chromium, in
+# which Orbit's dashboard is tested.
+if [ "${1:-}" = "--for-tests" ]; then
+    command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing ${need[*]} (Debian packages)"

@@ -3,7 +3,7 @@
 # the Elixir libraries' ExUnit suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --for-tests
 # The whole-system tests start the real binaries, so build them first.
 cargo build --workspace
 for project in elixir/*/; do

@@ -93,7 +93,10 @@ fn raise_nofile(n: u64) -> anyhow::Result<()> {
         if lim.rlim_cur < n {
             // Root may raise the hard limit too; others get what it allows.
             if lim.rlim_max < n {
-                let raised = libc::rlimit { rlim_cur: n, rlim_max: n };
+                let raised = libc::rlimit {
+                    rlim_cur: n,
+                    rlim_max: n,
+                };
                 if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
                     return Ok(());
                 }
