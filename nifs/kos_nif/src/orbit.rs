@@ -180,7 +180,7 @@ fn orbit_start<'a>(
                 shared: thread_shared,
             };
             rt.block_on(orbit_device::run(
-                &url,
+                &orbit_device::Endpoint::new(&url),
                 &id,
                 || version.clone(),
                 &mut handler,

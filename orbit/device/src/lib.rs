@@ -7,6 +7,7 @@
 //! reconnecting with exponential backoff and jitter. The device admin's NIF runs this
 //! on its own tokio runtime; the tests use it as the device.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ed25519_dalek::{Signer, SigningKey};
@@ -20,6 +21,67 @@ pub use orbit_protocol;
 
 /// How long Orbit gets to send its challenge, and then its verdict.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where Orbit is: its URL (`ws://host:port` on loopback, `wss://host` elsewhere) and,
+/// for `wss://`, which certificate authorities to trust.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// Orbit's base URL; the device path is added.
+    pub url: String,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Endpoint {
+    /// Orbit at `url`; `wss://` is checked against the public web roots (webpki-roots).
+    pub fn new(url: &str) -> Endpoint {
+        Endpoint {
+            url: url.to_string(),
+            tls: None,
+        }
+    }
+
+    /// Orbit at `url`, whose certificate must chain to a CA in `ca_pem` (the
+    /// deployment's own CA, or Orbit's self-signed certificate).
+    pub fn with_ca_pem(url: &str, ca_pem: &str) -> Result<Endpoint, Error> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::CertificateDer;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+            let cert = cert.map_err(|e| Error::Key(format!("CA certificate: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| Error::Key(format!("CA certificate: {e}")))?;
+        }
+        if roots.is_empty() {
+            return Err(Error::Key("no certificate in the CA file".into()));
+        }
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Key(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(Endpoint {
+            url: url.to_string(),
+            tls: Some(Arc::new(config)),
+        })
+    }
+
+    fn public_roots() -> Arc<rustls::ClientConfig> {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Arc::new(config)
+    }
+}
 
 /// Who the device is: its registered name and private key.
 pub struct Identity {
@@ -126,13 +188,28 @@ pub struct Session {
 /// Connects to Orbit at `orbit_url` (`ws://host:port`; the device path is added) and
 /// authenticates as `id`, reporting `version` as the running system's.
 pub async fn connect(orbit_url: &str, id: &Identity, version: &str) -> Result<Session, Error> {
-    let base = orbit_url.trim_end_matches('/');
+    connect_to(&Endpoint::new(orbit_url), id, version).await
+}
+
+/// [`connect`] to an [`Endpoint`] (for `wss://` with the deployment's own CA).
+pub async fn connect_to(
+    endpoint: &Endpoint,
+    id: &Identity,
+    version: &str,
+) -> Result<Session, Error> {
+    let base = endpoint.url.trim_end_matches('/');
     let url = format!("{base}{DEVICE_PATH}");
-    let (mut ws, _) =
-        tokio::time::timeout(HANDSHAKE_TIMEOUT, tokio_tungstenite::connect_async(&url))
-            .await
-            .map_err(|_| Error::Connect(format!("{url}: timed out")))?
-            .map_err(|e| Error::Connect(format!("{url}: {e}")))?;
+    let tls = match &endpoint.tls {
+        Some(config) => config.clone(),
+        None => Endpoint::public_roots(),
+    };
+    let connector = tokio_tungstenite::Connector::Rustls(tls);
+    let handshake =
+        tokio_tungstenite::connect_async_tls_with_config(&url, None, false, Some(connector));
+    let (mut ws, _) = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
+        .await
+        .map_err(|_| Error::Connect(format!("{url}: timed out")))?
+        .map_err(|e| Error::Connect(format!("{url}: {e}")))?;
     let (nonce, orbit) = match next_message(&mut ws).await? {
         ToDevice::Challenge { nonce, orbit } => (nonce, orbit),
         other => {
@@ -288,7 +365,7 @@ fn jitter() -> f64 {
 /// anew at each connect (it changes with upgrades). `on_event` hears every
 /// connect and disconnect, for the device's log.
 pub async fn run<H: Handler>(
-    orbit_url: &str,
+    endpoint: &Endpoint,
     id: &Identity,
     version: impl Fn() -> String,
     handler: &mut H,
@@ -300,7 +377,7 @@ pub async fn run<H: Handler>(
     let mut failures = 0u32;
     loop {
         let attempt = async {
-            match connect(orbit_url, id, &version()).await {
+            match connect_to(endpoint, id, &version()).await {
                 Ok(session) => {
                     on_event("connected to Orbit");
                     Ok(session.serve(handler).await)

@@ -13,6 +13,7 @@ pub mod device_ws;
 pub mod hub;
 pub mod keys;
 pub mod store;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -143,10 +144,31 @@ async fn dashboard() -> axum::response::Html<&'static str> {
     axum::response::Html(include_str!("dashboard.html"))
 }
 
+/// The address of a connection's peer, for logs (over plain TCP or TLS alike).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+impl
+    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+    for Peer
+{
+    fn connect_info(s: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
+        Peer(*s.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>>
+    for Peer
+{
+    fn connect_info(s: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Peer {
+        Peer(*s.remote_addr())
+    }
+}
+
 async fn device_upgrade(
     ws: WebSocketUpgrade,
     State(orbit): State<Arc<Orbit>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
 ) -> Response {
     // Device messages are a few hundred bytes: small buffers keep a connection cheap
     // (tungstenite's 128 KiB default read buffer made one cost ~139 KiB of Orbit's
@@ -178,27 +200,54 @@ impl Running {
     }
 }
 
-/// Why Orbit would not start.
-pub fn check_listen(addr: &SocketAddr) -> Result<(), String> {
-    if addr.ip().is_loopback() {
+/// Refuses plain `ws://` beyond loopback: devices would send their traffic in clear.
+pub fn check_listen(addr: &SocketAddr, tls: bool) -> Result<(), String> {
+    if tls || addr.ip().is_loopback() {
         Ok(())
     } else {
         Err(format!(
             "refusing to serve plain ws:// on {addr}: devices would send their traffic unencrypted. \
-             Listen on loopback (127.0.0.1) and terminate TLS in front of Orbit (see orbit/README.md)"
+             Give Orbit a certificate (--tls-cert, --tls-key) or listen on loopback behind a TLS proxy \
+             (see orbit/README.md)"
         ))
     }
 }
 
-/// Binds `listen` and serves `orbit` on the current tokio runtime until stopped.
+/// Binds `listen` and serves `orbit` over plain HTTP (loopback only) on the current
+/// tokio runtime until stopped.
 pub async fn start(orbit: Orbit, listen: SocketAddr) -> Result<Running, String> {
-    check_listen(&listen)?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    check_listen(&listen, false)?;
+    let listener = bind(listen).await?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    Ok(spawn_server(listener, addr, orbit))
+}
+
+/// Like [`start`], over TLS with `acceptor` (see [`tls::acceptor`]); any address.
+pub async fn start_tls(
+    orbit: Orbit,
+    listen: SocketAddr,
+    acceptor: tokio_rustls::TlsAcceptor,
+) -> Result<Running, String> {
+    check_listen(&listen, true)?;
+    let tcp = bind(listen).await?;
+    let addr = tcp.local_addr().map_err(|e| e.to_string())?;
+    let listener = tls::TlsListener::new(tcp, acceptor).map_err(|e| e.to_string())?;
+    Ok(spawn_server(listener, addr, orbit))
+}
+
+async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))
+}
+
+fn spawn_server<L>(listener: L, addr: SocketAddr, orbit: Orbit) -> Running
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
     let orbit = Arc::new(orbit);
-    let app = router(orbit.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(orbit.clone()).into_make_service_with_connect_info::<Peer>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -207,10 +256,10 @@ pub async fn start(orbit: Orbit, listen: SocketAddr) -> Result<Running, String> 
             })
             .await
     });
-    Ok(Running {
+    Running {
         addr,
         orbit,
         stop,
         task,
-    })
+    }
 }

@@ -38,9 +38,15 @@ struct Cli {
 enum Cmd {
     /// Run Orbit: device WebSocket, API and dashboard on one port (Ctrl-C stops it).
     Serve {
-        /// Address to listen on. Plain ws:// is only allowed on loopback.
+        /// Address to listen on. Without TLS, only loopback is allowed.
         #[arg(long, default_value = "127.0.0.1:4000")]
         listen: SocketAddr,
+        /// Serve TLS (wss://, https://) with this PEM certificate chain.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's PEM private key.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Register or revoke devices.
     #[command(subcommand)]
@@ -83,7 +89,11 @@ enum DeviceCmd {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Cmd::Serve { listen } => serve(&cli, *listen),
+        Cmd::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => serve(&cli, *listen, tls_cert.as_deref().zip(tls_key.as_deref())),
         _ => operate(&cli),
     };
     match result {
@@ -95,26 +105,41 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(cli: &Cli, listen: SocketAddr) -> Result<(), String> {
+fn serve(
+    cli: &Cli,
+    listen: SocketAddr,
+    tls: Option<(&std::path::Path, &std::path::Path)>,
+) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "orbit=info".into()),
         )
         .init();
+    let acceptor = tls
+        .map(|(cert, key)| orbit::tls::acceptor(cert, key))
+        .transpose()?;
+    let (http, ws) = if acceptor.is_some() {
+        ("https", "wss")
+    } else {
+        ("http", "ws")
+    };
     let orbit = Orbit::open(&cli.data, Settings::default())?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let token = orbit.admin_token.clone();
-        let running = orbit::start(orbit, listen).await?;
+        let running = match acceptor {
+            Some(acceptor) => orbit::start_tls(orbit, listen, acceptor).await?,
+            None => orbit::start(orbit, listen).await?,
+        };
         tracing::info!(
-            "Orbit listening on {} (data in {}); devices connect to ws://{}{}",
+            "Orbit listening on {} (data in {}); devices connect to {ws}://{}{}",
             running.addr,
             cli.data.display(),
             running.addr,
             orbit_protocol::DEVICE_PATH
         );
-        tracing::info!("dashboard: http://{}/#token={token}", running.addr);
+        tracing::info!("dashboard: {http}://{}/#token={token}", running.addr);
         wait_for_signal().await;
         tracing::info!("stopping");
         running.stop().await;

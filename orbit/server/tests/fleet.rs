@@ -392,7 +392,7 @@ async fn orbit_restarts_with_its_store_intact_and_the_device_reconnects_by_itsel
         };
         let mut handler = Counting::default();
         orbit_device::run(
-            &url,
+            &orbit_device::Endpoint::new(&url),
             &id,
             || "1.0.0".into(),
             &mut handler,
