@@ -99,6 +99,45 @@ async fn page(port: u16, url_prefix: &str) -> Socket {
     }
 }
 
+/// Calls DevTools method `method` and returns its result.
+async fn call(ws: &mut Socket, id: u64, method: &str, params: Value) -> Value {
+    let req = json!({"id": id, "method": method, "params": params});
+    ws.send(Message::text(req.to_string())).await.unwrap();
+    loop {
+        let Some(Ok(Message::Text(t))) = ws.next().await else {
+            panic!("DevTools connection lost")
+        };
+        let v: Value = serde_json::from_str(&t).unwrap();
+        if v["id"] == id {
+            assert!(v.get("error").is_none(), "{method}: {v}");
+            return v["result"].clone();
+        }
+    }
+}
+
+/// Puts `file` into the page's `<input type=file>` matching `selector`, as a user
+/// choosing it would.
+async fn choose_file(ws: &mut Socket, n: &mut u64, selector: &str, file: &Path) {
+    *n += 1;
+    let doc = call(ws, *n, "DOM.getDocument", json!({})).await;
+    *n += 1;
+    let node = call(
+        ws,
+        *n,
+        "DOM.querySelector",
+        json!({"nodeId": doc["root"]["nodeId"], "selector": selector}),
+    )
+    .await;
+    *n += 1;
+    call(
+        ws,
+        *n,
+        "DOM.setFileInputFiles",
+        json!({"nodeId": node["nodeId"], "files": [file.to_str().unwrap()]}),
+    )
+    .await;
+}
+
 /// Evaluates `js` in the page and returns its value.
 async fn eval(ws: &mut Socket, id: u64, js: &str) -> Value {
     let req = json!({"id": id, "method": "Runtime.evaluate", "params": {"expression": js, "returnByValue": true}});
@@ -191,6 +230,42 @@ async fn the_dashboard_shows_a_device_online_and_pings_it_with_a_click() {
         (recorded[0].kind.as_str(), recorded[0].state.as_str()),
         ("ping", "ok")
     );
+
+    // Upgrade from the page: a file that is not a bundle is refused by Orbit...
+    let junk = dir.path().join("junk.tar.gz");
+    std::fs::write(&junk, b"not a bundle").unwrap();
+    choose_file(&mut ws, &mut n, "#bundle", &junk).await;
+    n += 1;
+    eval(&mut ws, n, "document.getElementById('upgrade').click()").await;
+    let progress = "document.getElementById('upgrade-progress').textContent";
+    until(
+        &mut ws,
+        &mut n,
+        &format!("{progress}.includes('refused: not a KOS upgrade bundle')"),
+    )
+    .await;
+    // ...a real one is uploaded and sent to the device, whose answer the page shows.
+    let src = dir.path().join("system");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("system.dts"), "/dts-v1/;\n/ { };\n").unwrap();
+    let bundle = dir.path().join("good.tar.gz");
+    let deploy = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    kos_bundle::create(&src, &bundle, "2.0.0", &deploy).unwrap();
+    choose_file(&mut ws, &mut n, "#bundle", &bundle).await;
+    n += 1;
+    eval(&mut ws, n, "document.getElementById('upgrade').click()").await;
+    until(
+        &mut ws,
+        &mut n,
+        &format!("{progress}.startsWith('sent as command #')"),
+    )
+    .await;
+    until(
+        &mut ws,
+        &mut n,
+        "[...document.querySelectorAll('#commands tbody tr')].some(r => r.cells[2].textContent === 'upgrade' && r.cells[3].textContent === 'error' && r.cells[4].textContent === 'not in this test')",
+    )
+    .await;
 
     device.abort();
     until(
