@@ -36,6 +36,11 @@ defmodule Kos.Msg do
   @doc """
   Connects to `protocol`, waiting up to `:timeout` ms (default 5000) for its server to
   publish it. `:msg_server` names the message server when the app has several.
+
+      {:ok, token} = Kos.Msg.connect("demo_protocol", timeout: 1_000)
+      {:error, :not_granted} = Kos.Msg.connect("secret_protocol")
+
+  The token is given back to its server when no process refers to it any more.
   """
   @spec connect(String.t(), keyword()) :: {:ok, token()} | {:error, atom()}
   def connect(protocol, opts \\ []) when is_binary(protocol) do
@@ -95,13 +100,34 @@ defmodule Kos.Msg do
     Kos.Native.msg_send(token, label, Keyword.get(opts, :param, 0), payload)
   end
 
-  @doc "Publishes `protocol` and delivers its events to the calling process."
+  @doc """
+  Publishes `protocol` and delivers its events to the calling process (one serving
+  process per message server and VM). A `GenServer` serves in `handle_info/2`:
+
+      def init(_) do
+        :ok = Kos.Msg.serve("demo_protocol")
+        {:ok, nil}
+      end
+
+      def handle_info({:kos_call, client, responder, {label, _param, payload}}, state) do
+        :ok = Kos.Msg.reply(responder, label, String.upcase(payload), param: client.badge)
+        {:noreply, state}
+      end
+
+  `{:error, :not_granted}` unless the manifest names this app the protocol's server.
+  """
   @spec serve(String.t(), keyword()) :: :ok | {:error, atom()}
   def serve(protocol, opts \\ []) when is_binary(protocol) do
     Kos.Native.msg_serve(server(opts), protocol)
   end
 
-  @doc "Answers a call received as `{:kos_call, client, responder, message}`."
+  @doc """
+  Answers a call received as `{:kos_call, client, responder, message}`, from any
+  process, once. Never waits: a caller that stopped reading is cut off
+  (`{:error, :closed}`).
+
+      :ok = Kos.Msg.reply(responder, 0, "done")
+  """
   @spec reply(responder(), non_neg_integer(), binary(), keyword()) :: :ok | {:error, atom()}
   def reply(responder, label, payload, opts \\ []) do
     check!(label, payload)

@@ -13,11 +13,24 @@ defmodule Kos.Root do
           restarts: non_neg_integer()
         }
 
-  @doc "Restarts every application (this one included) as new processes."
+  @doc """
+  Restarts every application (this one included) as new processes. The answer comes
+  before the restart, so the caller sees `:ok` and is then restarted with the rest.
+
+      :ok = Kos.Root.restart_all()
+
+  `{:error, :not_granted}` unless the manifest lists this app as a client of
+  `kos_root_protocol`.
+  """
   @spec restart_all() :: :ok | {:error, atom()}
   def restart_all, do: Kos.Native.restart_all()
 
-  @doc "Restarts the application named `name` in the manifest."
+  @doc """
+  Restarts the application named `name` in the manifest.
+
+      :ok = Kos.Root.restart_app("weatherstation")
+      {:error, :unknown_app} = Kos.Root.restart_app("no_such_app")
+  """
   @spec restart_app(String.t()) :: :ok | {:error, atom()}
   def restart_app(name) when is_binary(name), do: Kos.Native.restart_app(name)
 
@@ -26,6 +39,9 @@ defmodule Kos.Root do
 
   @doc """
   Every application's state, pid and resident memory while it runs, and restarts.
+
+      {:ok, apps} = Kos.Root.status()
+      for %{name: name, state: state, rss_kib: kib} <- apps, do: IO.puts("#{name} #{state} #{kib} KiB")
   """
   @spec status() :: {:ok, [app_status()]} | {:error, atom()}
   def status do
