@@ -37,7 +37,7 @@ defmodule Kos.Root do
   def restart_app(name),
     do: raise(ArgumentError, "expected an app name (a string), got: #{inspect(name)}")
 
-  @doc """
+  @doc ~S"""
   Every application's state, pid and resident memory while it runs, and restarts.
 
       {:ok, apps} = Kos.Root.status()
