@@ -84,6 +84,15 @@ impl RunningSystem {
 
     /// Boots the system of `body` with app binaries taken from `dir`.
     pub fn boot_from(body: &str, dir: &Path) -> RunningSystem {
+        Self::boot_with(body, dir, &[])
+    }
+
+    /// Boots the system of `body` with more `kos run` options.
+    pub fn boot_args(body: &str, extra: &[&str]) -> RunningSystem {
+        Self::boot_with(body, &bin_dir(), extra)
+    }
+
+    fn boot_with(body: &str, dir: &Path, extra: &[&str]) -> RunningSystem {
         let manifest = manifest(body);
         let mut child = Command::new(bin_dir().join("kos"))
             .arg("run")
@@ -94,6 +103,7 @@ impl RunningSystem {
             .arg("3s")
             .arg("--beam-dir")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../elixir"))
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -48,6 +48,10 @@ enum Command {
         /// How BEAM instances are tuned: stock, embedded or minimal.
         #[arg(long, value_name = "PROFILE", default_value_t = erts_port::Profile::default())]
         vm_profile: erts_port::Profile,
+        /// After an upgrade (kos_root_protocol UPGRADE), how long every app of the new
+        /// system must stay up before it is kept; otherwise the previous one runs again.
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
+        upgrade_trial: Duration,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
             stop_timeout,
             beam_dir,
             vm_profile,
+            upgrade_trial,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -86,6 +91,7 @@ fn main() -> ExitCode {
                 stop_timeout,
                 beam_dir,
                 vm_profile,
+                upgrade_trial,
             },
         ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),

@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kos_root::{Logger, RunOptions, System};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kos_root::{Logger, Outcome, RunOptions, ShutdownHandle, System};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -20,9 +23,43 @@ pub struct Settings {
     pub beam_dir: PathBuf,
     /// BEAM tuning profile.
     pub vm_profile: erts_port::Profile,
+    /// How long a new system must stay up after an upgrade.
+    pub upgrade_trial: Duration,
 }
 
-/// Boots `manifest` and returns when the system has stopped.
+/// A system to run: its manifest and where its BEAM apps are.
+#[derive(Clone)]
+struct Image {
+    manifest: PathBuf,
+    beam_dir: PathBuf,
+}
+
+/// The running system's stop handle, for the signal and timer threads, which outlive
+/// any one system when an upgrade switches systems.
+#[derive(Default)]
+struct Current {
+    handle: Mutex<Option<ShutdownHandle>>,
+    stopping: AtomicBool,
+}
+
+impl Current {
+    fn stop(&self, reason: &str) {
+        self.stopping.store(true, Ordering::SeqCst);
+        if let Some(h) = self
+            .handle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            h.shutdown(reason);
+        }
+    }
+}
+
+/// Boots `manifest` and returns when the system has stopped. An upgrade asked through
+/// `kos_root_protocol` stops it and boots the new image on trial: if the new system's
+/// apps do not all stay up for `upgrade_trial`, it is stopped and the previous system
+/// boots again.
 pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     let Settings {
         bin_dir,
@@ -30,10 +67,10 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         stop_timeout,
         beam_dir,
         vm_profile,
+        upgrade_trial,
     } = settings;
     // Catch the signals before anything starts, so a Ctrl-C during boot is a clean stop too.
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
-    let parsed = kos_manifest::dtc::load(manifest)?;
     let bin_dir = match bin_dir {
         Some(dir) => dir,
         None => std::env::current_exe()
@@ -44,44 +81,135 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     };
     let mut options = RunOptions::new(&bin_dir);
     options.stop_timeout = stop_timeout;
-    options.beam_dir = beam_dir;
     options.vm_profile = vm_profile;
     let logger = Logger::new();
-    logger.line(
-        "_root",
-        &format!(
-            "booting {} ({} apps, {} message servers; binaries from {})",
-            manifest.display(),
-            parsed.apps.len(),
-            parsed.msg_servers.len(),
-            bin_dir.display()
-        ),
-    );
-    let system = System::boot(parsed, options, logger).context("booting the system")?;
+    let current = Arc::new(Current::default());
 
-    let handle = system.shutdown_handle();
+    let on_signal = current.clone();
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 let name = if sig == SIGINT { "SIGINT" } else { "SIGTERM" };
-                handle.shutdown(&format!("{name} received"));
+                on_signal.stop(&format!("{name} received"));
             }
         })
         .context("starting the signal thread")?;
     if let Some(after) = stop_after {
-        let handle = system.shutdown_handle();
+        let on_timer = current.clone();
         std::thread::Builder::new()
             .name("stop-after".into())
             .spawn(move || {
                 std::thread::sleep(after);
-                handle.shutdown(&format!(
+                on_timer.stop(&format!(
                     "--stop-after {}",
                     humantime::format_duration(after)
                 ));
             })
             .context("starting the stop timer")?;
     }
-    system.wait();
+
+    let mut image = Image {
+        manifest: manifest.to_path_buf(),
+        beam_dir,
+    };
+    // The system to go back to while a new one is on trial.
+    let mut previous: Option<Image> = None;
+    loop {
+        let parsed = kos_manifest::dtc::load(&image.manifest)?;
+        options.beam_dir = image.beam_dir.clone();
+        logger.line(
+            "_root",
+            &format!(
+                "booting {} ({} apps, {} message servers; binaries from {})",
+                image.manifest.display(),
+                parsed.apps.len(),
+                parsed.msg_servers.len(),
+                bin_dir.display()
+            ),
+        );
+        let system = match System::boot(parsed, options.clone(), logger.clone()) {
+            Ok(system) => system,
+            Err(e) => match previous.take() {
+                // The image was checked before the switch, but a boot can still fail.
+                Some(back) => {
+                    logger.line(
+                        "_root",
+                        &format!("upgrade failed to boot: {e}; rolling back"),
+                    );
+                    image = back;
+                    continue;
+                }
+                None => return Err(e).context("booting the system"),
+            },
+        };
+        *current.handle.lock().unwrap_or_else(|p| p.into_inner()) = Some(system.shutdown_handle());
+        if current.stopping.load(Ordering::SeqCst) {
+            system.shutdown("stopping");
+        }
+        if previous.is_some() {
+            start_trial(system.shutdown_handle(), upgrade_trial, logger.clone())?;
+        }
+        match system.wait() {
+            Outcome::Stopped => return Ok(()),
+            _ if current.stopping.load(Ordering::SeqCst) => return Ok(()),
+            Outcome::Switch(dir) => {
+                logger.line(
+                    "_root",
+                    &format!(
+                        "upgrade: booting {} on trial for {}",
+                        dir.display(),
+                        humantime::format_duration(upgrade_trial)
+                    ),
+                );
+                previous = Some(std::mem::replace(
+                    &mut image,
+                    Image {
+                        manifest: kos_root::image_manifest(&dir),
+                        beam_dir: kos_root::image_beam_dir(&dir),
+                    },
+                ));
+            }
+            Outcome::RollBack(reason) => {
+                logger.line("_root", &format!("upgrade rolled back: {reason}"));
+                image = previous
+                    .take()
+                    .context("a rollback without a previous system")?;
+            }
+        }
+    }
+}
+
+/// Watches a system on trial: once `window` has passed, it is kept if every app is up,
+/// and rolled back otherwise. A system that ends sooner ends the watch.
+fn start_trial(handle: ShutdownHandle, window: Duration, logger: Logger) -> Result<()> {
+    std::thread::Builder::new()
+        .name("upgrade-trial".into())
+        .spawn(move || {
+            let deadline = std::time::Instant::now() + window;
+            // Look early and often: a crash can be rolled back before the window ends.
+            while std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(200));
+                match handle.health() {
+                    None => return,
+                    Some(h) if !h.up && h.detail.contains("restart") => {
+                        return handle
+                            .roll_back(&format!("the new system did not stay up: {}", h.detail));
+                    }
+                    Some(_) => {}
+                }
+            }
+            match handle.health() {
+                None => {}
+                Some(h) if h.up => logger.line(
+                    "_root",
+                    "upgrade kept: every app stayed up through the trial",
+                ),
+                Some(h) => {
+                    handle.roll_back(&format!("the new system did not come up: {}", h.detail))
+                }
+            }
+        })
+        .context("starting the upgrade trial")?;
     Ok(())
 }

@@ -18,6 +18,15 @@ pub const RESTART_APP: u64 = 2;
 /// while it runs).
 pub const STATUS: u64 = 3;
 
+/// Switch the whole system to the image in the directory the payload names (UTF-8):
+/// `system.dts` and the BEAM apps' builds under `elixir/`, as a verified upgrade bundle
+/// unpacks. `_root` checks the image first (the manifest's rules, every app's code);
+/// a bad one is refused with [`STATUS_BAD_IMAGE`] and the reason as payload, and
+/// nothing changes. Otherwise the reply is sent, every app stops, and the new system
+/// boots on trial: if its apps do not stay up through the trial window, `_root`
+/// stops them and boots the previous system again.
+pub const UPGRADE: u64 = 4;
+
 /// Reply status: done (or begun).
 pub const STATUS_OK: u64 = 0;
 /// Reply status: the payload names no application of this system.
@@ -26,3 +35,5 @@ pub const STATUS_UNKNOWN_APP: u64 = 1;
 pub const STATUS_UNKNOWN_OPERATION: u64 = 2;
 /// Reply status: the request's payload did not make sense for the operation.
 pub const STATUS_BAD_REQUEST: u64 = 3;
+/// Reply status: the image of an [`UPGRADE`] cannot run; the payload says why.
+pub const STATUS_BAD_IMAGE: u64 = 4;

@@ -17,4 +17,14 @@ mod system;
 
 pub use log::Logger;
 pub use restart::{Decision, ExitKind, RestartTracker};
-pub use system::{BootError, RunOptions, System};
+pub use system::{check, BootError, Health, Outcome, RunOptions, ShutdownHandle, System};
+
+/// The manifest of an upgrade image directory (`DIR/system.dts`).
+pub fn image_manifest(image: &std::path::Path) -> std::path::PathBuf {
+    root_protocol::image_manifest(image)
+}
+
+/// The BEAM apps' builds of an upgrade image directory (`DIR/elixir`).
+pub fn image_beam_dir(image: &std::path::Path) -> std::path::PathBuf {
+    root_protocol::image_beam_dir(image)
+}

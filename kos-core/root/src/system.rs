@@ -117,13 +117,45 @@ pub(crate) enum Control {
     Status {
         reply: Sender<String>,
     },
+    /// Stop every app and end with [`Outcome::Switch`].
+    Switch {
+        image: PathBuf,
+        asked_by: String,
+    },
+    /// Stop every app and end with [`Outcome::RollBack`].
+    RollBack {
+        reason: String,
+    },
+    Health {
+        reply: Sender<Health>,
+    },
+}
+
+/// How a system ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Asked to stop (a signal, `--stop-after`).
+    Stopped,
+    /// Asked (through `kos_root_protocol`) to switch to the image in this directory.
+    Switch(PathBuf),
+    /// Its trial failed: the previous system should run again.
+    RollBack(String),
+}
+
+/// Whether a system's apps are all up and have stayed up since boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Health {
+    /// Every app that is not `temporary` runs, none has been restarted.
+    pub up: bool,
+    /// The apps that are not, and how.
+    pub detail: String,
 }
 
 /// A booted system. Dropping it does not stop it: call [`System::shutdown`] and
 /// [`System::wait`].
 pub struct System {
     control: Sender<Control>,
-    supervisor: JoinHandle<()>,
+    supervisor: JoinHandle<Outcome>,
 }
 
 /// A handle that asks a running system to stop (from a signal handler thread, say).
@@ -137,6 +169,47 @@ impl ShutdownHandle {
             reason: reason.to_string(),
         });
     }
+
+    /// Asks the system to stop every app and end with [`Outcome::RollBack`].
+    pub fn roll_back(&self, reason: &str) {
+        let _ = self.0.send(Control::RollBack {
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The system's health now; `None` once it has ended.
+    pub fn health(&self) -> Option<Health> {
+        let (reply, answer) = mpsc::channel();
+        self.0.send(Control::Health { reply }).ok()?;
+        answer.recv_timeout(Duration::from_secs(5)).ok()
+    }
+}
+
+/// Checks that `manifest` could boot with `options` — every native binary and BEAM
+/// app present — without starting anything (for an upgrade's image).
+pub fn check(manifest: &Manifest, options: &RunOptions) -> Result<(), BootError> {
+    for app in manifest.start_order() {
+        match &app.kind {
+            AppKind::Native { binary, .. } => {
+                let binary = options.bin_dir.join(binary);
+                if !binary.is_file() {
+                    return Err(BootError::MissingBinary {
+                        app: app.name.clone(),
+                        path: binary,
+                    });
+                }
+            }
+            AppKind::Beam { app: otp_app, .. } => {
+                beam_host::locate_app(&options.beam_dir, otp_app).map_err(|error| {
+                    BootError::BeamApp {
+                        app: app.name.clone(),
+                        error,
+                    }
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl System {
@@ -236,9 +309,10 @@ impl System {
                 .serve()
                 .map_err(|e| BootError::Io(std::io::Error::other(e.to_string())))?;
             let (control, manifest, logger) = (control.clone(), manifest.clone(), logger.clone());
+            let opts = options.clone();
             std::thread::Builder::new()
                 .name(format!("root-protocol-{name}"))
-                .spawn(move || root_protocol::serve(server, control, manifest, logger))
+                .spawn(move || root_protocol::serve(server, control, manifest, opts, logger))
                 .map_err(BootError::Io)?;
         }
 
@@ -250,6 +324,7 @@ impl System {
             logger,
             control: control.clone(),
             mode: Mode::Running,
+            outcome: Outcome::Stopped,
         };
         let thread = std::thread::Builder::new()
             .name("supervisor".into())
@@ -271,9 +346,9 @@ impl System {
         self.shutdown_handle().shutdown(reason);
     }
 
-    /// Waits until the system has stopped every app.
-    pub fn wait(self) {
-        let _ = self.supervisor.join();
+    /// Waits until the system has stopped every app; says why it ended.
+    pub fn wait(self) -> Outcome {
+        self.supervisor.join().unwrap_or(Outcome::Stopped)
     }
 }
 
@@ -348,6 +423,8 @@ struct Supervisor {
     logger: Logger,
     control: Sender<Control>,
     mode: Mode,
+    /// How this system ends once every app has stopped.
+    outcome: Outcome,
 }
 
 fn describe(status: &std::io::Result<ExitStatus>) -> (ExitKind, String) {
@@ -363,26 +440,26 @@ fn describe(status: &std::io::Result<ExitStatus>) -> (ExitKind, String) {
 }
 
 impl Supervisor {
-    fn run(&mut self, inbox: Receiver<Control>) {
+    fn run(&mut self, inbox: Receiver<Control>) -> Outcome {
         for i in 0..self.slots.len() {
             self.start(i);
         }
         loop {
             if self.mode == Mode::ShuttingDown && !self.slots.iter().any(Slot::is_alive) {
                 self.logger.line(ROOT, "all apps stopped; system down");
-                return;
+                return self.outcome.clone();
             }
             let message = match self.next_deadline() {
                 Some(at) => {
                     match inbox.recv_timeout(at.saturating_duration_since(Instant::now())) {
                         Ok(m) => Some(m),
                         Err(RecvTimeoutError::Timeout) => None,
-                        Err(RecvTimeoutError::Disconnected) => return,
+                        Err(RecvTimeoutError::Disconnected) => return self.outcome.clone(),
                     }
                 }
                 None => match inbox.recv() {
                     Ok(m) => Some(m),
-                    Err(_) => return,
+                    Err(_) => return self.outcome.clone(),
                 },
             };
             match message {
@@ -396,6 +473,22 @@ impl Supervisor {
                 Some(Control::Shutdown { reason }) => self.shutdown(&reason),
                 Some(Control::Status { reply }) => {
                     let _ = reply.send(self.status());
+                }
+                Some(Control::Switch { image, asked_by }) if self.mode != Mode::ShuttingDown => {
+                    let why = format!(
+                        "switching to the system in {} (asked by {asked_by})",
+                        image.display()
+                    );
+                    self.outcome = Outcome::Switch(image);
+                    self.shutdown(&why);
+                }
+                Some(Control::RollBack { reason }) if self.mode != Mode::ShuttingDown => {
+                    self.outcome = Outcome::RollBack(reason.clone());
+                    self.shutdown(&format!("rolling back: {reason}"));
+                }
+                Some(Control::Switch { .. } | Control::RollBack { .. }) => {}
+                Some(Control::Health { reply }) => {
+                    let _ = reply.send(self.health());
                 }
                 None => {}
             }
@@ -647,6 +740,32 @@ impl Supervisor {
             ));
         }
         out
+    }
+
+    /// Up: every app that is not `temporary` runs in its first process.
+    fn health(&self) -> Health {
+        let mut down = Vec::new();
+        for slot in &self.slots {
+            if slot.app.restart.mode == kos_manifest::RestartMode::Temporary {
+                continue;
+            }
+            let restarts = slot.generation.saturating_sub(1);
+            match slot.state {
+                State::Running { .. } if restarts == 0 => {}
+                State::Running { .. } => {
+                    down.push(format!("{} restarted {restarts} times", slot.app.name))
+                }
+                State::Waiting { .. } => {
+                    down.push(format!("{} is restarting after a crash", slot.app.name))
+                }
+                State::Stopping { .. } => down.push(format!("{} is stopping", slot.app.name)),
+                State::Down => down.push(format!("{} is down", slot.app.name)),
+            }
+        }
+        Health {
+            up: down.is_empty(),
+            detail: down.join("; "),
+        }
     }
 
     /// Sends SIGTERM to every live app; waiting ones are cancelled.

@@ -1,4 +1,5 @@
-//! Asks `_root`, through `kos_root_protocol`, to restart applications.
+//! Asks `_root`, through `kos_root_protocol`, to restart applications, report on
+//! them, or switch to an upgrade image.
 
 use std::time::Duration;
 
@@ -29,6 +30,11 @@ enum What {
     },
     /// Print every application's state and memory.
     Status,
+    /// Switch the system to the image in DIR (system.dts + elixir/).
+    Upgrade {
+        /// The image directory.
+        dir: String,
+    },
 }
 
 fn main() {
@@ -50,6 +56,7 @@ fn main() {
         What::RestartAll => Message::new(root::RESTART_ALL, b""),
         What::RestartApp { name } => Message::new(root::RESTART_APP, name.as_bytes()),
         What::Status => Message::new(root::STATUS, b""),
+        What::Upgrade { dir } => Message::new(root::UPGRADE, dir.as_bytes()),
     };
     say!(
         "asking _root to {}",
@@ -57,6 +64,7 @@ fn main() {
             What::RestartAll => "restart all applications".to_string(),
             What::RestartApp { name } => format!("restart {name}"),
             What::Status => "report every app's state".to_string(),
+            What::Upgrade { dir } => format!("switch to the system in {dir}"),
         }
     );
     match token.call(request) {
@@ -66,7 +74,11 @@ fn main() {
                 say!("status: {line}");
             }
         }
-        Ok(reply) => say!("_root refused with status {}", reply.label),
+        Ok(reply) => say!(
+            "_root refused with status {}: {}",
+            reply.label,
+            String::from_utf8_lossy(&reply.payload)
+        ),
         Err(e) => say!("call to _root failed: {e}"),
     }
     loop {

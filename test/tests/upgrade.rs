@@ -1,0 +1,103 @@
+//! Switching a running system to an upgrade image through `kos_root_protocol`
+//! UPGRADE: a bad image is refused and nothing changes; a good one replaces the
+//! system; one whose apps do not stay up is rolled back to the previous system.
+
+use std::path::Path;
+
+use kos_system_tests::{process_alive, started_pid, RunningSystem};
+
+/// An image directory: `system.dts` with `apps` as its apps, and the repository's
+/// compiled Elixir apps as its `elixir/`.
+fn image(dir: &Path, apps: &str) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let dts = format!("/dts-v1/;\n/ {{\n    compatible = \"kos,system-0.10\";\n    apps {{\n{apps}\n    }};\n}};\n");
+    std::fs::write(dir.join("system.dts"), dts).unwrap();
+    let elixir =
+        std::fs::canonicalize(Path::new(env!("CARGO_MANIFEST_DIR")).join("../elixir")).unwrap();
+    std::os::unix::fs::symlink(elixir, dir.join("elixir")).unwrap();
+    dir.to_str().unwrap().to_string()
+}
+
+/// The running system: a BEAM worker, and an admin that asks for the upgrade to `image`.
+fn system_upgrading_to(image: &str) -> RunningSystem {
+    RunningSystem::boot_args(
+        &format!(
+            r#"
+    msg_servers {{ main {{ dir_access_control {{
+        kos_root_protocol {{ servers = "_root"; clients = "admin"; }};
+    }}; }}; }};
+    apps {{
+        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; }};
+        admin {{ kind = "native"; binary = "root_caller"; msg_servers = "main"; heap_kib = <512>;
+                 restart = "temporary"; args = "--after-ms", "1500", "upgrade", "{image}"; }};
+    }};
+"#
+        ),
+        &["--upgrade-trial", "3s"],
+    )
+}
+
+#[test]
+fn a_bad_image_is_refused_with_its_reason_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = image(
+        &dir.path().join("bad"),
+        r#"ghost { kind = "native"; binary = "no_such_binary"; heap_kib = <512>; };"#,
+    );
+    let mut sys = system_upgrading_to(&bad);
+    let worker = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    let refused = sys.wait_for(&["[admin]", "_root refused with status 4"]);
+    assert!(refused.contains("no_such_binary"), "{refused}");
+    sys.idle(std::time::Duration::from_millis(500));
+    assert!(process_alive(worker), "the worker was not touched");
+    assert_eq!(sys.seen(&["[worker]", "started (pid"]).len(), 1);
+    assert!(sys.seen(&["switching to"]).is_empty());
+    assert!(sys.stop().success());
+}
+
+#[test]
+fn a_good_image_replaces_the_running_system_and_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = image(
+        &dir.path().join("v2"),
+        r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };"#,
+    );
+    let mut sys = system_upgrading_to(&good);
+    let old = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    sys.wait_for(&["[admin]", "_root accepted"]);
+    sys.wait_for(&["[_root]", "switching to the system in"]);
+    sys.wait_for(&["[_root]", "upgrade: booting", "on trial"]);
+    let new = started_pid(&sys.wait_for(&["[worker_v2]", "started (pid"]));
+    assert_ne!(old, new);
+    assert!(!process_alive(old), "the old system's worker is gone");
+    sys.wait_for(&["[_root]", "upgrade kept"]);
+    assert!(process_alive(new));
+    assert!(sys.stop().success());
+    assert!(
+        !process_alive(new),
+        "stopping after an upgrade stops the new system"
+    );
+}
+
+#[test]
+fn an_image_whose_app_crashes_is_rolled_back_to_the_previous_system() {
+    let dir = tempfile::tempdir().unwrap();
+    let crashing = image(
+        &dir.path().join("broken"),
+        r#"flaky { kind = "native"; binary = "crasher"; heap_kib = <512>; args = "--after-ms", "100"; };"#,
+    );
+    let mut sys = system_upgrading_to(&crashing);
+    let old = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    sys.wait_for(&["[_root]", "upgrade: booting", "on trial"]);
+    sys.wait_for(&["[flaky]", "crashing now"]);
+    let rolled = sys.wait_for(&["[_root]", "upgrade rolled back"]);
+    assert!(
+        rolled.contains("flaky"),
+        "the reason names the app: {rolled}"
+    );
+    // The previous system runs again: its worker in a new process.
+    let again = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    assert_ne!(old, again);
+    assert!(process_alive(again));
+    assert!(sys.stop().success());
+}
