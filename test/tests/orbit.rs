@@ -342,23 +342,200 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
         truncated.contains("bundle refused") && truncated.contains("truncated"),
         "{truncated}"
     );
-    // A good bundle passes every check on the device.
-    let upload = orbit.admin(&["upgrade", "dev1", &path("good.tar.gz")]);
-    let good_report = String::from_utf8_lossy(&upload.stderr);
-    assert!(
-        good_report.contains("100%"),
-        "upload progress shown: {good_report}"
-    );
-    assert!(
-        good_report.contains("bundle 2.0.0 verified"),
-        "{good_report}"
-    );
-
     // Nothing changed: same apps, same processes, same version, still connected.
     assert_eq!(sys.seen(&["[worker]", "started (pid"]).len(), 1);
     assert_eq!(sys.seen(&["[device_admin]", "started (pid"]).len(), 1);
     orbit.wait_status("dev1", "online");
     assert!(orbit.admin_ok(&["devices"]).contains("1.0.0"));
+    assert!(orbit.admin_ok(&["ping", "dev1"]).contains("pong"));
+    assert!(sys.stop().success());
+}
+
+/// Copies a directory tree (regular files and directories).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The manifest of a device system: device_admin at `version`, plus `apps`.
+fn device_system(
+    ws: &str,
+    key: &str,
+    version: &str,
+    deploy_pub: &str,
+    images: &str,
+    apps: &str,
+) -> String {
+    format!(
+        r#"
+    msg_servers {{ main {{ dir_access_control {{
+        kos_root_protocol {{ servers = "_root"; clients = "device_admin"; }};
+    }}; }}; }};
+    apps {{
+        device_admin {{ kind = "beam"; app = "device_admin"; msg_servers = "main"; memory_mib = <64>;
+                        args = "{ws}", "dev1", "{key}", "{version}", "{deploy_pub}", "{images}"; }};
+        {apps}
+    }};
+"#
+    )
+}
+
+/// A signed upgrade bundle of a whole system image: its manifest and the compiled
+/// device_admin (with the kos library) and idle_app.
+fn system_bundle(
+    dir: &Path,
+    name: &str,
+    manifest_body: &str,
+    version: &str,
+    key: &ed25519_dalek::SigningKey,
+) -> String {
+    let src = dir.join(format!("{name}-src"));
+    let elixir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../elixir");
+    for app in ["device_admin", "idle_app"] {
+        copy_tree(
+            &elixir.join(app).join("_build"),
+            &src.join("elixir").join(app).join("_build"),
+        );
+    }
+    let dts =
+        format!("/dts-v1/;\n/ {{\n    compatible = \"kos,system-0.10\";\n{manifest_body}\n}};\n");
+    std::fs::write(src.join("system.dts"), dts).unwrap();
+    let out = dir.join(format!("{name}.tar.gz"));
+    kos_bundle::create(&src, &out, version, key).unwrap();
+    out.to_str().unwrap().to_string()
+}
+
+#[test]
+fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let orbit = serve(&dir.path().join("orbit-data"));
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        &path("dev1.pem"),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &path("dev1.pem"),
+        "-pubout",
+        "-out",
+        &path("dev1.pub.pem"),
+    ]);
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        &path("deploy.pem"),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        &path("deploy.pem"),
+        "-pubout",
+        "-out",
+        &path("deploy.pub.pem"),
+    ]);
+    orbit.admin_ok(&[
+        "device",
+        "register",
+        "dev1",
+        "--public-key",
+        &path("dev1.pub.pem"),
+    ]);
+    let deploy =
+        kos_bundle::signing_key_from_pem(&std::fs::read_to_string(path("deploy.pem")).unwrap())
+            .unwrap();
+    let ws = orbit.url.replacen("http://", "ws://", 1);
+    let images = path("images");
+    let system = |version: &str, apps: &str| {
+        device_system(
+            &ws,
+            &path("dev1.pem"),
+            version,
+            &path("deploy.pub.pem"),
+            &images,
+            apps,
+        )
+    };
+    let v2 = system_bundle(
+        dir.path(),
+        "v2",
+        &system(
+            "2.0.0",
+            r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };"#,
+        ),
+        "2.0.0",
+        &deploy,
+    );
+    let v3 = system_bundle(
+        dir.path(),
+        "v3",
+        &system(
+            "3.0.0",
+            r#"flaky { kind = "native"; binary = "crasher"; heap_kib = <512>; args = "--after-ms", "300"; };"#,
+        ),
+        "3.0.0",
+        &deploy,
+    );
+
+    let mut sys = RunningSystem::boot_args(
+        &system(
+            "1.0.0",
+            r#"worker { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };"#,
+        ),
+        &["--upgrade-trial", "3s"],
+    );
+    let old_worker = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    sys.wait_for(&["[device_admin]", "connected to Orbit"]);
+    orbit.wait_status("dev1", "online");
+
+    // 1.0.0 -> 2.0.0: the new system runs, and its device admin reports the upgrade.
+    let up = orbit.admin(&["upgrade", "dev1", &v2]);
+    let report =
+        String::from_utf8_lossy(&up.stdout).to_string() + &String::from_utf8_lossy(&up.stderr);
+    assert!(up.status.success(), "{report}");
+    assert!(
+        report.contains("ok") && report.contains("running 2.0.0"),
+        "{report}"
+    );
+    sys.wait_for(&["[_root]", "upgrade: booting", "on trial"]);
+    let new_worker = started_pid(&sys.wait_for(&["[worker_v2]", "started (pid"]));
+    assert!(!process_alive(old_worker) && process_alive(new_worker));
+    orbit.wait_status("dev1", "online");
+    assert!(orbit.admin_ok(&["devices"]).contains("2.0.0"));
+    sys.wait_for(&["[_root]", "upgrade kept"]);
+
+    // 2.0.0 -> 3.0.0, whose app crashes: rolled back to 2.0.0, and reported as such.
+    let down = orbit.admin(&["upgrade", "dev1", &v3]);
+    let report = String::from_utf8_lossy(&down.stderr).to_string();
+    assert!(!down.status.success(), "a rolled-back upgrade is a failure");
+    assert!(
+        report.contains("rolled back") && report.contains("running 2.0.0"),
+        "{report}"
+    );
+    sys.wait_for(&["[flaky]", "crashing now"]);
+    sys.wait_for(&["[_root]", "upgrade rolled back"]);
+    let again = started_pid(&sys.wait_for(&["[worker_v2]", "started (pid"]));
+    assert!(process_alive(again));
+    orbit.wait_status("dev1", "online");
+    let devices = orbit.admin_ok(&["devices"]);
+    assert!(
+        devices.contains("2.0.0") && !devices.contains("3.0.0"),
+        "{devices}"
+    );
     assert!(orbit.admin_ok(&["ping", "dev1"]).contains("pong"));
     assert!(sys.stop().success());
 }

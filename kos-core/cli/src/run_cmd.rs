@@ -27,6 +27,9 @@ pub struct Settings {
     pub upgrade_trial: Duration,
 }
 
+/// Set for the apps of a system on trial after an upgrade: the trial window in ms.
+const TRIAL_ENV: &str = "KOS_UPGRADE_TRIAL_MS";
+
 /// A system to run: its manifest and where its BEAM apps are.
 #[derive(Clone)]
 struct Image {
@@ -118,6 +121,13 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     loop {
         let parsed = kos_manifest::dtc::load(&image.manifest)?;
         options.beam_dir = image.beam_dir.clone();
+        // Apps of a system on trial learn the window from their environment, so one
+        // that reports the upgrade (the device admin) waits until it is kept.
+        if previous.is_some() {
+            std::env::set_var(TRIAL_ENV, upgrade_trial.as_millis().to_string());
+        } else {
+            std::env::remove_var(TRIAL_ENV);
+        }
         logger.line(
             "_root",
             &format!(

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use orbit_device::orbit_protocol::Command;
-use orbit_device::{Backoff, Handler, Identity};
+use orbit_device::{Handler, Identity};
 use rustler::{Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 use tokio::sync::oneshot;
 
@@ -31,6 +31,10 @@ type Answer = oneshot::Sender<Result<String, String>>;
 /// State shared by the handle and the connection thread.
 struct Shared {
     waiting: Mutex<HashMap<u64, Answer>>,
+    /// Results to report once connected (commands that outlived the last connection).
+    reports: Mutex<Vec<orbit_device::orbit_protocol::ToOrbit>>,
+    /// The device admin's own reports, sent on the live connection (or the next).
+    outgoing: tokio::sync::mpsc::UnboundedSender<orbit_device::orbit_protocol::ToOrbit>,
     /// Orbit's base URL for HTTP (bundle downloads).
     http_base: String,
     stop: Mutex<Option<oneshot::Sender<()>>>,
@@ -129,13 +133,24 @@ impl Handler for ToOwner {
         }
     }
 
+    fn on_connect(&mut self) -> Vec<orbit_device::orbit_protocol::ToOrbit> {
+        std::mem::take(
+            &mut *self
+                .shared
+                .reports
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        )
+    }
+
     fn result_sent(&mut self, id: u64) {
         self.notify(|env| (atoms::orbit_result_sent(), id).encode(env));
     }
 }
 
-/// `orbit_start(url, device, key_pem, version)`: `{:ok, handle}` or
-/// `{:error, {:bad_key, text}}`.
+/// `orbit_start(url, device, key_pem, version, reports)`: `{:ok, handle}` or
+/// `{:error, {:bad_key, text}}`. `reports` are `{id, ok, detail}` results to send as
+/// soon as the connection is up.
 #[rustler::nif]
 fn orbit_start<'a>(
     env: Env<'a>,
@@ -143,6 +158,7 @@ fn orbit_start<'a>(
     device: String,
     key_pem: String,
     version: String,
+    reports: Vec<(u64, bool, String)>,
 ) -> Term<'a> {
     let id = match Identity::from_pem(&device, &key_pem) {
         Ok(id) => id,
@@ -159,8 +175,15 @@ fn orbit_start<'a>(
         .trim_end_matches('/')
         .replacen("ws://", "http://", 1)
         .replacen("wss://", "https://", 1);
+    let reports = reports
+        .into_iter()
+        .map(|(id, ok, detail)| orbit_device::orbit_protocol::ToOrbit::Result { id, ok, detail })
+        .collect();
+    let (outgoing, mut outgoing_rx) = tokio::sync::mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         waiting: Mutex::new(HashMap::new()),
+        reports: Mutex::new(reports),
+        outgoing,
         http_base,
         stop: Mutex::new(Some(stop_tx)),
     });
@@ -184,7 +207,7 @@ fn orbit_start<'a>(
                 &id,
                 || version.clone(),
                 &mut handler,
-                Backoff::default(),
+                &mut outgoing_rx,
                 |event| {
                     let _ = OwnedEnv::new()
                         .send_and_clear(&owner, |env| (atoms::orbit_event(), event).encode(env));
@@ -311,6 +334,18 @@ fn stage(
     })();
     let _ = std::fs::remove_file(&download);
     result
+}
+
+/// `orbit_report(handle, id, ok, detail)`: reports the result of command `id` without
+/// being asked (a command that outlived its connection, like an upgrade confirmed
+/// after its trial).
+#[rustler::nif]
+fn orbit_report(handle: ResourceArc<OrbitRes>, id: u64, ok: bool, detail: String) -> rustler::Atom {
+    let _ = handle
+        .0
+        .outgoing
+        .send(orbit_device::orbit_protocol::ToOrbit::Result { id, ok, detail });
+    rustler::types::atom::ok()
 }
 
 /// `orbit_stop(handle)`: disconnects for good.

@@ -56,3 +56,20 @@ fn status(env: Env<'_>) -> Result<String, Atom> {
     check_status(status).map_err(to_atom)?;
     Ok(String::from_utf8_lossy(&payload).into_owned())
 }
+
+/// `Kos.Native.root_upgrade(dir)`: `:ok` (the switch has begun; this VM is about to
+/// be stopped), `{:error, {:bad_image, text}}` or `{:error, reason}`.
+#[rustler::nif(schedule = "DirtyIo")]
+fn root_upgrade(env: Env<'_>, dir: String) -> Term<'_> {
+    use rustler::Encoder;
+    let error = rustler::types::atom::error();
+    match call(Message::new(root::UPGRADE, dir.as_bytes())) {
+        Ok((root::STATUS_OK, _)) => rustler::types::atom::ok().encode(env),
+        Ok((root::STATUS_BAD_IMAGE, text)) => {
+            let bad = Atom::from_str(env, "bad_image").expect("atom");
+            (error, (bad, String::from_utf8_lossy(&text).into_owned())).encode(env)
+        }
+        Ok((status, _)) => ok_or_error(env, check_status(status)),
+        Err(r) => ok_or_error(env, Err(r)),
+    }
+}

@@ -29,6 +29,8 @@ pub struct Endpoint {
     /// Orbit's base URL; the device path is added.
     pub url: String,
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// How [`run`] spaces reconnects to it.
+    pub backoff: Backoff,
 }
 
 impl Endpoint {
@@ -37,7 +39,14 @@ impl Endpoint {
         Endpoint {
             url: url.to_string(),
             tls: None,
+            backoff: Backoff::default(),
         }
+    }
+
+    /// The same endpoint with another reconnect policy.
+    pub fn with_backoff(mut self, backoff: Backoff) -> Endpoint {
+        self.backoff = backoff;
+        self
     }
 
     /// Orbit at `url`, whose certificate must chain to a CA in `ca_pem` (the
@@ -65,6 +74,7 @@ impl Endpoint {
         Ok(Endpoint {
             url: url.to_string(),
             tls: Some(Arc::new(config)),
+            backoff: Backoff::default(),
         })
     }
 
@@ -148,6 +158,13 @@ pub trait Handler {
     /// The result of command `id` is on its way to Orbit: a restart of the device's
     /// own software can start now without losing the report.
     fn result_sent(&mut self, _id: u64) {}
+
+    /// Messages to send as soon as a connection is authenticated: the results of
+    /// commands that outlived the previous connection (an upgrade, reported by the
+    /// system that came up after it).
+    fn on_connect(&mut self) -> Vec<ToOrbit> {
+        Vec::new()
+    }
 }
 
 /// The [`ToOrbit::Hello`] that answers a challenge: the signature over
@@ -266,9 +283,40 @@ async fn next_message(ws: &mut Socket) -> Result<ToDevice, Error> {
 
 impl Session {
     /// Answers commands until the connection ends, and says why it ended.
-    pub async fn serve<H: Handler>(mut self, handler: &mut H) -> Error {
+    pub async fn serve<H: Handler>(self, handler: &mut H) -> Error {
+        let (_none, mut outgoing) = tokio::sync::mpsc::unbounded_channel();
+        self.serve_with(handler, &mut outgoing).await
+    }
+
+    /// [`Session::serve`], also sending whatever arrives on `outgoing` (a device's own
+    /// reports, such as an upgrade confirmed after its trial).
+    pub async fn serve_with<H: Handler>(
+        mut self,
+        handler: &mut H,
+        outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
+    ) -> Error {
+        for msg in handler.on_connect() {
+            if let Err(e) = send(&mut self.ws, &msg).await {
+                return e;
+            }
+        }
+        let mut outgoing_open = true;
         loop {
-            let frame = match self.ws.next().await {
+            let next = tokio::select! {
+                frame = self.ws.next() => frame,
+                out = outgoing.recv(), if outgoing_open => {
+                    match out {
+                        Some(msg) => {
+                            if let Err(e) = send(&mut self.ws, &msg).await {
+                                return e;
+                            }
+                        }
+                        None => outgoing_open = false,
+                    }
+                    continue;
+                }
+            };
+            let frame = match next {
                 Some(Ok(Message::Text(text))) => text,
                 Some(Ok(Message::Close(c))) => {
                     return Error::Closed(c.map(|c| c.reason.to_string()).unwrap_or_default())
@@ -361,15 +409,16 @@ fn jitter() -> f64 {
 }
 
 /// Keeps the device connected to Orbit until `stop` resolves: connects, serves,
-/// and after every failure or disconnect waits per `backoff`. `version` is asked
+/// and after every failure or disconnect waits per the endpoint's backoff. `version` is asked
 /// anew at each connect (it changes with upgrades). `on_event` hears every
-/// connect and disconnect, for the device's log.
+/// connect and disconnect, for the device's log. Messages on `outgoing` are sent on
+/// the current connection (or the next one, if there is none now).
 pub async fn run<H: Handler>(
     endpoint: &Endpoint,
     id: &Identity,
     version: impl Fn() -> String,
     handler: &mut H,
-    backoff: Backoff,
+    outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
     mut on_event: impl FnMut(&str),
     stop: impl std::future::Future<Output = ()>,
 ) {
@@ -380,7 +429,7 @@ pub async fn run<H: Handler>(
             match connect_to(endpoint, id, &version()).await {
                 Ok(session) => {
                     on_event("connected to Orbit");
-                    Ok(session.serve(handler).await)
+                    Ok(session.serve_with(handler, outgoing).await)
                 }
                 Err(e) => Err(e),
             }
@@ -400,7 +449,7 @@ pub async fn run<H: Handler>(
                 on_event(&format!("{e}"));
             }
         }
-        let wait = backoff.delay(failures, jitter());
+        let wait = endpoint.backoff.delay(failures, jitter());
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = &mut stop => return,

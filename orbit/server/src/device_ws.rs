@@ -73,11 +73,21 @@ pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
             }
         }
     };
-    let failed = orbit.hub.detach(&name, conn);
-    for id in failed {
-        let _ = orbit
-            .store
-            .update_command(id, "error", "device disconnected", Some(now_ms()));
+    for (id, kind) in orbit.hub.detach(&name, conn) {
+        // An upgrade restarts the device on purpose: its result comes from the system
+        // that comes up next, on a later connection.
+        if kind == "upgrade" {
+            let _ = orbit.store.update_command(
+                id,
+                "acked",
+                "device restarting into the new system",
+                None,
+            );
+        } else {
+            let _ = orbit
+                .store
+                .update_command(id, "error", "device disconnected", Some(now_ms()));
+        }
     }
     let _ = orbit.store.seen(&name, now_ms(), None, None);
     tracing::info!(device = %name, "device disconnected: {why}");
@@ -177,7 +187,7 @@ fn handle(orbit: &Orbit, name: &str, text: &str) {
                 detail: detail.clone(),
             };
             let Some(finished) = orbit.hub.on_result(name, id, outcome) else {
-                tracing::warn!(device = %name, id, "result for a command not in flight to it");
+                late_result(orbit, name, id, ok, &detail);
                 return;
             };
             let state = if ok { "ok" } else { "error" };
@@ -199,4 +209,24 @@ fn handle(orbit: &Orbit, name: &str, text: &str) {
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// A result for a command that is not in flight on this connection: accepted only for
+/// an unfinished upgrade of this device (reported by the system that came up after
+/// it); anything else is dropped.
+fn late_result(orbit: &Orbit, name: &str, id: u64, ok: bool, detail: &str) {
+    match orbit.store.command(id) {
+        Ok(Some(c))
+            if c.device == name
+                && c.kind == "upgrade"
+                && (c.state == "acked" || c.state == "sent") =>
+        {
+            let state = if ok { "ok" } else { "error" };
+            let _ = orbit
+                .store
+                .update_command(id, state, detail, Some(now_ms()));
+            tracing::info!(device = %name, id, ok, "upgrade finished: {detail}");
+        }
+        _ => tracing::warn!(device = %name, id, "result for a command not in flight to it dropped"),
+    }
 }

@@ -89,14 +89,14 @@ impl Hub {
         conn
     }
 
-    /// Forgets connection `conn` of `name` (if it is still the current one) and fails
-    /// its commands in flight; returns their ids.
-    pub fn detach(&self, name: &str, conn: u64) -> Vec<u64> {
+    /// Forgets connection `conn` of `name` (if it is still the current one) and wakes
+    /// the waiters of its commands in flight; returns their ids and kinds.
+    pub fn detach(&self, name: &str, conn: u64) -> Vec<(u64, &'static str)> {
         let mut live = self.lock();
         if live.get(name).is_some_and(|l| l.conn == conn) {
             let l = live.remove(name).expect("checked above");
             drop(live);
-            let ids = l.pending.keys().copied().collect();
+            let ids = l.pending.iter().map(|(id, p)| (*id, p.kind)).collect();
             fail_all(l.pending, "device disconnected");
             ids
         } else {

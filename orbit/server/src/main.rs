@@ -288,8 +288,22 @@ impl Api {
     }
 }
 
-/// Prints a command's outcome; an error result fails the CLI command.
-fn finish_command(_api: &Api, r: &serde_json::Value, device: &str) -> Result<(), String> {
+/// Prints a command's outcome; an error result fails the CLI command. An upgrade
+/// restarts the device, so its result comes later: follow it (bounded: 5 minutes).
+fn finish_command(api: &Api, r: &serde_json::Value, device: &str) -> Result<(), String> {
+    let mut r = r.clone();
+    if r["kind"] == "upgrade" && matches!(r["state"].as_str(), Some("sent" | "acked")) {
+        eprintln!("{device} is switching to the new system; waiting for it to report");
+        let id = r["id"].as_u64().unwrap_or(0);
+        let t0 = std::time::Instant::now();
+        while matches!(r["state"].as_str(), Some("sent" | "acked"))
+            && t0.elapsed() < std::time::Duration::from_secs(300)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            r = api.get(&format!("/api/commands/{id}"))?;
+        }
+    }
+    let r = &r;
     let id = r["id"].as_u64().unwrap_or(0);
     let kind = r["kind"].as_str().unwrap_or("?");
     let detail = r["detail"].as_str().unwrap_or("");

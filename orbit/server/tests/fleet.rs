@@ -391,12 +391,13 @@ async fn orbit_restarts_with_its_store_intact_and_the_device_reconnects_by_itsel
             max: Duration::from_millis(400),
         };
         let mut handler = Counting::default();
+        let (_tx, mut outgoing) = tokio::sync::mpsc::unbounded_channel();
         orbit_device::run(
-            &orbit_device::Endpoint::new(&url),
+            &orbit_device::Endpoint::new(&url).with_backoff(backoff),
             &id,
             || "1.0.0".into(),
             &mut handler,
-            backoff,
+            &mut outgoing,
             |_| {},
             async {
                 let _ = stop_rx.await;

@@ -5,9 +5,10 @@ defmodule DeviceAdmin.Application do
 
   Arguments (the manifest's `args`): Orbit's URL (`ws://host:port`), the device's
   registered name, the path of its private key (PKCS#8 PEM), and optionally the
-  running system's version (default `"0"`) and the path of the deployment's public
-  key (SPKI PEM), which upgrade bundles must be signed with (without it, upgrades are
-  refused).
+  running system's version (default `"0"`), the path of the deployment's public key
+  (SPKI PEM), which upgrade bundles must be signed with (without it, upgrades are
+  refused), and the directory where upgrade images are staged (default
+  `$TMPDIR/kos-images`).
   """
   use Application
 
@@ -15,18 +16,21 @@ defmodule DeviceAdmin.Application do
   def start(_type, _args) do
     config =
       case Enum.map(:init.get_plain_arguments(), &List.to_string/1) do
-        [url, device, key_file, version, trusted | _] ->
-          {url, device, key_file, version, trusted}
+        [url, device, key_file, version, trusted, images | _] ->
+          {url, device, key_file, version, trusted, images}
+
+        [url, device, key_file, version, trusted] ->
+          {url, device, key_file, version, trusted, nil}
 
         [url, device, key_file, version] ->
-          {url, device, key_file, version, nil}
+          {url, device, key_file, version, nil, nil}
 
         [url, device, key_file] ->
-          {url, device, key_file, "0", nil}
+          {url, device, key_file, "0", nil, nil}
 
         other ->
           raise ArgumentError,
-                "device_admin args: URL DEVICE KEY_FILE [VERSION [DEPLOYMENT_KEY]], got #{inspect(other)}"
+                "device_admin args: URL DEVICE KEY_FILE [VERSION [DEPLOYMENT_KEY [IMAGES_DIR]]], got #{inspect(other)}"
       end
 
     Supervisor.start_link([{DeviceAdmin.Link, config}], strategy: :one_for_one)

@@ -8,18 +8,26 @@ defmodule DeviceAdmin.Link do
       `kos_root_protocol` to this app), reports, and once the report is on its way
       asks `_root` to restart every application, this one included;
     * `{:upgrade, info}` — fetches the bundle and verifies it (size, digest, the
-      deployment's signature, every file's hash) into a fresh staging directory; a
-      bundle that fails any check is refused with the reason and nothing changes.
-      Switching the running system to a verified bundle is not implemented yet, so a
-      good bundle is reported as verified and staged, and the old system keeps
-      running.
+      deployment's signature, every file's hash) into a fresh directory under the
+      images directory, then asks `_root` to switch to it (`Kos.Root.upgrade/1`).
+      A bundle or image that fails a check is refused with the reason and nothing
+      changes.
+
+  An upgrade outlives this process: `_root` stops every app, boots the new system on
+  trial and rolls back if it does not stay up. So the command is written to
+  `pending-upgrade` in the images directory before the switch, and whichever device
+  admin starts next — the new system's, or the old one's after a rollback — reports
+  the outcome to Orbit as soon as it is connected: success when it runs the version
+  the bundle carried, a rollback otherwise.
   """
   use GenServer
+
+  @pending "pending-upgrade"
 
   def start_link(config), do: GenServer.start_link(__MODULE__, config, name: __MODULE__)
 
   @impl true
-  def init({url, device, key_file, version, trusted_file}) do
+  def init({url, device, key_file, version, trusted_file, images}) do
     key =
       case File.read(key_file) do
         {:ok, pem} ->
@@ -29,10 +37,60 @@ defmodule DeviceAdmin.Link do
           raise "device_admin: cannot read key #{key_file}: #{:file.format_error(reason)}"
       end
 
-    {:ok, conn} = Kos.Orbit.connect(url, device, key, version)
+    images = images || Path.join(System.tmp_dir!(), "kos-images")
+    File.mkdir_p!(images)
+
+    reports =
+      case pending_outcome(images, version) do
+        {:confirm_after, ms, id} ->
+          Process.send_after(self(), {:confirm_upgrade, id}, ms)
+          []
+
+        reports ->
+          reports
+      end
+
+    {:ok, conn} = Kos.Orbit.connect(url, device, key, version, reports: reports)
     IO.puts("device_admin: connecting to #{url} as #{device} (version #{version})")
     trusted = if trusted_file, do: File.read!(trusted_file)
-    {:ok, %{conn: conn, restart_after: nil, trusted: trusted}}
+
+    {:ok, %{conn: conn, restart_after: nil, trusted: trusted, images: images, version: version}}
+  end
+
+  # The outcome of an upgrade that the previous device admin started, if any. The new
+  # system runs on trial (KOS_UPGRADE_TRIAL_MS, set by _root): success is reported
+  # only once the trial is over; a rollback kills this VM first, and the old system's
+  # device admin reports the rollback instead.
+  defp pending_outcome(images, version) do
+    path = Path.join(images, @pending)
+
+    with {:ok, text} <- File.read(path),
+         [id, target] <- String.split(String.trim(text), " ", parts: 2),
+         {id, ""} <- Integer.parse(id) do
+      trial = System.get_env("KOS_UPGRADE_TRIAL_MS")
+
+      cond do
+        target == version and trial != nil ->
+          IO.puts("device_admin: running #{version} on trial; reporting once it is kept")
+          {:confirm_after, String.to_integer(trial) + 1_000, id}
+
+        target == version ->
+          File.rm(path)
+          IO.puts("device_admin: upgrade to #{target} done (command #{id})")
+          [{id, :ok, "running #{version}"}]
+
+        true ->
+          File.rm(path)
+          upgrade_rolled_back(id, target, version)
+      end
+    else
+      _ -> []
+    end
+  end
+
+  defp upgrade_rolled_back(id, target, version) do
+    IO.puts("device_admin: upgrade to #{target} was rolled back (command #{id})")
+    [{id, :error, "rolled back: the #{target} system did not stay up; running #{version} again"}]
   end
 
   @impl true
@@ -71,21 +129,15 @@ defmodule DeviceAdmin.Link do
       "device_admin: upgrade to #{info.version} requested (command #{id}, #{info.size} bytes)"
     )
 
-    staging = Path.join(System.tmp_dir!(), "kos-staged-#{System.unique_integer([:positive])}")
+    staging = Path.join(state.images, "#{info.version}-#{System.unique_integer([:positive])}")
 
     case Kos.Orbit.stage(state.conn, info, state.trusted, staging) do
       {:ok, staged} ->
-        IO.puts("device_admin: bundle #{staged.version} verified (#{staged.files} files)")
-        File.rm_rf!(staging)
+        IO.puts(
+          "device_admin: bundle #{staged.version} verified (#{staged.files} files); switching"
+        )
 
-        :ok =
-          Kos.Orbit.result(
-            state.conn,
-            id,
-            :error,
-            "bundle #{staged.version} verified (#{staged.files} files, #{staged.bytes} bytes); " <>
-              "switching the running system to it is not implemented yet"
-          )
+        switch(state, id, staged.version, staging)
 
       {:error, reason} ->
         IO.puts("device_admin: upgrade refused: #{reason}")
@@ -105,4 +157,30 @@ defmodule DeviceAdmin.Link do
   end
 
   def handle_info({:orbit_result_sent, _id}, state), do: {:noreply, state}
+
+  # The trial is over and this system still runs: the upgrade is kept.
+  def handle_info({:confirm_upgrade, id}, state) do
+    File.rm(Path.join(state.images, @pending))
+    IO.puts("device_admin: upgrade to #{state.version} kept (command #{id})")
+    :ok = Kos.Orbit.report(state.conn, id, :ok, "running #{state.version}")
+    {:noreply, state}
+  end
+
+  # Records the command for whichever device admin comes up next, then asks _root.
+  defp switch(state, id, version, staging) do
+    pending = Path.join(state.images, @pending)
+    File.write!(pending, "#{id} #{version}\n")
+
+    case Kos.Root.upgrade(staging) do
+      :ok ->
+        IO.puts("device_admin: _root is switching to #{version}")
+
+      {:error, reason} ->
+        File.rm(pending)
+        File.rm_rf(staging)
+        why = with {:bad_image, text} <- reason, do: "the image cannot run: #{text}"
+        IO.puts("device_admin: upgrade refused by _root: #{inspect(why)}")
+        :ok = Kos.Orbit.result(state.conn, id, :error, "refused by _root: #{why}")
+    end
+  end
 end

@@ -41,6 +41,8 @@ defmodule Kos.Native do
   @doc false
   def status, do: :erlang.nif_error(:nif_not_loaded)
   @doc false
+  def root_upgrade(_dir), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
   def msg_connect(_server, _protocol, _timeout_ms), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
   def msg_call_start(_token, _tag, _label, _param, _payload),
@@ -57,12 +59,17 @@ defmodule Kos.Native do
   def msg_serve(_server, _protocol), do: :erlang.nif_error(:nif_not_loaded)
 
   @doc false
-  def orbit_start(_url, _device, _key_pem, _version), do: :erlang.nif_error(:nif_not_loaded)
+  def orbit_start(_url, _device, _key_pem, _version, _reports),
+    do: :erlang.nif_error(:nif_not_loaded)
+
   @doc false
   def orbit_result(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
   def orbit_stage(_conn, _url, _sha256, _size, _trusted_pem, _staging),
     do: :erlang.nif_error(:nif_not_loaded)
+
+  @doc false
+  def orbit_report(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
 
   @doc false
   def orbit_stop(_conn), do: :erlang.nif_error(:nif_not_loaded)

@@ -30,16 +30,25 @@ defmodule Kos.Orbit do
   `key_pem` (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` writes), reporting
   `version` as the running system's. Returns at once; the connection follows.
 
+  `opts[:reports]` lists results `{id, :ok | :error, detail}` to send as soon as the
+  connection is up: the outcome of a command that outlived the previous connection
+  (an upgrade, reported by whichever system came up after it).
+
   `{:error, {:bad_key, text}}` when the key cannot be read.
   """
-  @spec connect(String.t(), String.t(), String.t(), String.t()) ::
+  @spec connect(String.t(), String.t(), String.t(), String.t(), keyword()) ::
           {:ok, conn()} | {:error, term()}
-  def connect(url, device, key_pem, version)
+  def connect(url, device, key_pem, version, opts \\ [])
+
+  def connect(url, device, key_pem, version, opts)
       when is_binary(url) and is_binary(device) and is_binary(key_pem) and is_binary(version) do
-    Kos.Native.orbit_start(url, device, key_pem, version)
+    reports =
+      for {id, status, detail} <- Keyword.get(opts, :reports, []), do: {id, status == :ok, detail}
+
+    Kos.Native.orbit_start(url, device, key_pem, version, reports)
   end
 
-  def connect(url, device, _key_pem, _version),
+  def connect(url, device, _key_pem, _version, _opts),
     do: raise(ArgumentError, "expected strings, got: #{inspect({url, device})}")
 
   @doc "Answers command `id`: `:ok` or `:error`, with a detail Orbit records and shows."
@@ -67,6 +76,17 @@ defmodule Kos.Orbit do
   def stage(conn, %{url: url, sha256: sha, size: size}, trusted_pem, staging)
       when is_binary(trusted_pem) do
     Kos.Native.orbit_stage(conn, url, sha, size, trusted_pem, to_string(staging))
+  end
+
+  @doc """
+  Reports the result of command `id` without being asked: for a command that outlived
+  the connection it came on (an upgrade, confirmed once its trial is over). Sent on
+  the live connection, or the next one.
+  """
+  @spec report(conn(), non_neg_integer(), :ok | :error, String.t()) :: :ok
+  def report(conn, id, status, detail)
+      when is_integer(id) and status in [:ok, :error] and is_binary(detail) do
+    Kos.Native.orbit_report(conn, id, status == :ok, detail)
   end
 
   @doc "Disconnects for good."

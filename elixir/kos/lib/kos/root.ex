@@ -37,6 +37,23 @@ defmodule Kos.Root do
   def restart_app(name),
     do: raise(ArgumentError, "expected an app name (a string), got: #{inspect(name)}")
 
+  @doc """
+  Switches the whole system to the image in `dir`: `system.dts` and the BEAM apps'
+  builds under `elixir/`, as a verified upgrade bundle unpacks (`Kos.Orbit.stage/4`).
+
+  `_root` checks the image first; `{:error, {:bad_image, text}}` says why it cannot
+  run, and nothing changes. `:ok` means the switch has begun: every app, this one
+  included, is stopped, and the new system boots on trial. If its apps do not stay up
+  through the trial, `_root` boots the previous system again.
+
+      :ok = Kos.Root.upgrade("/var/kos/images/2.0.0")
+  """
+  @spec upgrade(Path.t()) :: :ok | {:error, atom() | {:bad_image, String.t()}}
+  def upgrade(dir) when is_binary(dir), do: Kos.Native.root_upgrade(dir)
+
+  def upgrade(dir),
+    do: raise(ArgumentError, "expected a directory (a string), got: #{inspect(dir)}")
+
   @doc ~S"""
   Every application's state, pid and resident memory while it runs, and restarts.
 
