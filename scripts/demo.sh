@@ -19,8 +19,15 @@ if [ ! -f "$state/device.pem" ]; then
     openssl genpkey -algorithm ed25519 -out "$state/device.pem"
     openssl pkey -in "$state/device.pem" -pubout -out "$state/device.pub.pem"
 fi
+# The deployment's key: upgrade bundles must be signed with it; the device gets its
+# public half.
+if [ ! -f "$state/deploy.pem" ]; then
+    openssl genpkey -algorithm ed25519 -out "$state/deploy.pem"
+    openssl pkey -in "$state/deploy.pem" -pubout -out "$state/deploy.pub.pem"
+fi
 orbit() { target/debug/orbit --data "$state/orbit-data" "$@"; }
-orbit serve --listen 127.0.0.1:4000 >"$state/orbit.log" 2>&1 &
+# Started directly (not through the function) so that $! is Orbit itself.
+target/debug/orbit --data "$state/orbit-data" serve --listen 127.0.0.1:4000 >"$state/orbit.log" 2>&1 &
 orbit_pid=$!
 trap 'kill "$orbit_pid" 2>/dev/null || true; wait "$orbit_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
