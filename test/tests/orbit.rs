@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use kos_system_tests::{bin_dir, process_alive, started_pid, RunningSystem};
+use kos_system_tests::{bin_dir, copy_tree, process_alive, started_pid, RunningSystem};
 
 /// A running `orbit serve`, killed when dropped.
 struct OrbitServer {
@@ -349,20 +349,6 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
     assert!(orbit.admin_ok(&["devices"]).contains("1.0.0"));
     assert!(orbit.admin_ok(&["ping", "dev1"]).contains("pong"));
     assert!(sys.stop().success());
-}
-
-/// Copies a directory tree (regular files and directories).
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The manifest of a device system: device_admin at `version`, plus `apps`.

@@ -1,8 +1,10 @@
 //! `kos`: the command-line entry to a hosted KOS system.
 //!
 //! `kos run SYSTEM.dts` boots a system; `kos manifest check|show FILE` validates and
-//! summarises a manifest. See `kos --help`.
+//! summarises a manifest; `kos bundle create|show` makes and reads upgrade bundles.
+//! See `kos --help`.
 
+mod bundle_cmd;
 mod manifest_cmd;
 mod run_cmd;
 
@@ -56,6 +58,38 @@ enum Command {
     /// Validate or summarise a manifest.
     #[command(subcommand)]
     Manifest(ManifestCommand),
+    /// Make or read upgrade bundles (what `orbit upgrade` sends to a device).
+    #[command(subcommand)]
+    Bundle(BundleCommand),
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Check a system image (DIR/system.dts + DIR/elixir/<app>/_build) and write it as a
+    /// signed .tar.gz.
+    // `--version` here is the bundle's version, not kos's.
+    #[command(disable_version_flag = true)]
+    Create {
+        /// The image directory.
+        image: PathBuf,
+        /// Where to write the bundle.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// The deployment's signing key (PKCS#8 PEM: `openssl genpkey -algorithm ed25519`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The version the bundle declares (devices report it once it runs).
+        #[arg(long)]
+        version: String,
+        /// Where native apps' binaries are looked up [default: next to this kos binary].
+        #[arg(long, value_name = "DIR")]
+        bin_dir: Option<PathBuf>,
+    },
+    /// Print a bundle's version and files.
+    Show {
+        /// The bundle (.tar.gz).
+        bundle: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +130,17 @@ fn main() -> ExitCode {
         ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),
         Command::Manifest(ManifestCommand::Show { file }) => manifest_cmd::show(&file),
+        Command::Bundle(BundleCommand::Create {
+            image,
+            out,
+            key,
+            version,
+            bin_dir,
+        }) => match bin_dir.map(Ok).unwrap_or_else(default_bin_dir) {
+            Ok(bin_dir) => bundle_cmd::create(&image, &out, &key, &version, &bin_dir),
+            Err(e) => Err(e),
+        },
+        Command::Bundle(BundleCommand::Show { bundle }) => bundle_cmd::show(&bundle),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -104,4 +149,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The directory of this kos binary, where the native apps are built next to it.
+fn default_bin_dir() -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    std::env::current_exe()
+        .context("locating the kos binary")?
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .context("the kos binary has no parent directory")
 }
