@@ -295,3 +295,34 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// An Ed25519 key pair made with the `openssl` CLI, as an operator makes one:
+/// `DIR/NAME.pem` (private, PKCS#8) and `DIR/NAME.pub.pem` (public, SPKI).
+pub fn openssl_keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub.pem"));
+    let run = |args: &[&std::ffi::OsStr]| {
+        let ok = Command::new("openssl")
+            .args(args)
+            .status()
+            .expect("openssl")
+            .success();
+        assert!(ok, "openssl {args:?} failed");
+    };
+    run(&[
+        "genpkey".as_ref(),
+        "-algorithm".as_ref(),
+        "ed25519".as_ref(),
+        "-out".as_ref(),
+        private.as_os_str(),
+    ]);
+    run(&[
+        "pkey".as_ref(),
+        "-in".as_ref(),
+        private.as_os_str(),
+        "-pubout".as_ref(),
+        "-out".as_ref(),
+        public.as_os_str(),
+    ]);
+    (private, public)
+}

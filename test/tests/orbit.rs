@@ -6,7 +6,9 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use kos_system_tests::{bin_dir, copy_tree, process_alive, started_pid, RunningSystem};
+use kos_system_tests::{
+    bin_dir, copy_tree, openssl_keypair, process_alive, started_pid, RunningSystem,
+};
 
 /// A running `orbit serve`, killed when dropped.
 struct OrbitServer {
@@ -98,38 +100,11 @@ impl OrbitServer {
     }
 }
 
-fn openssl(args: &[&str]) {
-    assert!(
-        Command::new("openssl")
-            .args(args)
-            .status()
-            .unwrap()
-            .success(),
-        "openssl {args:?}"
-    );
-}
-
 #[test]
 fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
     let dir = tempfile::tempdir().unwrap();
     let orbit = serve(&dir.path().join("orbit-data"));
-    let key = dir.path().join("dev1.pem");
-    let public = dir.path().join("dev1.pub.pem");
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "ed25519",
-        "-out",
-        key.to_str().unwrap(),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        key.to_str().unwrap(),
-        "-pubout",
-        "-out",
-        public.to_str().unwrap(),
-    ]);
+    let (key, public) = openssl_keypair(dir.path(), "dev1");
     orbit.admin_ok(&[
         "device",
         "register",
@@ -236,36 +211,8 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let orbit = serve(&dir.path().join("orbit-data"));
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "ed25519",
-        "-out",
-        &path("dev1.pem"),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        &path("dev1.pem"),
-        "-pubout",
-        "-out",
-        &path("dev1.pub.pem"),
-    ]);
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "ed25519",
-        "-out",
-        &path("deploy.pem"),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        &path("deploy.pem"),
-        "-pubout",
-        "-out",
-        &path("deploy.pub.pem"),
-    ]);
+    openssl_keypair(dir.path(), "dev1");
+    openssl_keypair(dir.path(), "deploy");
     orbit.admin_ok(&[
         "device",
         "register",
@@ -404,36 +351,8 @@ fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_bac
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let orbit = serve(&dir.path().join("orbit-data"));
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "ed25519",
-        "-out",
-        &path("dev1.pem"),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        &path("dev1.pem"),
-        "-pubout",
-        "-out",
-        &path("dev1.pub.pem"),
-    ]);
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "ed25519",
-        "-out",
-        &path("deploy.pem"),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        &path("deploy.pem"),
-        "-pubout",
-        "-out",
-        &path("deploy.pub.pem"),
-    ]);
+    openssl_keypair(dir.path(), "dev1");
+    openssl_keypair(dir.path(), "deploy");
     orbit.admin_ok(&[
         "device",
         "register",

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use kos_system_tests::{bin_dir, copy_tree, process_alive, started_pid, RunningSystem};
+use kos_system_tests::{
+    bin_dir, copy_tree, openssl_keypair, process_alive, started_pid, RunningSystem,
+};
 
 /// An image directory: `system.dts` with `apps` as its apps, and the repository's
 /// compiled Elixir apps as its `elixir/`.
@@ -105,30 +107,7 @@ fn an_image_whose_app_crashes_is_rolled_back_to_the_previous_system() {
 #[test]
 fn kos_bundle_create_checks_the_image_and_signs_what_a_device_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("deploy.pem");
-    let public = dir.path().join("deploy.pub.pem");
-    let openssl = |args: &[&str]| {
-        assert!(std::process::Command::new("openssl")
-            .args(args)
-            .status()
-            .unwrap()
-            .success())
-    };
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "ed25519",
-        "-out",
-        key.to_str().unwrap(),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        key.to_str().unwrap(),
-        "-pubout",
-        "-out",
-        public.to_str().unwrap(),
-    ]);
+    let (key, public) = openssl_keypair(dir.path(), "deploy");
     let elixir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../elixir");
     let make_image = |name: &str, app: &str| {
         let img = dir.path().join(name);
