@@ -1,0 +1,2 @@
+//! I2C through Linux i2c-dev (linux-embedded-hal) for boards running Linux
+

@@ -1,0 +1,2 @@
+//! CAN through Linux SocketCAN (socketcan crate) for boards running Linux
+
