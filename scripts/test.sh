@@ -15,3 +15,5 @@ timeout --signal=KILL 45m cargo test --workspace
 # The kos Elixir library's own suite outside a system (its :kos-tagged tests run inside
 # one, in test/tests/elixir_kos.rs).
 (cd elixir/kos && mix test)
+# The mix tasks, run as a user runs them (archive install, kos.new … kos.push).
+(cd elixir/kos_mix && mix test)

@@ -54,6 +54,10 @@ enum Command {
         /// system must stay up before it is kept; otherwise the previous one runs again.
         #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "10s")]
         upgrade_trial: Duration,
+        /// Stop the system cleanly when standard input closes: for tools that run kos
+        /// as a child (`mix kos.run`), so the system stops when they do.
+        #[arg(long)]
+        stop_on_eof: bool,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
             beam_dir,
             vm_profile,
             upgrade_trial,
+            stop_on_eof,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
                 beam_dir,
                 vm_profile,
                 upgrade_trial,
+                stop_on_eof,
             },
         ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),

@@ -25,6 +25,8 @@ pub struct Settings {
     pub vm_profile: erts_port::Profile,
     /// How long a new system must stay up after an upgrade.
     pub upgrade_trial: Duration,
+    /// Stop when standard input reaches its end.
+    pub stop_on_eof: bool,
 }
 
 /// Set for the apps of a system on trial after an upgrade: the trial window in ms.
@@ -71,6 +73,7 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         beam_dir,
         vm_profile,
         upgrade_trial,
+        stop_on_eof,
     } = settings;
     // Catch the signals before anything starts, so a Ctrl-C during boot is a clean stop too.
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
@@ -110,6 +113,22 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
                 ));
             })
             .context("starting the stop timer")?;
+    }
+
+    if stop_on_eof {
+        // A parent that runs kos through a pipe (mix does, from its own session, where
+        // the terminal's Ctrl-C never reaches kos) ends by closing it.
+        let on_eof = current.clone();
+        std::thread::Builder::new()
+            .name("stdin-eof".into())
+            .spawn(move || {
+                let mut sink = [0u8; 256];
+                let mut stdin = std::io::stdin().lock();
+                // Bounded by the parent: read returns 0 at end of input, or fails.
+                while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
+                on_eof.stop("standard input closed");
+            })
+            .context("starting the stdin watcher")?;
     }
 
     let mut image = Image {

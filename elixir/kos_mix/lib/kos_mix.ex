@@ -1,0 +1,18 @@
+defmodule KosMix do
+  @moduledoc """
+  The mix tasks of KOS, for Elixir developers building apps that run on a KOS system.
+
+      mix kos.new hello          # a new KOS app from the templates
+      cd hello
+      mix kos.build              # compile it and make a system image
+      mix kos.run                # boot that system here and stream its logs
+      mix kos.build --bundle --key deploy.pem
+      mix kos.push --orbit http://orbit:4000 --device my-device
+      mix kos.devices --orbit http://orbit:4000
+
+  The archive is built from a KOS checkout (`cd elixir/kos_mix && mix archive.install
+  --force`) and remembers where that checkout is (`KosMix.Checkout`): the `kos` and
+  `orbit` binaries, the KOS NIF library, the system apps and the `kos` Elixir library
+  all come from it.
+  """
+end

@@ -1,0 +1,139 @@
+defmodule KosMix.AppManifest do
+  @moduledoc """
+  An app's entry in a KOS system manifest, read from the project's `kos.exs`.
+
+  `kos.exs` evaluates to a keyword list:
+
+      [
+        memory_mib: 48,                 # the VM's memory budget (a hard limit)
+        uses: [:kos_rng_protocol],      # protocols this app calls
+        args: [],                       # its System.argv() / :init.get_plain_arguments()
+        device_admin: [                 # optional: keep the system connected to Orbit
+          orbit: "ws://127.0.0.1:4000",
+          device: "my-device",
+          key: "device.pem",
+          deployment_key: "deploy.pub.pem",
+          images: "images"
+        ]
+      ]
+
+  Every mistake raises with the file, the key and what would be right.
+  """
+
+  defstruct [:name, :app, :memory_mib, uses: [], args: [], device_admin: nil]
+
+  @type t :: %__MODULE__{}
+
+  @keys [:memory_mib, :uses, :args, :device_admin]
+  @admin_keys [:orbit, :device, :key, :deployment_key, :images]
+
+  @doc "Reads and checks `kos.exs` in `dir` for the OTP app `app`."
+  @spec read!(Path.t(), atom()) :: t()
+  def read!(dir, app) do
+    file = Path.join(dir, "kos.exs")
+
+    unless File.regular?(file) do
+      Mix.raise("""
+      #{file} is missing: it is the app's entry in the KOS manifest (memory budget,
+      protocols it uses). Projects made by `mix kos.new` have one; add it to this project,
+      for example:
+
+          [memory_mib: 48, uses: [:kos_rng_protocol], args: []]
+      """)
+    end
+
+    {term, _} =
+      try do
+        Code.eval_file(file)
+      rescue
+        e -> Mix.raise("#{file} does not evaluate: #{Exception.message(e)}")
+      end
+
+    parse!(term, file, app)
+  end
+
+  @doc "Checks an evaluated `kos.exs`; `file` names it in errors."
+  @spec parse!(term(), String.t(), atom()) :: t()
+  def parse!(term, file, app) do
+    unless Keyword.keyword?(term) do
+      Mix.raise("#{file} must evaluate to a keyword list, got: #{inspect(term)}")
+    end
+
+    case Keyword.keys(term) -- @keys do
+      [] ->
+        :ok
+
+      extra ->
+        Mix.raise("#{file}: unknown key(s) #{inspect(extra)}; the keys are #{inspect(@keys)}")
+    end
+
+    %__MODULE__{
+      name: manifest_name!(app, file),
+      app: app,
+      memory_mib: memory!(Keyword.get(term, :memory_mib, 48), file),
+      uses: uses!(Keyword.get(term, :uses, []), file),
+      args: args!(Keyword.get(term, :args, []), file),
+      device_admin: admin!(Keyword.get(term, :device_admin), file)
+    }
+  end
+
+  defp manifest_name!(app, file) do
+    name = Atom.to_string(app)
+
+    if name =~ ~r/^[a-z][a-z0-9_]{0,30}$/ do
+      name
+    else
+      Mix.raise(
+        "#{file}: the app #{inspect(app)} cannot name a manifest node (lowercase letters, digits, _; at most 31)"
+      )
+    end
+  end
+
+  defp memory!(mib, _file) when is_integer(mib) and mib >= 16 and mib <= 4096, do: mib
+
+  defp memory!(other, file) do
+    Mix.raise(
+      "#{file}: memory_mib must be a whole number of MiB from 16 to 4096, got: #{inspect(other)}"
+    )
+  end
+
+  defp uses!(list, file) when is_list(list) do
+    Enum.map(list, fn protocol ->
+      name = to_string(protocol)
+
+      if KosMix.Services.fetch(name) do
+        name
+      else
+        Mix.raise("""
+        #{file}: unknown protocol #{inspect(protocol)} in uses. KOS serves:
+        #{KosMix.Services.describe()}
+        """)
+      end
+    end)
+    |> Enum.uniq()
+  end
+
+  defp uses!(other, file),
+    do: Mix.raise("#{file}: uses must be a list of protocols, got: #{inspect(other)}")
+
+  defp args!(args, file) do
+    if is_list(args) and Enum.all?(args, &is_binary/1) do
+      args
+    else
+      Mix.raise("#{file}: args must be a list of strings, got: #{inspect(args)}")
+    end
+  end
+
+  defp admin!(nil, _file), do: nil
+
+  defp admin!(admin, file) do
+    unless Keyword.keyword?(admin) and Enum.sort(Keyword.keys(admin)) == Enum.sort(@admin_keys) and
+             Enum.all?(Keyword.values(admin), &is_binary/1) do
+      Mix.raise(
+        "#{file}: device_admin must give each of #{inspect(@admin_keys)} as a string, got: #{inspect(admin)}"
+      )
+    end
+
+    Map.new(admin)
+  end
+end

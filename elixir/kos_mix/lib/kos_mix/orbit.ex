@@ -1,0 +1,75 @@
+defmodule KosMix.Orbit do
+  @moduledoc """
+  Runs the `orbit` command-line client of the KOS checkout against an Orbit, for
+  `mix kos.push` and `mix kos.devices`, after checking that Orbit answers at all (so an
+  unreachable Orbit gets an error that says so, not a stack of HTTP errors).
+
+  The admin token comes from `--token`, else `ORBIT_TOKEN`, else `--orbit-data DIR`
+  (the `admin-token` file an Orbit keeps in its data directory).
+  """
+
+  @doc "The options every Orbit task takes."
+  def switches, do: [orbit: :string, token: :string, orbit_data: :string, kos_root: :string]
+
+  @doc "Runs `orbit <args>` against the Orbit in `opts`, streaming its output."
+  @spec run!(keyword(), [String.t()]) :: :ok
+  def run!(opts, args) do
+    url =
+      opts[:orbit] || System.get_env("ORBIT_URL") ||
+        Mix.raise("--orbit URL is required (e.g. --orbit http://127.0.0.1:4000)")
+
+    reachable!(url)
+    root = KosMix.Checkout.root(opts)
+    orbit = KosMix.Checkout.binary!(root, "orbit")
+
+    auth =
+      cond do
+        opts[:token] ->
+          ["--token", opts[:token]]
+
+        System.get_env("ORBIT_TOKEN") ->
+          []
+
+        opts[:orbit_data] ->
+          ["--data", opts[:orbit_data]]
+
+        true ->
+          Mix.raise(
+            "Orbit needs the admin token: pass --token TOKEN, set ORBIT_TOKEN, or --orbit-data DIR (Orbit's data directory)"
+          )
+      end
+
+    case System.cmd(orbit, ["--orbit", url] ++ auth ++ args,
+           into: IO.stream(:stdio, :line),
+           stderr_to_stdout: true
+         ) do
+      {_, 0} -> :ok
+      {_, status} -> Mix.raise("orbit #{hd(args)} failed (status #{status}); its output is above")
+    end
+  end
+
+  @doc "Raises unless something accepts TCP connections at `url`'s host and port."
+  @spec reachable!(String.t()) :: :ok
+  def reachable!(url) do
+    uri = URI.parse(url)
+
+    unless uri.scheme in ["http", "https"] and is_binary(uri.host) and uri.host != "" do
+      Mix.raise(
+        "--orbit #{url} is not an Orbit address: use http://HOST:PORT or https://HOST:PORT"
+      )
+    end
+
+    case :gen_tcp.connect(String.to_charlist(uri.host), uri.port, [:binary, active: false], 5_000) do
+      {:ok, socket} ->
+        :gen_tcp.close(socket)
+        :ok
+
+      {:error, reason} ->
+        Mix.raise("""
+        Orbit is not reachable at #{url} (#{:inet.format_error(reason)}).
+        Is it running? Start one with: orbit serve --listen #{uri.host}:#{uri.port}
+        or check the address given with --orbit.
+        """)
+    end
+  end
+end

@@ -1,0 +1,35 @@
+defmodule Mix.Tasks.Kos.Devices do
+  @shortdoc "Lists the devices Orbit knows and whether they are alive"
+
+  @moduledoc """
+  Lists the devices registered with Orbit: whether each is online now, when it was
+  last seen, the version it runs and its last ping.
+
+  ## Command line options
+
+    * `--orbit URL` — Orbit's address (`http://HOST:PORT`; default: `ORBIT_URL`)
+    * `--token TOKEN` — Orbit's admin token (default: `ORBIT_TOKEN`)
+    * `--orbit-data DIR` — take the admin token from this Orbit data directory
+    * `--kos-root PATH` — the KOS checkout (for the `orbit` client)
+
+  ## Examples
+
+      mix kos.devices --orbit http://127.0.0.1:4000 --orbit-data orbit-data
+      ORBIT_URL=https://orbit.example.com ORBIT_TOKEN=... mix kos.devices
+  """
+
+  use Mix.Task
+
+  @impl true
+  def run(argv) do
+    {opts, args, invalid} = OptionParser.parse(argv, strict: KosMix.Orbit.switches())
+
+    if invalid != [] or args != [] do
+      Mix.raise(
+        "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help kos.devices"
+      )
+    end
+
+    KosMix.Orbit.run!(opts, ["devices"])
+  end
+end

@@ -1,0 +1,126 @@
+defmodule Mix.Tasks.Kos.New do
+  @shortdoc "Creates a new KOS app"
+
+  @moduledoc """
+  Creates a new KOS app: a mix project whose application runs in its own Erlang VM on
+  a KOS system.
+
+      mix kos.new NAME [--module MODULE] [--memory MIB]
+
+  The project has:
+
+    * `mix.exs` — with the `kos` library of your KOS checkout as a path dependency;
+    * `lib/NAME.ex` — the app: random bytes from the KOS RNG server through `Kos.Rng`,
+      logged at an interval, under `lib/NAME/application.ex`'s supervisor;
+    * `kos.exs` — the app's entry in the system manifest: memory budget, the protocols
+      it uses, its arguments (and, commented out, the device admin for Orbit);
+    * `test/NAME_test.exs` — a test to run with `mix test`;
+    * `README.md`.
+
+  NAME is the OTP app name and the app's name in the manifest: lowercase letters,
+  digits and underscores, starting with a letter, at most 31 characters, and not the
+  name of an Erlang/OTP, Elixir or KOS system app. The project is created in a new
+  directory `NAME` under the current one.
+
+  ## Command line options
+
+    * `--module MODULE` — the app's main module (default: NAME in CamelCase)
+    * `--memory MIB` — the VM's memory budget in `kos.exs` (default: 48)
+    * `--kos-root PATH` — the KOS checkout (default: `KOS_ROOT`, else the checkout
+      this archive was built from)
+
+  ## Examples
+
+      mix kos.new hello
+      mix kos.new weather_probe --module Probe --memory 32
+  """
+
+  use Mix.Task
+
+  @switches [module: :string, memory: :integer, kos_root: :string]
+  @aliases [m: :module]
+
+  @reserved ~w(kos kos_mix device_admin rng_server i2c_server can_server elixir logger mix
+               eex ex_unit iex kernel stdlib compiler crypto ssl public_key inets asn1 sasl
+               runtime_tools os_mon tools observer erts)
+
+  @impl true
+  def run(argv) do
+    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
+
+    if invalid != [] do
+      Mix.raise("Invalid option(s) #{inspect(invalid)}. See: mix help kos.new")
+    end
+
+    name =
+      case args do
+        [name] -> name
+        [] -> Mix.raise("Expected the app's name: mix kos.new NAME (see mix help kos.new)")
+        _ -> Mix.raise("Expected one app name, got: #{Enum.join(args, " ")}")
+      end
+
+    check_name!(name)
+    module = opts[:module] || Macro.camelize(name)
+
+    unless module =~ ~r/^[A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_]*)*$/ do
+      Mix.raise("--module #{module} is not a valid Elixir module name (e.g. Hello or My.Hello)")
+    end
+
+    memory = opts[:memory] || 48
+
+    unless memory in 16..4096 do
+      Mix.raise("--memory #{memory}: the budget must be 16 to 4096 MiB")
+    end
+
+    root = KosMix.Checkout.root(opts)
+    dir = Path.expand(name)
+
+    if File.exists?(dir) do
+      Mix.raise("#{dir} already exists: choose another name, or remove it first")
+    end
+
+    assigns = [app: name, module: module, kos_path: KosMix.Checkout.kos_library(root)]
+
+    for {path, contents} <- KosMix.Template.render(assigns) do
+      contents =
+        if path == "kos.exs",
+          do: String.replace(contents, "memory_mib: 48", "memory_mib: #{memory}"),
+          else: contents
+
+      target = Path.join(dir, path)
+      File.mkdir_p!(Path.dirname(target))
+      File.write!(target, contents)
+      Mix.shell().info([:green, "* creating ", :reset, Path.relative_to_cwd(target)])
+    end
+
+    Mix.shell().info("""
+
+    Your KOS app is ready. Next:
+
+        cd #{name}
+        mix kos.build     # compile it and make the system image
+        mix kos.run       # boot it on a hosted KOS system (Ctrl-C stops it)
+        mix test
+    """)
+  end
+
+  defp check_name!(name) do
+    cond do
+      not (name =~ ~r/^[a-z][a-z0-9_]*$/) ->
+        Mix.raise(
+          "#{inspect(name)} is not a valid app name: use lowercase letters, digits and _, starting with a letter (e.g. hello_kos)"
+        )
+
+      String.length(name) > 31 ->
+        Mix.raise("#{inspect(name)} is too long for a manifest node name: at most 31 characters")
+
+      name in @reserved ->
+        Mix.raise(
+          "#{inspect(name)} is taken by an Erlang/OTP, Elixir or KOS app: choose another name"
+        )
+
+      true ->
+        :ok
+    end
+  end
+end

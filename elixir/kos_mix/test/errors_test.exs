@@ -1,0 +1,217 @@
+defmodule KosMix.ErrorsTest do
+  @moduledoc """
+  Every user mistake ends in `Mix.raise` with the fix (run in this VM, no KOS needed).
+  """
+  use ExUnit.Case
+
+  @tmp Path.join(System.tmp_dir!(), "kos_mix_errors_#{System.unique_integer([:positive])}")
+
+  setup do
+    File.rm_rf!(@tmp)
+    File.mkdir_p!(@tmp)
+    on_exit(fn -> File.rm_rf!(@tmp) end)
+    :ok
+  end
+
+  defp in_tmp(fun), do: File.cd!(@tmp, fun)
+
+  describe "kos.new" do
+    test "refuses bad names, taken names, bad modules and budgets, existing directories" do
+      in_tmp(fn ->
+        assert_raise Mix.Error, ~r/Expected the app's name/, fn -> Mix.Tasks.Kos.New.run([]) end
+
+        assert_raise Mix.Error, ~r/not a valid app name.*lowercase/, fn ->
+          Mix.Tasks.Kos.New.run(["Hello"])
+        end
+
+        assert_raise Mix.Error, ~r/not a valid app name/, fn ->
+          Mix.Tasks.Kos.New.run(["9lives"])
+        end
+
+        assert_raise Mix.Error, ~r/at most 31/, fn ->
+          Mix.Tasks.Kos.New.run([String.duplicate("a", 32)])
+        end
+
+        assert_raise Mix.Error, ~r/taken by an Erlang\/OTP, Elixir or KOS app/, fn ->
+          Mix.Tasks.Kos.New.run(["logger"])
+        end
+
+        assert_raise Mix.Error, ~r/taken/, fn -> Mix.Tasks.Kos.New.run(["rng_server"]) end
+
+        assert_raise Mix.Error, ~r/not a valid Elixir module name/, fn ->
+          Mix.Tasks.Kos.New.run(["hello", "--module", "hello"])
+        end
+
+        assert_raise Mix.Error, ~r/16 to 4096 MiB/, fn ->
+          Mix.Tasks.Kos.New.run(["hello", "--memory", "8"])
+        end
+
+        assert_raise Mix.Error, ~r/Invalid option/, fn ->
+          Mix.Tasks.Kos.New.run(["hello", "--memory", "lots"])
+        end
+
+        assert_raise Mix.Error, ~r/not a KOS checkout.*KOS_ROOT/s, fn ->
+          Mix.Tasks.Kos.New.run(["hello", "--kos-root", @tmp])
+        end
+
+        File.mkdir_p!("hello")
+        assert_raise Mix.Error, ~r/already exists/, fn -> Mix.Tasks.Kos.New.run(["hello"]) end
+        # Nothing was written by any refused attempt.
+        assert File.ls!(@tmp) == ["hello"]
+        assert File.ls!("hello") == []
+      end)
+    end
+
+    test "writes the project from the templates" do
+      in_tmp(fn ->
+        ExUnit.CaptureIO.capture_io(fn ->
+          Mix.Tasks.Kos.New.run(["probe", "--module", "My.Probe", "--memory", "32"])
+        end)
+
+        assert File.read!("probe/mix.exs") =~ "defmodule My.Probe.MixProject"
+        assert File.read!("probe/mix.exs") =~ ~s({:kos, path: ")
+        assert File.read!("probe/kos.exs") =~ "memory_mib: 32"
+        assert File.read!("probe/lib/probe.ex") =~ "defmodule My.Probe do"
+        assert File.read!("probe/lib/probe/application.ex") =~ "My.Probe.Application"
+        assert File.read!("probe/test/probe_test.exs") =~ "My.Probe.describe"
+        assert File.regular?("probe/.gitignore")
+        assert File.read!("probe/README.md") =~ "mix kos.run"
+        {manifest, _} = Code.eval_file("probe/kos.exs")
+        assert manifest[:uses] == [:kos_rng_protocol]
+      end)
+    end
+  end
+
+  describe "kos.exs" do
+    test "each rule names the file and the fix" do
+      f = "/p/kos.exs"
+      assert_raise Mix.Error, ~r/keyword list/, fn -> KosMix.AppManifest.parse!(%{}, f, :a) end
+
+      assert_raise Mix.Error, ~r/unknown key.*:memory/, fn ->
+        KosMix.AppManifest.parse!([memory: 4], f, :a)
+      end
+
+      assert_raise Mix.Error, ~r/memory_mib must be.*16 to 4096/, fn ->
+        KosMix.AppManifest.parse!([memory_mib: 4], f, :a)
+      end
+
+      error =
+        assert_raise Mix.Error, fn ->
+          KosMix.AppManifest.parse!([uses: [:kos_led_protocol]], f, :a)
+        end
+
+      assert error.message =~ "#{f}: unknown protocol :kos_led_protocol"
+      assert error.message =~ "kos_rng_protocol"
+
+      assert_raise Mix.Error, ~r/args must be a list of strings/, fn ->
+        KosMix.AppManifest.parse!([args: [1]], f, :a)
+      end
+
+      assert_raise Mix.Error, ~r/device_admin must give each of/, fn ->
+        KosMix.AppManifest.parse!([device_admin: [orbit: "ws://x"]], f, :a)
+      end
+
+      assert_raise Mix.Error, ~r/cannot name a manifest node/, fn ->
+        KosMix.AppManifest.parse!([], f, :"Bad-App")
+      end
+    end
+
+    test "a missing or broken kos.exs" do
+      assert_raise Mix.Error, ~r/kos.exs is missing.*mix kos.new/s, fn ->
+        KosMix.AppManifest.read!(@tmp, :a)
+      end
+
+      File.write!(Path.join(@tmp, "kos.exs"), "[memory_mib: ")
+      assert_raise Mix.Error, ~r/does not evaluate/, fn -> KosMix.AppManifest.read!(@tmp, :a) end
+    end
+
+    test "the system manifest grants what the app uses and adds its servers" do
+      app =
+        KosMix.AppManifest.parse!(
+          [uses: [:kos_rng_protocol, :kos_root_protocol], args: [~s(a"b)]],
+          "k",
+          :probe
+        )
+
+      dts = KosMix.SystemManifest.render(app, "1.2.3")
+      assert dts =~ ~s(kos_rng_protocol { servers = "rng_server"; clients = "probe"; };)
+      assert dts =~ ~s(kos_root_protocol { servers = "_root"; clients = "probe"; };)
+      assert dts =~ ~s(rng_server { kind = "native"; binary = "rng_server")
+
+      assert dts =~
+               ~s(probe { kind = "beam"; app = "probe"; msg_servers = "main"; memory_mib = <48>; args = "a\\"b"; };)
+
+      refute dts =~ "device_admin"
+    end
+  end
+
+  describe "tasks outside what they need" do
+    test "kos.run, kos.push and kos.devices say what is wrong" do
+      assert_raise Mix.Error, ~r/the profiles are minimal, embedded, stock/, fn ->
+        Mix.Tasks.Kos.Run.run(["--vm-profile", "turbo"])
+      end
+
+      assert_raise Mix.Error, ~r/Unexpected argument/, fn -> Mix.Tasks.Kos.Run.run(["now"]) end
+
+      assert_raise Mix.Error, ~r/--device NAME is required/, fn ->
+        Mix.Tasks.Kos.Push.run(["--orbit", "http://127.0.0.1:1"])
+      end
+
+      assert_raise Mix.Error,
+                   ~r/bundle .*missing.tar.gz does not exist.*mix kos.build --bundle/s,
+                   fn ->
+                     Mix.Tasks.Kos.Push.run([
+                       "--device",
+                       "d",
+                       "--bundle",
+                       Path.join(@tmp, "missing.tar.gz")
+                     ])
+                   end
+
+      bundle = Path.join(@tmp, "b.tar.gz")
+      File.write!(bundle, "x")
+      port = closed_port()
+
+      assert_raise Mix.Error,
+                   ~r/Orbit is not reachable at http:\/\/127.0.0.1:#{port}.*orbit serve/s,
+                   fn ->
+                     Mix.Tasks.Kos.Push.run([
+                       "--orbit",
+                       "http://127.0.0.1:#{port}",
+                       "--device",
+                       "d",
+                       "--bundle",
+                       bundle
+                     ])
+                   end
+
+      assert_raise Mix.Error, ~r/Orbit is not reachable/, fn ->
+        Mix.Tasks.Kos.Devices.run(["--orbit", "http://127.0.0.1:#{port}"])
+      end
+
+      assert_raise Mix.Error, ~r/not an Orbit address/, fn ->
+        Mix.Tasks.Kos.Devices.run(["--orbit", "127.0.0.1"])
+      end
+    end
+
+    test "KOS not built names the missing binary and the build command" do
+      fake = Path.join(@tmp, "kos")
+      File.mkdir_p!(Path.join(fake, "kos-core/cli"))
+      File.write!(Path.join(fake, "kos-core/cli/Cargo.toml"), "")
+
+      assert_raise Mix.Error,
+                   ~r/KOS is not built: .*target\/debug\/kos is missing.*cargo build --workspace/s,
+                   fn ->
+                     KosMix.Checkout.binary!(KosMix.Checkout.root(kos_root: fake), "kos")
+                   end
+    end
+  end
+
+  # A TCP port nothing listens on.
+  defp closed_port do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+    port
+  end
+end

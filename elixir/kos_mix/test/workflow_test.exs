@@ -1,0 +1,357 @@
+defmodule KosMix.WorkflowTest do
+  @moduledoc """
+  The tasks as a user runs them: the archive installed from this checkout into a fresh
+  MIX_HOME, then `mix kos.new`, `kos.build`, `kos.run`, `mix test`, `kos.build
+  --bundle`, `kos.push` and `kos.devices` as separate `mix` commands in a temporary
+  directory, against a real KOS system and a real Orbit on loopback. Needs the Rust
+  build (`cargo build --workspace`), as `scripts/test.sh` does first.
+  """
+  use ExUnit.Case
+
+  @moduletag timeout: 600_000
+  @root Path.expand("../../..", __DIR__)
+
+  setup_all do
+    tmp = Path.join(System.tmp_dir!(), "kos_mix_workflow_#{System.unique_integer([:positive])}")
+    File.rm_rf!(tmp)
+    File.mkdir_p!(tmp)
+    mix_home = Path.join(tmp, "mix_home")
+    ez = Path.join(tmp, "kos_mix.ez")
+    # The archive as a user installs it: built from the checkout's source, no Hex.
+    {out, 0} =
+      cmd("mix", ["archive.build", "-o", ez], Path.join(@root, "elixir/kos_mix"), mix_home)
+
+    assert out =~ "Generated archive"
+    {out, 0} = cmd("mix", ["archive.install", ez, "--force"], tmp, mix_home)
+    assert out =~ "kos_mix"
+    on_exit(fn -> File.rm_rf!(tmp) end)
+    %{tmp: tmp, mix_home: mix_home}
+  end
+
+  test "new, build, run (until the app has started), its test, clean stop", ctx do
+    {out, 0} = cmd("mix", ["kos.new", "hello_kos"], ctx.tmp, ctx.mix_home)
+    assert out =~ "creating hello_kos/kos.exs"
+    app = Path.join(ctx.tmp, "hello_kos")
+
+    {out, 0} = cmd("mix", ["kos.build"], app, ctx.mix_home)
+    assert out =~ "kos.build: image _build/kos/image (hello_kos 0.1.0)"
+    image = Path.join(app, "_build/kos/image")
+    assert File.read!(Path.join(image, "system.dts")) =~ ~s(clients = "hello_kos")
+    assert File.regular?(Path.join(image, "system.dtb"))
+
+    assert File.regular?(
+             Path.join(
+               image,
+               "elixir/hello_kos/_build/prod/lib/hello_kos/ebin/Elixir.HelloKos.beam"
+             )
+           )
+
+    assert File.regular?(
+             Path.join(image, "elixir/hello_kos/_build/prod/lib/kos/ebin/Elixir.Kos.Rng.beam")
+           )
+
+    assert File.regular?(Path.join(app, "_build/kos/bin/libkos_nif.so"))
+    assert File.regular?(Path.join(app, "_build/kos/bin/rng_server"))
+
+    # Runs until it stops by itself; the app logs that it started and uses the RNG.
+    {out, 0} = cmd("mix", ["kos.run", "--stop-after", "8s"], app, ctx.mix_home)
+    assert out =~ "[hello_kos] [info] hello_kos started on KOS"
+    assert out =~ ~r/\[hello_kos\] \[info\] hello_kos: 16 random bytes from KOS: [0-9a-f]{32}/
+    assert out =~ "[hello_kos] stopped (exited normally)"
+    assert out =~ "all apps stopped; system down"
+    assert out =~ "kos.run: the system stopped"
+
+    {out, 0} = cmd("mix", ["test"], app, ctx.mix_home)
+    assert out =~ "1 test, 0 failures"
+  end
+
+  test "mix gone (Ctrl-C) stops the system it ran", ctx do
+    {_, 0} = cmd("mix", ["kos.new", "ctrl_c"], ctx.tmp, ctx.mix_home)
+    app = Path.join(ctx.tmp, "ctrl_c")
+    port = spawn_mix(["kos.run"], app, ctx.mix_home)
+    wait_for(port, "ctrl_c started on KOS", 120_000)
+    image_bin = Path.join(app, "_build/kos")
+    assert system_processes(image_bin) != []
+    {:os_pid, mix_pid} = Port.info(port, :os_pid)
+    # What the second Ctrl-C does to mix's VM: it is gone without a word.
+    System.cmd("kill", ["-KILL", to_string(mix_pid)])
+
+    assert eventually(fn -> system_processes(image_bin) == [] end, 15_000),
+           "the KOS system outlived mix: #{inspect(system_processes(image_bin))}"
+  end
+
+  test "a bundle from kos.build is pushed through Orbit to a device running kos.run", ctx do
+    dir = Path.join(ctx.tmp, "fleet")
+    File.mkdir_p!(dir)
+    keypair(dir, "device")
+    keypair(dir, "deploy")
+    data = Path.join(dir, "orbit-data")
+    port = free_port()
+    orbit = Path.join(@root, "target/debug/orbit")
+    orbit_port = spawn_cmd(orbit, ["--data", data, "serve", "--listen", "127.0.0.1:#{port}"], dir)
+    url = "http://127.0.0.1:#{port}"
+
+    assert eventually(
+             fn ->
+               match?(
+                 {_, 0},
+                 System.cmd(orbit, ["--data", data, "--orbit", url, "devices"],
+                   stderr_to_stdout: true
+                 )
+               )
+             end,
+             20_000
+           )
+
+    {_, 0} =
+      System.cmd(
+        orbit,
+        [
+          "--data",
+          data,
+          "--orbit",
+          url,
+          "device",
+          "register",
+          "dev1",
+          "--public-key",
+          Path.join(dir, "device.pub.pem")
+        ],
+        stderr_to_stdout: true
+      )
+
+    {_, 0} = cmd("mix", ["kos.new", "pushed"], ctx.tmp, ctx.mix_home)
+    app = Path.join(ctx.tmp, "pushed")
+
+    File.write!(Path.join(app, "kos.exs"), """
+    [
+      memory_mib: 48,
+      uses: [:kos_rng_protocol],
+      args: ["1000"],
+      device_admin: [
+        orbit: "ws://127.0.0.1:#{port}",
+        device: "dev1",
+        key: "#{dir}/device.pem",
+        deployment_key: "#{dir}/deploy.pub.pem",
+        images: "#{dir}/images"
+      ]
+    ]
+    """)
+
+    # 0.1.0 runs on the device; 0.2.0 is built from a copy, as CI would.
+    v2 = Path.join(ctx.tmp, "pushed_v2")
+    File.cp_r!(app, v2)
+
+    File.write!(
+      Path.join(v2, "mix.exs"),
+      String.replace(
+        File.read!(Path.join(v2, "mix.exs")),
+        ~s(version: "0.1.0"),
+        ~s(version: "0.2.0")
+      )
+    )
+
+    File.write!(
+      Path.join(v2, "lib/pushed.ex"),
+      String.replace(
+        File.read!(Path.join(v2, "lib/pushed.ex")),
+        "started on KOS",
+        "v2 started on KOS"
+      )
+    )
+
+    device = spawn_mix(["kos.run", "--upgrade-trial", "3s"], app, ctx.mix_home)
+    wait_for(device, "connected to Orbit", 120_000)
+
+    {out, 0} =
+      cmd("mix", ["kos.devices", "--orbit", url, "--orbit-data", data], app, ctx.mix_home)
+
+    assert out =~ ~r/dev1\s+online/
+    assert out =~ "0.1.0"
+
+    {out, 0} =
+      cmd("mix", ["kos.build", "--bundle"], v2, ctx.mix_home, [
+        {"KOS_SIGNING_KEY", Path.join(dir, "deploy.pem")}
+      ])
+
+    assert out =~ "kos.build: bundle _build/kos/pushed-0.2.0.tar.gz (version 0.2.0)"
+
+    {out, 0} =
+      cmd(
+        "mix",
+        ["kos.push", "--orbit", url, "--device", "dev1", "--orbit-data", data],
+        v2,
+        ctx.mix_home
+      )
+
+    assert out =~ "running 0.2.0", out
+
+    wait_for(device, "pushed v2 started on KOS", 60_000)
+
+    assert eventually(
+             fn ->
+               elem(
+                 cmd(
+                   "mix",
+                   ["kos.devices", "--orbit", url, "--orbit-data", data],
+                   app,
+                   ctx.mix_home
+                 ),
+                 0
+               ) =~ "0.2.0"
+             end,
+             20_000
+           )
+
+    # A bundle signed with another key is refused by the device; 0.2.0 keeps running.
+    keypair(dir, "stranger")
+
+    {_, 0} =
+      cmd(
+        "mix",
+        [
+          "kos.build",
+          "--bundle",
+          "--key",
+          Path.join(dir, "stranger.pem"),
+          "--output",
+          Path.join(dir, "forged.tar.gz")
+        ],
+        v2,
+        ctx.mix_home
+      )
+
+    {out, status} =
+      cmd(
+        "mix",
+        [
+          "kos.push",
+          "--orbit",
+          url,
+          "--device",
+          "dev1",
+          "--orbit-data",
+          data,
+          "--bundle",
+          Path.join(dir, "forged.tar.gz")
+        ],
+        v2,
+        ctx.mix_home
+      )
+
+    assert status != 0
+    assert out =~ "bundle refused", out
+
+    Port.close(device)
+    Port.close(orbit_port)
+  end
+
+  # -- helpers ---------------------------------------------------------------------
+
+  # `mix` as a user runs it: this test's own MIX_ENV and project must not leak in.
+  defp env(mix_home, extra \\ []) do
+    [
+      {"MIX_HOME", mix_home},
+      {"MIX_ENV", nil},
+      {"MIX_EXS", nil},
+      {"MIX_BUILD_PATH", nil},
+      {"MIX_BUILD_ROOT", nil},
+      {"MIX_DEPS_PATH", nil},
+      {"KOS_ROOT", nil}
+    ] ++ extra
+  end
+
+  defp cmd(exe, args, dir, mix_home, extra \\ []) do
+    System.cmd(exe, args, cd: dir, env: env(mix_home, extra), stderr_to_stdout: true)
+  end
+
+  defp spawn_mix(args, dir, mix_home),
+    do: spawn_cmd(System.find_executable("mix"), args, dir, env(mix_home))
+
+  defp spawn_cmd(exe, args, dir, env \\ []) do
+    env = Enum.map(env, fn {k, v} -> {String.to_charlist(k), v && String.to_charlist(v)} end)
+
+    env =
+      Enum.map(env, fn
+        {k, nil} -> {k, false}
+        kv -> kv
+      end)
+
+    Port.open({:spawn_executable, exe}, [
+      :binary,
+      :exit_status,
+      :stderr_to_stdout,
+      {:line, 16_384},
+      args: args,
+      cd: dir,
+      env: env
+    ])
+  end
+
+  defp wait_for(port, text, timeout) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+    wait_for(port, text, deadline, [])
+  end
+
+  defp wait_for(port, text, deadline, seen) do
+    left = max(deadline - System.monotonic_time(:millisecond), 0)
+
+    receive do
+      {^port, {:data, {_, line}}} ->
+        if String.contains?(line, text),
+          do: line,
+          else: wait_for(port, text, deadline, [line | seen])
+
+      {^port, {:exit_status, status}} ->
+        flunk(
+          "exited (#{status}) before #{inspect(text)}:\n" <> Enum.join(Enum.reverse(seen), "\n")
+        )
+    after
+      left -> flunk("no #{inspect(text)} in time:\n" <> Enum.join(Enum.reverse(seen), "\n"))
+    end
+  end
+
+  defp eventually(fun, timeout) do
+    deadline = System.monotonic_time(:millisecond) + timeout
+
+    Stream.repeatedly(fn -> fun.() || (Process.sleep(200) && false) end)
+    |> Enum.find(fn ok -> ok or System.monotonic_time(:millisecond) > deadline end)
+    |> Kernel.==(true)
+  end
+
+  # OS processes running from the project's image or bin directory.
+  defp system_processes(path) do
+    case System.cmd("pgrep", ["-f", path]) do
+      {out, 0} -> String.split(out)
+      _ -> []
+    end
+  end
+
+  defp keypair(dir, name) do
+    {_, 0} =
+      System.cmd("openssl", [
+        "genpkey",
+        "-algorithm",
+        "ed25519",
+        "-out",
+        Path.join(dir, "#{name}.pem")
+      ])
+
+    {_, 0} =
+      System.cmd("openssl", [
+        "pkey",
+        "-in",
+        Path.join(dir, "#{name}.pem"),
+        "-pubout",
+        "-out",
+        Path.join(dir, "#{name}.pub.pem")
+      ])
+  end
+
+  defp free_port do
+    {:ok, socket} = :gen_tcp.listen(0, ip: {127, 0, 0, 1})
+    {:ok, port} = :inet.port(socket)
+    :gen_tcp.close(socket)
+    port
+  end
+end

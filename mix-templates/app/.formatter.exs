@@ -1,0 +1,1 @@
+[inputs: ["{mix,.formatter,kos}.exs", "{config,lib,test}/**/*.{ex,exs}"]]
