@@ -61,6 +61,24 @@ impl Current {
     }
 }
 
+/// A private directory for the running system's files (the compiled manifest),
+/// removed when `kos run` returns.
+struct RuntimeDir(PathBuf);
+
+impl RuntimeDir {
+    fn create() -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("kos-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(RuntimeDir(dir))
+    }
+}
+
+impl Drop for RuntimeDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Boots `manifest` and returns when the system has stopped. An upgrade asked through
 /// `kos_root_protocol` stops it and boots the new image on trial: if the new system's
 /// apps do not all stay up for `upgrade_trial`, it is stopped and the previous system
@@ -137,8 +155,15 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     };
     // The system to go back to while a new one is on trial.
     let mut previous: Option<Image> = None;
+    let runtime = RuntimeDir::create()?;
     loop {
-        let parsed = kos_manifest::dtc::load(&image.manifest)?;
+        let (parsed, blob) = kos_manifest::dtc::load_with_blob(&image.manifest)?;
+        // Bus servers read their backend, and their clients' addresses, from the
+        // compiled manifest; every app inherits where it is.
+        let blob_path = runtime.0.join("system.dtb");
+        std::fs::write(&blob_path, &blob)
+            .with_context(|| format!("writing {}", blob_path.display()))?;
+        std::env::set_var(kos_transport::ENV_MANIFEST, &blob_path);
         options.beam_dir = image.beam_dir.clone();
         // Apps of a system on trial learn the window from their environment, so one
         // that reports the upgrade (the device admin) waits until it is kept.

@@ -125,6 +125,12 @@ impl std::error::Error for LoadError {
 
 /// Loads a manifest: a `.dtb` file is read as is, anything else is compiled as source.
 pub fn load(path: &Path) -> Result<Manifest, LoadError> {
+    load_with_blob(path).map(|(manifest, _)| manifest)
+}
+
+/// Loads a manifest as [`load`] does, and returns its compiled blob too (what the root
+/// server hands to apps that read their own settings from it).
+pub fn load_with_blob(path: &Path) -> Result<(Manifest, Vec<u8>), LoadError> {
     let blob = if path.extension().is_some_and(|e| e == "dtb") {
         std::fs::read(path).map_err(|source| LoadError::Read {
             path: path.to_owned(),
@@ -133,8 +139,9 @@ pub fn load(path: &Path) -> Result<Manifest, LoadError> {
     } else {
         compile(path).map_err(LoadError::Dtc)?
     };
-    Manifest::from_dtb(&blob).map_err(|error| LoadError::Manifest {
+    let manifest = Manifest::from_dtb(&blob).map_err(|error| LoadError::Manifest {
         path: path.to_owned(),
         error,
-    })
+    })?;
+    Ok((manifest, blob))
 }

@@ -27,6 +27,7 @@ extern crate alloc;
 extern crate std;
 
 mod blob;
+mod bus;
 #[cfg(feature = "std")]
 pub mod dtc;
 mod error;
@@ -35,6 +36,7 @@ mod order;
 mod parse;
 mod validate;
 
+pub use bus::{Backend, Bus, CAN_BITRATE, DEFAULT_CAN_BITRATE, DEFAULT_I2C_SPEED_HZ, I2C_SPEED_HZ};
 pub use error::{ManifestError, Rule};
 pub use model::{
     App, AppKind, Manifest, MsgServer, Network, ProtocolAccess, RestartMode, RestartPolicy, Tracing,

@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+use crate::bus::Bus;
 use crate::error::ManifestError;
 use crate::{ROOT_APP, ROOT_PROTOCOL};
 
@@ -34,6 +35,12 @@ pub struct App {
     pub tracing: Option<Tracing>,
     /// The `network` child node, if any.
     pub network: Option<Network>,
+    /// The I2C bus this app serves (`i2c_bus` node), if any.
+    pub i2c_bus: Option<Bus>,
+    /// The CAN bus this app serves (`can_bus` node), if any.
+    pub can_bus: Option<Bus>,
+    /// 7-bit I2C addresses this app may use through an I2C server (`i2c_addresses`).
+    pub i2c_addresses: Vec<u8>,
 }
 
 impl App {
@@ -261,6 +268,9 @@ pub(crate) mod test {
             args: vec![],
             tracing: None,
             network: None,
+            i2c_bus: None,
+            can_bus: None,
+            i2c_addresses: vec![],
         }
     }
 

@@ -14,6 +14,11 @@ use alloc::vec::Vec;
 use fdt::node::FdtNode;
 use fdt::Fdt;
 
+use core::ops::RangeInclusive;
+
+use crate::bus::{
+    Backend, Bus, CAN_BITRATE, DEFAULT_CAN_BITRATE, DEFAULT_I2C_SPEED_HZ, I2C_SPEED_HZ,
+};
 use crate::error::{ManifestError, Rule};
 use crate::model::{
     App, AppKind, Manifest, MsgServer, Network, ProtocolAccess, RestartMode, RestartPolicy, Tracing,
@@ -150,7 +155,88 @@ fn parse_app(node: &Node) -> Result<App, ManifestError> {
         args: owned(node.strings("args")?.unwrap_or_default()),
         tracing: child("tracing").map(parse_tracing).transpose()?,
         network: child("network").map(parse_network).transpose()?,
+        i2c_bus: child("i2c_bus")
+            .map(|n| parse_bus(n, "speed_hz", DEFAULT_I2C_SPEED_HZ, &I2C_SPEED_HZ))
+            .transpose()?,
+        can_bus: child("can_bus")
+            .map(|n| parse_bus(n, "bitrate", DEFAULT_CAN_BITRATE, &CAN_BITRATE))
+            .transpose()?,
+        i2c_addresses: parse_i2c_addresses(node)?,
     })
+}
+
+/// An `i2c_bus` or `can_bus` node: the backend and its settings.
+fn parse_bus(
+    node: &Node,
+    speed_name: &str,
+    default_speed: u32,
+    range: &RangeInclusive<u32>,
+) -> Result<Bus, ManifestError> {
+    node.check_unique_properties()?;
+    let backend = match node.string("backend")? {
+        None => Backend::Sim,
+        Some(name) => Backend::from_name(name).ok_or_else(|| {
+            node.error(
+                Rule::BadValue,
+                format!("`backend` is `{name}`; expected `sim`, `am335x` or `linux`"),
+            )
+        })?,
+    };
+    let speed = node.u32(speed_name)?.unwrap_or(default_speed);
+    if !range.contains(&speed) {
+        return Err(node.error(
+            Rule::BadValue,
+            format!(
+                "`{speed_name}` is {speed}; it must be within {}..={}",
+                range.start(),
+                range.end()
+            ),
+        ));
+    }
+    let device = node.string("device")?.map(ToOwned::to_owned);
+    if backend == Backend::Linux && device.is_none() {
+        return Err(node.missing(
+            "device",
+            "the Linux device the `linux` backend opens (`/dev/i2c-2`, `can0`)",
+        ));
+    }
+    Ok(Bus {
+        backend,
+        speed,
+        device,
+        reg: node.u32("reg")?,
+    })
+}
+
+/// `i2c_addresses = <0x76 0x77>;`: distinct 7-bit addresses.
+fn parse_i2c_addresses(node: &Node) -> Result<Vec<u8>, ManifestError> {
+    let Some(value) = node.property("i2c_addresses") else {
+        return Ok(Vec::new());
+    };
+    if value.is_empty() || value.len() % 4 != 0 {
+        return Err(node.error(
+            Rule::BadValue,
+            "`i2c_addresses` must be one or more 32-bit cells like `<0x76 0x77>`",
+        ));
+    }
+    let mut addresses = Vec::new();
+    for cell in value.chunks_exact(4) {
+        let address = u32::from_be_bytes([cell[0], cell[1], cell[2], cell[3]]);
+        if address > 0x7F {
+            return Err(node.error(
+                Rule::BadValue,
+                format!("`i2c_addresses` has {address:#x}; I2C addresses are 7-bit (0x00..=0x7f)"),
+            ));
+        }
+        if addresses.contains(&(address as u8)) {
+            return Err(node.error(
+                Rule::Duplicate,
+                format!("`i2c_addresses` lists {address:#x} twice"),
+            ));
+        }
+        addresses.push(address as u8);
+    }
+    Ok(addresses)
 }
 
 fn parse_restart(node: &Node) -> Result<RestartPolicy, ManifestError> {

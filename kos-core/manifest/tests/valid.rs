@@ -5,7 +5,8 @@
 mod common;
 
 use kos_manifest::{
-    AppKind, Manifest, Network, RestartMode, RestartPolicy, Tracing, ROOT_APP, ROOT_PROTOCOL,
+    AppKind, Backend, Bus, Manifest, Network, RestartMode, RestartPolicy, Tracing, ROOT_APP,
+    ROOT_PROTOCOL,
 };
 
 fn load(name: &str) -> Manifest {
@@ -179,4 +180,39 @@ fn every_optional_property_is_read_and_unknown_ones_ignored() {
     assert_eq!(sensors.network, Some(Network { address: None }));
     assert!(sensors.msg_servers.is_empty());
     assert!(m.msg_server("main").unwrap().protocols.is_empty());
+}
+
+#[test]
+fn buses_select_their_backend_and_clients_their_addresses() {
+    let source = common::manifest_source(
+        r#"
+    apps {
+        i2c_server { kind = "native"; binary = "i2c_server"; heap_kib = <256>;
+                     i2c_bus { backend = "am335x"; speed_hz = <400000>; reg = <0x4819c000>; }; };
+        can_server { kind = "native"; binary = "can_server"; heap_kib = <256>;
+                     can_bus { backend = "linux"; device = "can0"; }; };
+        sim_server { kind = "native"; binary = "i2c_server"; heap_kib = <256>; i2c_bus { }; };
+        weather { kind = "beam"; app = "weather"; memory_mib = <32>; i2c_addresses = <0x76 0x77>; };
+    };"#,
+    );
+    let m = Manifest::from_dtb(&common::compile_source("buses", &source)).unwrap();
+    let i2c = m.app("i2c_server").unwrap().i2c_bus.clone().unwrap();
+    assert_eq!(
+        i2c,
+        Bus {
+            backend: Backend::Am335x,
+            speed: 400_000,
+            device: None,
+            reg: Some(0x4819_c000)
+        }
+    );
+    let can = m.app("can_server").unwrap().can_bus.clone().unwrap();
+    assert_eq!(can.backend, Backend::Linux);
+    assert_eq!(can.device.as_deref(), Some("can0"));
+    assert_eq!(can.speed, kos_manifest::DEFAULT_CAN_BITRATE);
+    // An empty bus node means the simulated bus at the default speed.
+    let sim = m.app("sim_server").unwrap().i2c_bus.clone().unwrap();
+    assert_eq!((sim.backend, sim.speed), (Backend::Sim, 100_000));
+    assert_eq!(m.app("weather").unwrap().i2c_addresses, vec![0x76, 0x77]);
+    assert!(m.app("weather").unwrap().i2c_bus.is_none());
 }

@@ -14,6 +14,9 @@ pub const ENV_APP: &str = "KOS_APP";
 pub const ENV_MSG_SERVERS: &str = "KOS_MSG_SERVERS";
 /// A native app's heap budget in KiB (read by `kos-heap`).
 pub const ENV_HEAP_KIB: &str = "KOS_HEAP_KIB";
+/// The compiled system manifest (`.dtb`), for apps that read their own settings from
+/// it (a bus server's backend, its clients' I2C addresses).
+pub const ENV_MANIFEST: &str = "KOS_MANIFEST";
 
 /// The two descriptors an app holds for one message server.
 #[derive(Debug, Clone, PartialEq, Eq)]

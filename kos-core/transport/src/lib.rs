@@ -10,7 +10,9 @@
 mod handoff;
 mod seqpacket;
 
-pub use handoff::{Handoff, HandoffError, MsgServerFds, ENV_APP, ENV_HEAP_KIB, ENV_MSG_SERVERS};
+pub use handoff::{
+    Handoff, HandoffError, MsgServerFds, ENV_APP, ENV_HEAP_KIB, ENV_MANIFEST, ENV_MSG_SERVERS,
+};
 pub use seqpacket::{wait_readable, Received, SeqPacket, RECV_BUFFER};
 
 use std::io;

@@ -1,0 +1,111 @@
+//! `can_server`: the KOS CAN server. It drives the controller its manifest entry's
+//! `can_bus` node selects and serves `kos_can_protocol` to the apps the manifest
+//! allows, each with its own acceptance filters, send queue and receive queue.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use kos_board::Settings;
+use kos_can::protocol::PROTOCOL;
+use kos_can::{CanService, Config};
+use kos_can_server::{am335x, serve::serve, sim, socketcan};
+use kos_client::Kos;
+use kos_manifest::Backend;
+
+kos_heap::global_heap!();
+
+/// The KOS CAN server (started by `kos run` from a manifest entry with a `can_bus` node).
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// With the `sim` backend: while this file exists, the simulated ECU is off the
+    /// bus (frames go unacknowledged, as with a broken cable).
+    #[arg(long, value_name = "PATH")]
+    unplug_file: Option<PathBuf>,
+}
+
+fn say(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
+fn fail(line: &str) -> ! {
+    say(line);
+    std::process::exit(1)
+}
+
+fn main() {
+    let unplug_file = Args::parse().unplug_file;
+    let settings = Settings::from_env().unwrap_or_else(|e| fail(&e.to_string()));
+    let bus = settings.me().can_bus.clone().unwrap_or(kos_manifest::Bus {
+        backend: Backend::Sim,
+        speed: kos_manifest::DEFAULT_CAN_BITRATE,
+        device: None,
+        reg: None,
+    });
+    let kos = Kos::from_env().unwrap_or_else(|e| fail(&e.to_string()));
+    let msg_server = kos
+        .msg_servers()
+        .first()
+        .cloned()
+        .unwrap_or_else(|| fail("no message server in my manifest entry; nothing to serve on"));
+    let server = msg_server
+        .publish(PROTOCOL)
+        .and_then(|_| msg_server.serve())
+        .unwrap_or_else(|e| fail(&format!("cannot serve {PROTOCOL}: {e}")));
+    let started = Instant::now();
+    let config = Config::new(bus.speed);
+    let log = |l: &str| say(l);
+    let error = match bus.backend {
+        Backend::Sim => {
+            let mut service = Box::new(CanService::new(
+                sim::SimCan::new(bus.speed, std::process::id().into()),
+                config,
+            ));
+            let mut unplug = sim::UnplugSwitch::new(unplug_file);
+            say(&format!(
+                "serving {PROTOCOL} on {}: simulated bus at {} bit/s with an engine ECU",
+                msg_server.name(),
+                bus.speed
+            ));
+            serve(
+                server,
+                &mut service,
+                started,
+                |s, now_us| {
+                    match unplug.apply(s.controller_mut()) {
+                        Some(true) => say("sim: ECU off the bus (the unplug file exists)"),
+                        Some(false) => say("sim: ECU back on the bus"),
+                        None => {}
+                    }
+                    s.controller_mut().bus.advance_to(now_us);
+                },
+                log,
+            )
+        }
+        Backend::Am335x => {
+            let base = bus.reg.unwrap_or(am335x::DCAN0_BASE);
+            let can = am335x::Am335xCan::open(base, bus.speed)
+                .unwrap_or_else(|e| fail(&format!("am335x D_CAN at {base:#x}: {e}")));
+            let mut service = Box::new(CanService::new(can, config));
+            say(&format!(
+                "serving {PROTOCOL}: AM335x D_CAN at {base:#x}, {} bit/s",
+                bus.speed
+            ));
+            serve(server, &mut service, started, |_, _| {}, log)
+        }
+        Backend::Linux => {
+            let device = bus.device.clone().unwrap_or_default();
+            let can =
+                kos_socketcan::SocketCan::open(&device).unwrap_or_else(|e| fail(&e.to_string()));
+            let mut service =
+                Box::new(CanService::new(socketcan::SocketCanController(can), config));
+            say(&format!("serving {PROTOCOL}: SocketCAN {device}"));
+            serve(server, &mut service, started, |_, _| {}, log)
+        }
+    };
+    fail(&format!("stopped serving: {error}"))
+}

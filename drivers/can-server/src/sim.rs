@@ -1,0 +1,126 @@
+//! The `sim` board's CAN bus: a simulated bus at the manifest's bitrate shared by the
+//! server's own node and an engine ECU that broadcasts every 100 ms and answers OBD-II
+//! requests, with an "unplug file" that takes the ECU off the bus while it exists — the
+//! server's node is then alone, its frames go unacknowledged, and clients see the error
+//! counters climb to error-passive, as on a bus with a broken cable.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use embedded_can::nb::Can;
+use kos_can::{BusState, Controller, ControllerStatus, Fault, Frame};
+use kos_sim_devices::can::devices::Ecu;
+use kos_sim_devices::can::{CanError, CanFrame, ErrorState, NodeId, SimCanBus};
+
+/// The bus, the server's node on it and the ECU's.
+pub struct SimCan {
+    /// The shared bus.
+    pub bus: SimCanBus,
+    me: NodeId,
+    ecu: NodeId,
+}
+
+impl SimCan {
+    /// A bus at `bitrate` with the server's node and an ECU (its drive cycle seeded).
+    pub fn new(bitrate: u32, seed: u64) -> SimCan {
+        let mut bus = SimCanBus::new(bitrate);
+        let me = bus.add_node();
+        let ecu = bus.add_device(Ecu::new(seed, 0));
+        SimCan { bus, me, ecu }
+    }
+
+    /// Plugs the ECU in or out.
+    pub fn set_ecu_connected(&mut self, connected: bool) {
+        // Both nodes were made by `new`, so the id is valid.
+        let _ = self.bus.set_connected(self.ecu, connected);
+    }
+}
+
+fn fault(e: CanError) -> Fault {
+    match e {
+        CanError::Overrun => Fault::Overrun,
+        _ => Fault::Other,
+    }
+}
+
+impl Controller for SimCan {
+    fn transmit(&mut self, frame: &Frame) -> nb::Result<(), Fault> {
+        let Some(frame) = frame.to_frame::<CanFrame>() else {
+            return Err(nb::Error::Other(Fault::Other));
+        };
+        let Some(mut node) = self.bus.node(self.me) else {
+            return Err(nb::Error::Other(Fault::Other));
+        };
+        match node.transmit(&frame) {
+            Ok(_) => Ok(()),
+            Err(nb::Error::WouldBlock) => Err(nb::Error::WouldBlock),
+            Err(nb::Error::Other(e)) => Err(nb::Error::Other(fault(e))),
+        }
+    }
+
+    fn receive(&mut self) -> nb::Result<Frame, Fault> {
+        let Some(mut node) = self.bus.node(self.me) else {
+            return Err(nb::Error::Other(Fault::Other));
+        };
+        match node.receive() {
+            Ok(frame) => Frame::from_frame(&frame).ok_or(nb::Error::Other(Fault::Other)),
+            Err(nb::Error::WouldBlock) => Err(nb::Error::WouldBlock),
+            Err(nb::Error::Other(e)) => Err(nb::Error::Other(fault(e))),
+        }
+    }
+
+    fn status(&self) -> ControllerStatus {
+        let Some(s) = self.bus.status(self.me) else {
+            return ControllerStatus::ACTIVE;
+        };
+        ControllerStatus {
+            state: match s.state {
+                ErrorState::ErrorActive => BusState::ErrorActive,
+                ErrorState::ErrorPassive => BusState::ErrorPassive,
+                ErrorState::BusOff => BusState::BusOff,
+            },
+            tec: s.counters.tec.min(255) as u8,
+            rec: s.counters.rec.min(255) as u8,
+        }
+    }
+
+    fn recover(&mut self) {
+        let _ = self.bus.recover(self.me);
+    }
+}
+
+/// Watches the unplug file, at most every 100 ms.
+#[derive(Debug)]
+pub struct UnplugSwitch {
+    path: Option<PathBuf>,
+    next_check: Instant,
+    unplugged: bool,
+}
+
+impl UnplugSwitch {
+    /// Watches `path`, or nothing.
+    pub fn new(path: Option<PathBuf>) -> Self {
+        UnplugSwitch {
+            path,
+            next_check: Instant::now(),
+            unplugged: false,
+        }
+    }
+
+    /// Applies the file's state; returns `Some(unplugged)` when it changed.
+    pub fn apply(&mut self, can: &mut SimCan) -> Option<bool> {
+        let path = self.path.as_ref()?;
+        let now = Instant::now();
+        if now < self.next_check {
+            return None;
+        }
+        self.next_check = now + Duration::from_millis(100);
+        let unplugged = path.exists();
+        if unplugged == self.unplugged {
+            return None;
+        }
+        self.unplugged = unplugged;
+        can.set_ecu_connected(!unplugged);
+        Some(unplugged)
+    }
+}

@@ -1,0 +1,98 @@
+//! `kos_i2c_protocol`: a client's transfers on the I2C bus the server owns.
+//!
+//! Every request is one call on a token to the protocol and, when it touches the bus,
+//! exactly one bus transaction: START, the operations, STOP, with no other client's
+//! traffic in between. A client may only address the 7-bit addresses the server's
+//! policy lists for its manifest name; anything else is refused before the bus sees
+//! it. The reply's label is a `STATUS_*`; its `param` is always 0 and its payload is
+//! the bytes read (or, for [`FEATURES`], the bus description).
+//!
+//! Integers on the wire are little-endian. The Elixir library encodes the same bytes,
+//! so every layout below is part of the contract.
+//!
+//! | label | param | request payload | reply payload |
+//! |---|---|---|---|
+//! | [`FEATURES`] | ignored | ignored | [`FEATURES`] layout |
+//! | [`WRITE`] | address | 0..=4096 bytes to write | empty |
+//! | [`READ`] | [`transfer_param`] | empty | `len` bytes read |
+//! | [`WRITE_READ`] | [`transfer_param`] | 1..=4096 bytes to write | `len` bytes read |
+//! | [`TRANSACTION`] | address | operation list | all read bytes, in order |
+
+/// Protocol name, as written in `dir_access_control`.
+pub const PROTOCOL: &str = "kos_i2c_protocol";
+
+/// Describe the bus. Reply payload: bus speed in Hz (u32 LE), the most bytes one
+/// call can move (u16 LE, [`MAX_TRANSFER`]), then the backend's name in UTF-8 for the
+/// rest of the payload (`"sim"`, `"am335x"`, `"linux"`, …).
+pub const FEATURES: u64 = 1;
+/// Write the payload (0..=4096 bytes) to the device at address `param`. An empty
+/// write sends only the address: the usual probe for "is a device there?".
+pub const WRITE: u64 = 2;
+/// Read `len` bytes (1..=4096) from a device; `param` is [`transfer_param`]`(address,
+/// len)`, the payload must be empty.
+pub const READ: u64 = 3;
+/// Write the payload (1..=4096 bytes), then a repeated START (no STOP, so no other
+/// master can take the bus in between) and read `len` bytes (1..=4096): the usual
+/// "select a register, read it". `param` is [`transfer_param`]`(address, len)`.
+pub const WRITE_READ: u64 = 4;
+/// Run a list of operations on the device at address `param` as one transaction:
+/// each operation is `[kind u8: OP_WRITE | OP_READ][len u16 LE][len data bytes if
+/// OP_WRITE]`, 1..=[`MAX_OPERATIONS`] of them, every `len` 1..=4096, the reads adding
+/// up to at most 4096 bytes, and nothing after the last. Operations are joined by
+/// repeated STARTs; the reply carries the read bytes concatenated in order.
+pub const TRANSACTION: u64 = 5;
+
+/// Operation kind in a [`TRANSACTION`] list: write the data that follows.
+pub const OP_WRITE: u8 = 0;
+/// Operation kind in a [`TRANSACTION`] list: read `len` bytes.
+pub const OP_READ: u8 = 1;
+/// Bytes before an operation's data: kind and length.
+pub const OP_HEADER: usize = 3;
+/// Most operations in one [`TRANSACTION`]; the server builds the list in a fixed-size
+/// table, and real device protocols need two or three.
+pub const MAX_OPERATIONS: usize = 16;
+
+/// Most bytes one call writes or reads: one message payload.
+pub const MAX_TRANSFER: usize = kos_msg::MAX_PAYLOAD;
+/// Highest 7-bit address.
+pub const MAX_ADDRESS: u8 = 0x7F;
+
+/// Reply status: done.
+pub const STATUS_OK: u64 = 0;
+/// Reply status: no device acknowledged the address.
+pub const STATUS_NACK_ADDRESS: u64 = 1;
+/// Reply status: the device acknowledged its address but refused a data byte.
+pub const STATUS_NACK_DATA: u64 = 2;
+/// Reply status: another master won the bus in the middle of the transaction.
+pub const STATUS_ARBITRATION_LOST: u64 = 3;
+/// Reply status: the bus was held by someone else and never became free.
+pub const STATUS_BUS_BUSY: u64 = 4;
+/// Reply status: the controller gave up waiting (a device stretching the clock for
+/// too long, or a stuck line).
+pub const STATUS_TIMEOUT: u64 = 5;
+/// Reply status: any other bus fault (misplaced START/STOP, overrun, backend error).
+pub const STATUS_BUS_ERROR: u64 = 6;
+/// Reply status: the address is not among this client's; the bus was not touched.
+pub const STATUS_NOT_PERMITTED: u64 = 7;
+/// Reply status: a malformed param or payload (address above 0x7F, `len` 0 or above
+/// 4096, a bad operation list, a payload where none belongs); the bus was not touched.
+pub const STATUS_BAD_REQUEST: u64 = 8;
+/// Reply status: the label names no operation of this protocol.
+pub const STATUS_UNKNOWN_OPERATION: u64 = 9;
+
+/// The `param` of [`READ`] and [`WRITE_READ`]: the address in bits 0..16, `len` in
+/// bits 16..32.
+pub const fn transfer_param(address: u8, len: u16) -> u64 {
+    address as u64 | (len as u64) << 16
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn transfer_param_puts_the_length_above_the_address() {
+        assert_eq!(transfer_param(0x76, 2), 0x0002_0076);
+        assert_eq!(transfer_param(0x7F, 4096), 0x1000_007F);
+    }
+}

@@ -1,0 +1,259 @@
+defmodule Kos.CAN do
+  @moduledoc """
+  CAN through the KOS CAN server (`kos_can_protocol`).
+
+  The server multiplexes one controller (the BeagleBone Black's D_CAN, a SocketCAN
+  interface, or a simulated bus shared with simulated nodes, as the manifest's
+  `can_bus` node selects) over its clients. Each client has its own acceptance
+  filters, send queue and receive queue; frames one client sends reach the others
+  whose filters accept them, as on SocketCAN.
+
+      {:ok, can} = Kos.CAN.open()
+      {:ok, _receiver} = Kos.CAN.subscribe(can, [{0x0C0, 0x7FF}])
+      :ok = Kos.CAN.send(can, %Kos.CAN.Frame{id: 0x7DF, data: <<2, 1, 0x0C, 0, 0, 0, 0, 0>>})
+
+      receive do
+        {:kos_can, :frame, %Kos.CAN.Frame{id: 0x0C0, data: data}} -> data
+        {:kos_can, :bus_event, %{state: :bus_off}} -> :bus_off
+      end
+
+  Errors are values: `{:error, reason}` with `reason` one of `{:queue_full, queued}`
+  (the client's send queue filled after `queued` frames), `:bus_off` (the controller
+  is off the bus; the server recovers it by itself), `:bad_request`,
+  `:too_many_clients`; or an error of `Kos.Msg.call/4`.
+  """
+
+  import Bitwise
+  import Kernel, except: [send: 2]
+
+  defmodule Frame do
+    @moduledoc """
+    A CAN frame: an 11-bit (or, with `extended: true`, 29-bit) identifier, up to 8
+    data bytes, or a remote frame asking for `dlc` bytes. `timestamp_us` is when the
+    server received it.
+    """
+    defstruct id: 0, extended: false, remote: false, data: <<>>, dlc: nil, timestamp_us: 0
+
+    @type t :: %__MODULE__{
+            id: non_neg_integer(),
+            extended: boolean(),
+            remote: boolean(),
+            data: binary(),
+            dlc: 0..8 | nil,
+            timestamp_us: non_neg_integer()
+          }
+  end
+
+  @protocol "kos_can_protocol"
+  @send 1
+  @set_filters 2
+  @recv 3
+  @status 4
+  @record 24
+
+  @typedoc "A connection to the CAN server; filters and queues belong to it."
+  @opaque can :: Kos.Msg.token()
+
+  @typedoc """
+  An acceptance filter: `{id, mask}` matches standard frames whose id agrees with
+  `id` on the bits set in `mask`; `{id, mask, :extended}` does the same for extended
+  frames; `:all` accepts every frame.
+  """
+  @type filter ::
+          {non_neg_integer(), non_neg_integer()}
+          | {non_neg_integer(), non_neg_integer(), :extended}
+          | :all
+
+  @doc "Connects to the CAN server (`opts` as for `Kos.Msg.connect/2`)."
+  @spec open(keyword()) :: {:ok, can()} | {:error, atom()}
+  def open(opts \\ []), do: Kos.Msg.connect(@protocol, opts)
+
+  @doc "Queues one frame or a list of frames for sending."
+  @spec send(can(), Frame.t() | [Frame.t()]) :: :ok | {:error, term()}
+  def send(can, %Frame{} = frame), do: send(can, [frame])
+
+  def send(can, frames) when is_list(frames) and frames != [] do
+    payload = for f <- frames, into: <<>>, do: encode(f)
+
+    case Kos.Msg.call(can, @send, payload) do
+      {:ok, {0, _, _}} -> :ok
+      {:ok, {1, queued, _}} -> {:error, {:queue_full, queued}}
+      {:ok, {status, _, _}} -> {:error, reason(status)}
+      error -> error
+    end
+  end
+
+  @doc "Replaces this connection's acceptance filters (at most 16; `[]` receives no frames)."
+  @spec set_filters(can(), [filter()]) :: :ok | {:error, term()}
+  def set_filters(can, filters) when is_list(filters) do
+    payload = for f <- filters, into: <<>>, do: encode_filter(f)
+
+    case Kos.Msg.call(can, @set_filters, payload) do
+      {:ok, {0, _, _}} -> :ok
+      {:ok, {status, _, _}} -> {:error, reason(status)}
+      error -> error
+    end
+  end
+
+  @doc """
+  Sets `filters` and starts a process, linked to the caller, that receives for this
+  connection and sends each record to `to` (default: the caller) as
+  `{:kos_can, :frame, %Frame{}}` or `{:kos_can, :bus_event, event}`, where `event` is
+  `%{state: :error_active | :error_passive | :bus_off, tec: n, rec: n, error: atom,
+  dropped: n}` (`dropped`: frames this connection lost because it read too slowly).
+  """
+  @spec subscribe(can(), [filter()], pid()) :: {:ok, pid()} | {:error, term()}
+  def subscribe(can, filters, to \\ self()) do
+    with :ok <- set_filters(can, filters) do
+      {:ok, spawn_link(fn -> forward(can, to) end)}
+    end
+  end
+
+  @doc """
+  Returns up to `max` pending records, oldest first; when none is pending the server
+  holds the call until one arrives or about a second has passed (`[]`): the pull form
+  of `subscribe/3`.
+  """
+  @spec receive_records(can(), pos_integer()) ::
+          {:ok, [{:frame, Frame.t()} | {:bus_event, map()}]} | {:error, term()}
+  def receive_records(can, max \\ 64) when max in 1..170 do
+    case Kos.Msg.call(can, @recv, "", param: max, timeout: 10_000) do
+      {:ok, {0, _, payload}} -> {:ok, for(<<r::binary-size(@record) <- payload>>, do: decode(r))}
+      {:ok, {status, _, _}} -> {:error, reason(status)}
+      error -> error
+    end
+  end
+
+  @doc """
+  The controller's state and counters: `%{state:, tec:, rec:, frames_sent:,
+  frames_received:, bus_errors:, bus_off_events:, bitrate:}`.
+  """
+  @spec status(can()) :: {:ok, map()} | {:error, term()}
+  def status(can) do
+    case Kos.Msg.call(can, @status, "") do
+      {:ok,
+       {0, _,
+        <<state, tec, rec, _, sent::little-64, received::little-64, errors::little-64,
+          bus_off::little-64, bitrate::little-32, _::binary>>}} ->
+        {:ok,
+         %{
+           state: state(state),
+           tec: tec,
+           rec: rec,
+           frames_sent: sent,
+           frames_received: received,
+           bus_errors: errors,
+           bus_off_events: bus_off,
+           bitrate: bitrate
+         }}
+
+      {:ok, {0, _, _}} ->
+        {:error, :bad_reply}
+
+      {:ok, {status, _, _}} ->
+        {:error, reason(status)}
+
+      error ->
+        error
+    end
+  end
+
+  @doc "The 24-byte record of a frame, as `kos_can_protocol` carries it."
+  @spec encode(Frame.t()) :: binary()
+  def encode(%Frame{id: id, extended: ext, remote: rtr, data: data} = f)
+      when is_integer(id) and is_binary(data) and byte_size(data) <= 8 do
+    max_id = if ext, do: 0x1FFFFFFF, else: 0x7FF
+
+    unless id in 0..max_id do
+      raise ArgumentError,
+            "CAN id #{inspect(id)} is out of range for a #{if ext, do: "29", else: "11"}-bit identifier"
+    end
+
+    dlc = f.dlc || byte_size(data)
+    flags = if(ext, do: 1 <<< 31, else: 0) ||| if(rtr, do: 1 <<< 30, else: 0)
+    padded = data <> :binary.copy(<<0>>, 8 - byte_size(data))
+    <<id ||| flags::little-32, dlc, 0, 0::16, padded::binary, 0::little-64>>
+  end
+
+  def encode(other), do: raise(ArgumentError, "not a CAN frame: #{inspect(other)}")
+
+  @doc "Decodes one 24-byte record."
+  @spec decode(binary()) :: {:frame, Frame.t()} | {:bus_event, map()}
+  def decode(<<word::little-32, dlc, kind, _::16, data::binary-size(8), ts::little-64>>) do
+    case kind do
+      0 ->
+        remote = (word &&& 1 <<< 30) != 0
+        bytes = if remote, do: <<>>, else: binary_part(data, 0, min(dlc, 8))
+
+        {:frame,
+         %Frame{
+           id: word &&& 0x1FFFFFFF,
+           extended: (word &&& 1 <<< 31) != 0,
+           remote: remote,
+           data: bytes,
+           dlc: dlc,
+           timestamp_us: ts
+         }}
+
+      _ ->
+        <<state, tec, rec, error, dropped::little-32>> = data
+
+        {:bus_event,
+         %{
+           state: state(state),
+           tec: tec,
+           rec: rec,
+           error: error(error),
+           dropped: dropped,
+           timestamp_us: ts
+         }}
+    end
+  end
+
+  defp forward(can, to) do
+    case receive_records(can, 64) do
+      {:ok, records} ->
+        Enum.each(records, fn {kind, value} -> Kernel.send(to, {:kos_can, kind, value}) end)
+        forward(can, to)
+
+      {:error, :timeout} ->
+        forward(can, to)
+
+      {:error, reason} ->
+        Kernel.send(to, {:kos_can, :error, reason})
+        # Keep trying: a restarted server comes back; the connection does not.
+        Process.sleep(1_000)
+        forward(can, to)
+    end
+  end
+
+  defp encode_filter(:all), do: <<0::little-32, 0::little-32>>
+
+  defp encode_filter({id, mask}) when id in 0..0x7FF and mask in 0..0x7FF,
+    do: <<id::little-32, mask ||| 1 <<< 31::little-32>>
+
+  defp encode_filter({id, mask, :extended}) when id in 0..0x1FFFFFFF and mask in 0..0x1FFFFFFF,
+    do: <<id ||| 1 <<< 31::little-32, mask ||| 1 <<< 31::little-32>>
+
+  defp encode_filter(other), do: raise(ArgumentError, "not a CAN filter: #{inspect(other)}")
+
+  defp state(0), do: :error_active
+  defp state(1), do: :error_passive
+  defp state(2), do: :bus_off
+  defp state(_), do: :unknown
+
+  defp error(0), do: :none
+  defp error(1), do: :overrun
+  defp error(2), do: :bit
+  defp error(3), do: :stuff
+  defp error(4), do: :crc
+  defp error(5), do: :form
+  defp error(6), do: :ack
+  defp error(_), do: :other
+
+  defp reason(2), do: :bus_off
+  defp reason(3), do: :bad_request
+  defp reason(4), do: :unknown_operation
+  defp reason(5), do: :too_many_clients
+  defp reason(_), do: :can_error
+end

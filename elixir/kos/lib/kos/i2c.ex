@@ -1,0 +1,138 @@
+defmodule Kos.I2C do
+  @moduledoc """
+  I2C through the KOS I2C server (`kos_i2c_protocol`).
+
+  The server owns the bus (the BeagleBone Black's controller, Linux's `i2c-dev`, or a
+  simulated bus with sensor models, as the manifest's `i2c_bus` node selects) and
+  runs each call as one bus transaction, so transactions from different apps never
+  interleave. An app may use only the addresses its manifest entry lists in
+  `i2c_addresses`; any other is refused before it reaches the bus.
+
+      {:ok, bus} = Kos.I2C.open()
+      {:ok, <<0x60>>} = Kos.I2C.write_read(bus, 0x76, <<0xD0>>, 1)
+      :ok = Kos.I2C.write(bus, 0x76, <<0xF4, 0x25>>)
+
+  Bus faults are values: `{:error, reason}` with `reason` one of `:nack_address` (no
+  device answered its address: absent or unplugged), `:nack_data` (the device refused
+  a byte), `:arbitration_lost`, `:bus_busy`, `:bus_timeout` (a device held the clock),
+  `:bus_error`, `:not_permitted` (not among this app's `i2c_addresses`),
+  `:bad_request`; or an error of `Kos.Msg.call/4` (`:timeout`, `:closed`, `:busy`,
+  `:not_granted`, …).
+  """
+
+  import Bitwise
+
+  @protocol "kos_i2c_protocol"
+  @features 1
+  @write 2
+  @read 3
+  @write_read 4
+  @transaction 5
+  @max_transfer 4096
+
+  @statuses %{
+    1 => :nack_address,
+    2 => :nack_data,
+    3 => :arbitration_lost,
+    4 => :bus_busy,
+    5 => :bus_timeout,
+    6 => :bus_error,
+    7 => :not_permitted,
+    8 => :bad_request,
+    9 => :unknown_operation
+  }
+
+  @typedoc "A connection to the I2C server."
+  @opaque bus :: Kos.Msg.token()
+  @type address :: 0..0x7F
+  @type reason :: atom()
+
+  @doc "Connects to the I2C server (`opts` as for `Kos.Msg.connect/2`)."
+  @spec open(keyword()) :: {:ok, bus()} | {:error, reason()}
+  def open(opts \\ []), do: Kos.Msg.connect(@protocol, opts)
+
+  @doc """
+  What the server's bus offers: `%{speed_hz: 100_000, max_transfer: 4096, backend: "sim"}`.
+  """
+  @spec features(bus()) :: {:ok, map()} | {:error, reason()}
+  def features(bus) do
+    with {:ok, <<speed::little-32, max::little-16, backend::binary>>} <-
+           call(bus, @features, 0, "") do
+      {:ok, %{speed_hz: speed, max_transfer: max, backend: backend}}
+    else
+      {:ok, _} -> {:error, :bad_reply}
+      error -> error
+    end
+  end
+
+  @doc "Writes `data` to the device at `address` (START, address, bytes, STOP)."
+  @spec write(bus(), address(), binary(), keyword()) :: :ok | {:error, reason()}
+  def write(bus, address, data, opts \\ []) when is_binary(data) do
+    check_address!(address)
+    check_size!(byte_size(data), 0)
+
+    case call(bus, @write, address, data, opts) do
+      {:ok, _} -> :ok
+      error -> error
+    end
+  end
+
+  @doc "Reads `count` bytes from the device at `address`."
+  @spec read(bus(), address(), pos_integer(), keyword()) :: {:ok, binary()} | {:error, reason()}
+  def read(bus, address, count, opts \\ []) do
+    check_address!(address)
+    check_size!(count, 1)
+    call(bus, @read, address + (count <<< 16), "", opts)
+  end
+
+  @doc """
+  Writes `data`, then — after a repeated START, with no STOP between — reads `count`
+  bytes: the usual way to read a device's registers (`data` is the register number).
+  """
+  @spec write_read(bus(), address(), binary(), pos_integer(), keyword()) ::
+          {:ok, binary()} | {:error, reason()}
+  def write_read(bus, address, data, count, opts \\ []) when is_binary(data) do
+    check_address!(address)
+    check_size!(byte_size(data), 0)
+    check_size!(count, 1)
+    call(bus, @write_read, address + (count <<< 16), data, opts)
+  end
+
+  @doc """
+  Runs `operations` — `{:write, binary}` and `{:read, count}` — as one transaction with
+  repeated STARTs between them; returns the bytes read, concatenated.
+  """
+  @spec transaction(bus(), address(), [{:write, binary()} | {:read, pos_integer()}], keyword()) ::
+          {:ok, binary()} | {:error, reason()}
+  def transaction(bus, address, operations, opts \\ []) when is_list(operations) do
+    check_address!(address)
+
+    payload =
+      for op <- operations, into: <<>> do
+        case op do
+          {:write, data} when is_binary(data) -> <<0, byte_size(data)::little-16, data::binary>>
+          {:read, n} when is_integer(n) and n > 0 -> <<1, n::little-16>>
+          other -> raise ArgumentError, "not an I2C operation: #{inspect(other)}"
+        end
+      end
+
+    check_size!(byte_size(payload), 0)
+    call(bus, @transaction, address, payload, opts)
+  end
+
+  defp call(bus, label, param, payload, opts \\ []) do
+    case Kos.Msg.call(bus, label, payload, Keyword.put(opts, :param, param)) do
+      {:ok, {0, _param, reply}} -> {:ok, reply}
+      {:ok, {status, _param, _}} -> {:error, Map.get(@statuses, status, :bus_error)}
+      {:error, _} = error -> error
+    end
+  end
+
+  defp check_address!(a) when is_integer(a) and a in 0..0x7F, do: :ok
+  defp check_address!(a), do: raise(ArgumentError, "not a 7-bit I2C address: #{inspect(a)}")
+
+  defp check_size!(n, min) when is_integer(n) and n >= min and n <= @max_transfer, do: :ok
+
+  defp check_size!(n, min),
+    do: raise(ArgumentError, "size #{inspect(n)} is outside #{min}..#{@max_transfer}")
+end
