@@ -122,11 +122,14 @@ fn the_kos_library_exunit_suite_passes_inside_a_booted_system() {
         kos_root_protocol {{ servers = "_root"; clients = "tests"; }};
         demo_protocol     {{ servers = "upcase"; clients = "tests"; }};
         kos_i2c_protocol  {{ servers = "i2c_server"; clients = "tests"; }};
+        kos_can_protocol  {{ servers = "can_server"; clients = "tests"; }};
     }}; }}; }};
     apps {{
         rng_server {{ kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; }};
         i2c_server {{ kind = "native"; binary = "i2c_server"; msg_servers = "main"; heap_kib = <512>;
                      i2c_bus {{ backend = "sim"; speed_hz = <400000>; }}; }};
+        can_server {{ kind = "native"; binary = "can_server"; msg_servers = "main"; heap_kib = <1024>;
+                     can_bus {{ backend = "sim"; bitrate = <500000>; }}; }};
         upcase {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; }};
         tests {{ kind = "beam"; app = "kos_test_runner"; msg_servers = "main"; memory_mib = <128>;
                  restart = "temporary"; args = "{}"; i2c_addresses = <0x76 0x77>; }};

@@ -57,7 +57,9 @@ impl Controller for Am335xCan {
         let result = self.driver.transmit(&frame);
         self.refresh();
         match result {
-            Ok(_) => Ok(()),
+            Ok(None) => Ok(()),
+            // A pending frame pushed out by this one would be lost: report it.
+            Ok(Some(_)) => Err(nb::Error::Other(Fault::Overrun)),
             Err(nb::Error::WouldBlock) => Err(nb::Error::WouldBlock),
             Err(nb::Error::Other(e)) => Err(nb::Error::Other(fault(e))),
         }

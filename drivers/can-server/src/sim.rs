@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use embedded_can::nb::Can;
 use kos_can::{BusState, Controller, ControllerStatus, Fault, Frame};
 use kos_sim_devices::can::devices::Ecu;
-use kos_sim_devices::can::{CanError, CanFrame, ErrorState, NodeId, SimCanBus};
+use kos_sim_devices::can::{CanError, CanFrame, ErrorState, NodeConfig, NodeId, SimCanBus};
 
 /// The bus, the server's node on it and the ECU's.
 pub struct SimCan {
@@ -27,6 +27,11 @@ impl SimCan {
         let me = bus.add_node();
         let ecu = bus.add_device(Ecu::new(seed, 0));
         SimCan { bus, me, ecu }
+    }
+
+    /// The server's own node.
+    pub fn node_id(&self) -> NodeId {
+        self.me
     }
 
     /// Plugs the ECU in or out.
@@ -48,11 +53,20 @@ impl Controller for SimCan {
         let Some(frame) = frame.to_frame::<CanFrame>() else {
             return Err(nb::Error::Other(Fault::Other));
         };
+        // A full set of mailboxes would take a higher-priority frame by pushing out a
+        // lower one (embedded-can's `transmit` hands it back); the service has no way
+        // to take it back, so wait for a free mailbox instead and lose nothing.
+        let pending = self.bus.status(self.me).map_or(0, |s| s.pending_tx);
+        if pending >= NodeConfig::default().tx_mailboxes {
+            return Err(nb::Error::WouldBlock);
+        }
         let Some(mut node) = self.bus.node(self.me) else {
             return Err(nb::Error::Other(Fault::Other));
         };
         match node.transmit(&frame) {
-            Ok(_) => Ok(()),
+            Ok(None) => Ok(()),
+            // Cannot happen with a free mailbox; if it did, the frame is lost, so say so.
+            Ok(Some(_)) => Err(nb::Error::Other(Fault::Overrun)),
             Err(nb::Error::WouldBlock) => Err(nb::Error::WouldBlock),
             Err(nb::Error::Other(e)) => Err(nb::Error::Other(fault(e))),
         }

@@ -22,7 +22,9 @@ impl Controller for SocketCanController {
             return Err(nb::Error::Other(Fault::Other));
         };
         match self.0.transmit(&frame) {
-            Ok(_) => Ok(()),
+            Ok(None) => Ok(()),
+            // A pending frame pushed out by this one would be lost: report it.
+            Ok(Some(_)) => Err(nb::Error::Other(Fault::Overrun)),
             Err(nb::Error::WouldBlock) => Err(nb::Error::WouldBlock),
             Err(nb::Error::Other(e)) => Err(nb::Error::Other(fault(e))),
         }

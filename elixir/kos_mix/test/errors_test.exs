@@ -143,6 +143,24 @@ defmodule KosMix.ErrorsTest do
 
       refute dts =~ "device_admin"
     end
+
+    test "an app using I2C gets the I2C server and its addresses" do
+      app =
+        KosMix.AppManifest.parse!(
+          [uses: [:kos_i2c_protocol], i2c_addresses: [0x76, 0x77]],
+          "k",
+          :probe
+        )
+
+      dts = KosMix.SystemManifest.render(app, "1.0.0")
+      assert dts =~ ~s(kos_i2c_protocol { servers = "i2c_server"; clients = "probe"; };)
+      assert dts =~ ~s(i2c_server { kind = "native"; binary = "i2c_server")
+      assert dts =~ "i2c_addresses = <0x76 0x77>;"
+
+      assert_raise Mix.Error, ~r/i2c_addresses must be distinct 7-bit/, fn ->
+        KosMix.AppManifest.parse!([i2c_addresses: [0x80]], "k", :probe)
+      end
+    end
   end
 
   describe "tasks outside what they need" do

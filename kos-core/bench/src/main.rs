@@ -6,6 +6,7 @@
 
 mod beam;
 mod cpu;
+mod drivers;
 mod msg;
 mod orbit;
 mod report;
@@ -34,6 +35,9 @@ enum Bench {
     /// BEAM instances: per-app PSS/RSS and start-up of 8 small Elixir apps under KOS,
     /// per VM profile, against the same apps under stock `elixir`.
     Beam(beam::Args),
+    /// I2C and CAN through their servers from Elixir, beside the same work in Rust
+    /// directly and the CAN wire's limit.
+    Drivers(drivers::Args),
     /// Orbit under load: N authenticated device connections, memory per connection,
     /// and the fleet-wide restart fan-out.
     Orbit(orbit::Args),
@@ -45,5 +49,6 @@ fn main() -> anyhow::Result<()> {
         Bench::Rng(args) => rng::run(&args),
         Bench::Beam(args) => beam::run(&args),
         Bench::Orbit(args) => orbit::run(&args),
+        Bench::Drivers(args) => drivers::run(&args),
     }
 }

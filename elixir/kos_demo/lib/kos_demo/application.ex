@@ -8,7 +8,9 @@ defmodule KosDemo.Application do
     * `serve` — serves `demo_protocol`: replies to each call with its payload upcased;
     * `call` — calls `demo_protocol` at the interval and prints each reply;
     * `bench` — measures KOS calls from Elixir against their baselines (the first
-      argument is then the number of calls per measurement) and halts.
+      argument is then the number of calls per measurement) and halts;
+    * `driver_bench` — measures I2C and CAN through their servers (the first argument
+      is then the seconds per measurement) and halts.
   """
   use Application
 
@@ -26,6 +28,7 @@ defmodule KosDemo.Application do
         "serve" -> KosDemo.Upcase
         "call" -> {KosDemo.Caller, interval}
         "bench" -> {Task, fn -> KosDemo.Bench.run(interval) end}
+        "driver_bench" -> {Task, fn -> KosDemo.DriverBench.run(interval) end}
         _ -> {KosDemo.Sampler, interval}
       end
 

@@ -7,7 +7,8 @@ defmodule KosMix.AppManifest do
       [
         memory_mib: 48,                 # the VM's memory budget (a hard limit)
         uses: [:kos_rng_protocol],      # protocols this app calls
-        args: [],                       # its System.argv() / :init.get_plain_arguments()
+        args: [],                       # its :init.get_plain_arguments()
+        i2c_addresses: [0x76],          # with kos_i2c_protocol: the devices it may use
         device_admin: [                 # optional: keep the system connected to Orbit
           orbit: "ws://127.0.0.1:4000",
           device: "my-device",
@@ -20,11 +21,11 @@ defmodule KosMix.AppManifest do
   Every mistake raises with the file, the key and what would be right.
   """
 
-  defstruct [:name, :app, :memory_mib, uses: [], args: [], device_admin: nil]
+  defstruct [:name, :app, :memory_mib, uses: [], args: [], i2c_addresses: [], device_admin: nil]
 
   @type t :: %__MODULE__{}
 
-  @keys [:memory_mib, :uses, :args, :device_admin]
+  @keys [:memory_mib, :uses, :args, :i2c_addresses, :device_admin]
   @admin_keys [:orbit, :device, :key, :deployment_key, :images]
 
   @doc "Reads and checks `kos.exs` in `dir` for the OTP app `app`."
@@ -73,6 +74,7 @@ defmodule KosMix.AppManifest do
       memory_mib: memory!(Keyword.get(term, :memory_mib, 48), file),
       uses: uses!(Keyword.get(term, :uses, []), file),
       args: args!(Keyword.get(term, :args, []), file),
+      i2c_addresses: addresses!(Keyword.get(term, :i2c_addresses, []), file),
       device_admin: admin!(Keyword.get(term, :device_admin), file)
     }
   end
@@ -121,6 +123,17 @@ defmodule KosMix.AppManifest do
       args
     else
       Mix.raise("#{file}: args must be a list of strings, got: #{inspect(args)}")
+    end
+  end
+
+  defp addresses!(list, file) do
+    if is_list(list) and Enum.all?(list, &(is_integer(&1) and &1 in 0..0x7F)) and
+         length(Enum.uniq(list)) == length(list) do
+      list
+    else
+      Mix.raise(
+        "#{file}: i2c_addresses must be distinct 7-bit addresses (0x00..0x7F), got: #{inspect(list)}"
+      )
     end
   end
 

@@ -12,6 +12,18 @@ defmodule KosMix.Services do
       entry: ~s(kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>;),
       what: "random bytes (Kos.Rng)"
     },
+    "kos_i2c_protocol" => %{
+      server: "i2c_server",
+      entry:
+        ~s(kind = "native"; binary = "i2c_server"; msg_servers = "main"; heap_kib = <512>; i2c_bus { backend = "sim"; };),
+      what: "I2C through the I2C server (Kos.I2C; simulated bus with a BME280 at 0x76)"
+    },
+    "kos_can_protocol" => %{
+      server: "can_server",
+      entry:
+        ~s(kind = "native"; binary = "can_server"; msg_servers = "main"; heap_kib = <1024>; can_bus { backend = "sim"; };),
+      what: "CAN through the CAN server (Kos.CAN; simulated bus with an engine ECU)"
+    },
     "kos_root_protocol" => %{
       server: "_root",
       entry: nil,

@@ -60,7 +60,7 @@ defmodule KosMix.SystemManifest do
     servers = if app.uses == [], do: "", else: ~s( msg_servers = "main";)
 
     ~s(        #{app.name} { kind = "beam"; app = "#{app.name}";#{servers} memory_mib = <#{app.memory_mib}>;) <>
-      args(app.args) <> " };\n"
+      args(app.args) <> addresses(app.i2c_addresses) <> " };\n"
   end
 
   defp admin_entry(%{device_admin: nil}, _version), do: ""
@@ -69,6 +69,12 @@ defmodule KosMix.SystemManifest do
     ~s(        device_admin { kind = "beam"; app = "device_admin"; msg_servers = "main"; memory_mib = <64>;) <>
       args([a.orbit, a.device, a.key, version, a.deployment_key, a.images]) <> " };\n"
   end
+
+  defp addresses([]), do: ""
+
+  defp addresses(list),
+    do:
+      " i2c_addresses = <" <> Enum.map_join(list, " ", &"0x#{Integer.to_string(&1, 16)}") <> ">;"
 
   defp args([]), do: ""
   defp args(list), do: " args = " <> Enum.map_join(list, ", ", &dts_string/1) <> ";"

@@ -1,0 +1,89 @@
+defmodule Kos.CANTest do
+  use ExUnit.Case
+  alias Kos.CAN.Frame
+
+  describe "Kos.CAN encoding" do
+    test "records round-trip; out-of-range ids and long data are refused" do
+      for f <- [
+            %Frame{id: 0x7DF, data: <<2, 1, 0x0C>>},
+            %Frame{id: 0x1FFFFFFF, extended: true, data: <<1, 2, 3, 4, 5, 6, 7, 8>>},
+            %Frame{id: 0x100, remote: true, dlc: 4}
+          ] do
+        assert byte_size(Kos.CAN.encode(f)) == 24
+        {:frame, back} = Kos.CAN.decode(Kos.CAN.encode(f))
+
+        assert {back.id, back.extended, back.remote, back.data} ==
+                 {f.id, f.extended, f.remote, f.data}
+      end
+
+      assert_raise ArgumentError, fn -> Kos.CAN.encode(%Frame{id: 0x800}) end
+
+      assert_raise ArgumentError, fn ->
+        Kos.CAN.encode(%Frame{id: 1, data: :binary.copy(<<0>>, 9)})
+      end
+
+      assert_raise ArgumentError, fn -> Kos.CAN.set_filters(make_ref(), [{0x800, 0x7FF}]) end
+    end
+  end
+
+  # The runner's manifest (test/tests/elixir_kos.rs) gives it a CAN server on the
+  # simulated bus, where an engine ECU broadcasts 0x0C0 every 100 ms and answers
+  # OBD-II requests on 0x7E8.
+  describe "the CAN server's simulated bus" do
+    @tag :kos
+    test "a filtered subscription gets the ECU's broadcasts and nothing else" do
+      {:ok, can} = Kos.CAN.open()
+      {:ok, _} = Kos.CAN.subscribe(can, [{0x0C0, 0x7FF}])
+      assert_receive {:kos_can, :frame, %Frame{id: 0x0C0, data: <<_::binary-size(8)>>}}, 2_000
+      assert_receive {:kos_can, :frame, %Frame{id: 0x0C0}}, 1_000
+      Process.sleep(500)
+      {:messages, messages} = Process.info(self(), :messages)
+      ids = for {:kos_can, :frame, %Frame{id: id}} <- messages, do: id
+      assert length(ids) >= 2 and Enum.all?(ids, &(&1 == 0x0C0)), inspect(messages)
+    end
+
+    @tag :kos
+    test "an OBD-II request is answered by the ECU" do
+      {:ok, can} = Kos.CAN.open()
+      {:ok, _} = Kos.CAN.subscribe(can, [{0x7E8, 0x7FF}])
+      :ok = Kos.CAN.send(can, %Frame{id: 0x7DF, data: <<2, 0x01, 0x0C, 0, 0, 0, 0, 0>>})
+
+      assert_receive {:kos_can, :frame,
+                      %Frame{id: 0x7E8, data: <<4, 0x41, 0x0C, a, b, _::binary>>}},
+                     2_000
+
+      rpm = (a * 256 + b) / 4
+      assert rpm >= 500 and rpm <= 7000
+    end
+
+    @tag :kos
+    test "clients of one server see each other's frames through their filters only" do
+      {:ok, a} = Kos.CAN.open()
+      {:ok, b} = Kos.CAN.open()
+      {:ok, c} = Kos.CAN.open()
+      {:ok, _} = Kos.CAN.subscribe(a, [{0x123, 0x7FF}])
+
+      {:ok, _} =
+        Kos.CAN.subscribe(c, [{0x456, 0x7FF}], spawn_link(fn -> Process.sleep(:infinity) end))
+
+      :ok = Kos.CAN.send(b, %Frame{id: 0x123, data: "hello"})
+      assert_receive {:kos_can, :frame, %Frame{id: 0x123, data: "hello"}}, 2_000
+      {:ok, status} = Kos.CAN.status(c)
+      assert status.bitrate == 500_000 and status.state == :error_active
+      assert status.frames_sent >= 1
+    end
+
+    @tag :kos
+    test "a send queue that fills says how many frames it took" do
+      {:ok, can} = Kos.CAN.open()
+      frames = for i <- 1..100, do: %Frame{id: 0x700, data: <<i>>}
+      # Everything goes in, or the queue fills part way and says so; never a crash.
+      case Kos.CAN.send(can, frames) do
+        :ok -> :ok
+        {:error, {:queue_full, queued}} -> assert queued in 1..99
+      end
+
+      assert {:error, :bad_request} = Kos.CAN.set_filters(can, List.duplicate(:all, 17))
+    end
+  end
+end
