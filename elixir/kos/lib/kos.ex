@@ -9,6 +9,10 @@ defmodule Kos do
     * `Kos.Root` — restart applications, or ask for their state (`kos_root_protocol`,
       only where the manifest grants it);
     * `Kos.Msg` — serve a protocol from a process, connect to one, call and send;
+    * `Kos.I2C` — I2C transactions through the I2C server (`kos_i2c_protocol`), limited
+      to the addresses the manifest's `i2c_addresses` gives the app;
+    * `Kos.CAN` — CAN frames through the CAN server (`kos_can_protocol`), with
+      acceptance filters, frames arriving as messages;
     * `Kos.Orbit` — the device's authenticated connection to Orbit (for the device admin).
 
   Failures are values: `{:error, reason}`, where `reason` is one of `:not_granted`
