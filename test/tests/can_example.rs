@@ -24,7 +24,15 @@ fn frames_flow_and_bus_errors_are_reported() {
     ));
     sys.wait_for(&["[can_server]", "simulated bus at 250000 bit/s"]);
     let ecu = sys.wait_for(&["[can_example]", "ECU:", "rpm, coolant"]);
-    let rpm: f64 = ecu.split("ECU: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    let rpm: f64 = ecu
+        .split("ECU: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((500.0..=7000.0).contains(&rpm), "{ecu}");
     let reply = sys.wait_for(&["[can_example]", "OBD reply: engine speed"]);
     assert!(reply.ends_with(" rpm"), "{reply}");
@@ -40,10 +48,16 @@ fn frames_flow_and_bus_errors_are_reported() {
     sys.idle(std::time::Duration::from_millis(1_000));
     let from = sys.log.iter().position(|l| *l == active).unwrap();
     assert!(
-        sys.log[from..].iter().any(|l| l.contains("OBD reply: engine speed")),
+        sys.log[from..]
+            .iter()
+            .any(|l| l.contains("OBD reply: engine speed")),
         "no reply after the recovery: {:#?}",
         &sys.log[from..]
     );
-    assert!(sys.seen(&["[can_example]", "exited"]).is_empty(), "{:#?}", sys.log);
+    assert!(
+        sys.seen(&["[can_example]", "exited"]).is_empty(),
+        "{:#?}",
+        sys.log
+    );
     assert!(sys.stop().success());
 }

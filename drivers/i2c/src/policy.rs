@@ -9,7 +9,7 @@
 
 use heapless::{String, Vec};
 
-use crate::protocol::MAX_ADDRESS;
+use crate::protocol::{FIRST_DEVICE_ADDRESS, LAST_DEVICE_ADDRESS, MAX_ADDRESS};
 
 /// Most clients a policy names.
 pub const MAX_CLIENTS: usize = 16;
@@ -49,7 +49,8 @@ pub enum PolicyError {
     TooManyClients,
     /// A client name longer than [`MAX_CLIENT_NAME`] bytes.
     NameTooLong,
-    /// An address above 0x7F.
+    /// An address that is not a device address (above 0x7F, or reserved: 0x00–0x07,
+    /// 0x78–0x7F).
     AddressOutOfRange(u8),
 }
 
@@ -60,7 +61,9 @@ impl core::fmt::Display for PolicyError {
             PolicyError::NameTooLong => {
                 write!(f, "client name longer than {MAX_CLIENT_NAME} bytes")
             }
-            PolicyError::AddressOutOfRange(a) => write!(f, "address {a:#04x} is not 7-bit"),
+            PolicyError::AddressOutOfRange(a) => {
+                write!(f, "address {a:#04x} is not a device address (0x08..=0x77)")
+            }
         }
     }
 }
@@ -84,7 +87,11 @@ impl AddressPolicy {
     pub fn allow(&mut self, client: &str, addresses: &[u8]) -> Result<(), PolicyError> {
         let mut set = 0u128;
         for &address in addresses {
-            if address > MAX_ADDRESS {
+            // 0x00–0x07 (general call, START byte, CBUS, other bus formats, HS-mode
+            // master codes) and 0x78–0x7F (10-bit addressing, device ID) reach other
+            // devices or all of them (UM10204 §3.1.12): granting one would void the
+            // per-address isolation.
+            if !(FIRST_DEVICE_ADDRESS..=LAST_DEVICE_ADDRESS).contains(&address) {
                 return Err(PolicyError::AddressOutOfRange(address));
             }
             set |= 1 << address;
@@ -155,7 +162,7 @@ mod test {
         let long = [b'x'; MAX_CLIENT_NAME + 1];
         assert_eq!(
             AddressPolicy::new()
-                .allow(core::str::from_utf8(&long).unwrap(), &[1])
+                .allow(core::str::from_utf8(&long).unwrap(), &[0x10])
                 .unwrap_err(),
             PolicyError::NameTooLong
         );
@@ -163,20 +170,27 @@ mod test {
         for i in 0..MAX_CLIENTS as u8 {
             let name = [b'a' + i];
             policy
-                .allow(core::str::from_utf8(&name).unwrap(), &[i])
+                .allow(core::str::from_utf8(&name).unwrap(), &[0x10 + i])
                 .unwrap();
         }
         assert_eq!(
-            policy.allow("one-too-many", &[1]).unwrap_err(),
+            policy.allow("one-too-many", &[0x10]).unwrap_err(),
             PolicyError::TooManyClients
         );
         assert_eq!(policy.clients().count(), MAX_CLIENTS);
         assert_eq!(
-            policy.allow("a", &[1, 0x80]).unwrap_err(),
+            policy.allow("a", &[0x20, 0x80]).unwrap_err(),
             PolicyError::AddressOutOfRange(0x80)
         );
-        assert!(!policy.allows("a", 1), "a refused entry changes nothing");
-        policy.allow("a", &[0x7F]).unwrap();
-        assert!(policy.allows("a", 0x7F), "a known client still merges");
+        // Reserved addresses reach other devices (general call) or all of them.
+        for reserved in [0x00, 0x07, 0x78, 0x7F] {
+            assert_eq!(
+                policy.allow("a", &[reserved]).unwrap_err(),
+                PolicyError::AddressOutOfRange(reserved)
+            );
+        }
+        assert!(!policy.allows("a", 0x20), "a refused entry changes nothing");
+        policy.allow("a", &[0x77]).unwrap();
+        assert!(policy.allows("a", 0x77), "a known client still merges");
     }
 }

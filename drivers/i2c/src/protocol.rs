@@ -26,7 +26,9 @@ pub const PROTOCOL: &str = "kos_i2c_protocol";
 /// rest of the payload (`"sim"`, `"am335x"`, `"linux"`, …).
 pub const FEATURES: u64 = 1;
 /// Write the payload (0..=4096 bytes) to the device at address `param`. An empty
-/// write sends only the address: the usual probe for "is a device there?".
+/// write is the usual probe for "is a device there?": the simulated bus and i2c-dev
+/// send only the address; the AM335x controller cannot move zero bytes, so its driver
+/// probes with a one-byte read instead.
 pub const WRITE: u64 = 2;
 /// Read `len` bytes (1..=4096) from a device; `param` is [`transfer_param`]`(address,
 /// len)`, the payload must be empty.
@@ -56,6 +58,12 @@ pub const MAX_OPERATIONS: usize = 16;
 pub const MAX_TRANSFER: usize = kos_msg::MAX_PAYLOAD;
 /// Highest 7-bit address.
 pub const MAX_ADDRESS: u8 = 0x7F;
+/// The lowest address a device may be given: 0x00–0x07 are reserved (general call,
+/// START byte, CBUS, other bus formats, HS-mode master codes; UM10204 §3.1.12).
+pub const FIRST_DEVICE_ADDRESS: u8 = 0x08;
+/// The highest address a device may be given: 0x78–0x7F are reserved (10-bit
+/// addressing, device ID).
+pub const LAST_DEVICE_ADDRESS: u8 = 0x77;
 
 /// Reply status: done.
 pub const STATUS_OK: u64 = 0;

@@ -49,6 +49,12 @@ fn ext_frame(id: u32, data: &[u8]) -> CanFrame {
 #[test]
 fn frames_cross_vcan0_and_kernel_filters_apply() {
     if !Path::new("/sys/class/net").join(IFNAME).exists() {
+        // On a board or CI machine that must run it, KOS_REQUIRE_VCAN=1 turns the skip
+        // into a failure, so a missing interface cannot pass unnoticed there.
+        assert!(
+            std::env::var_os("KOS_REQUIRE_VCAN").is_none(),
+            "KOS_REQUIRE_VCAN is set but there is no vcan0 (modprobe vcan; ip link add vcan0 type vcan; ip link set vcan0 up)"
+        );
         println!("skipped: no vcan0 interface (the vcan module is not available on this kernel)");
         return;
     }

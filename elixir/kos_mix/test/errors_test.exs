@@ -157,7 +157,7 @@ defmodule KosMix.ErrorsTest do
       assert dts =~ ~s(i2c_server { kind = "native"; binary = "i2c_server")
       assert dts =~ "i2c_addresses = <0x76 0x77>;"
 
-      assert_raise Mix.Error, ~r/i2c_addresses must be distinct 7-bit/, fn ->
+      assert_raise Mix.Error, ~r/i2c_addresses must be distinct device addresses/, fn ->
         KosMix.AppManifest.parse!([i2c_addresses: [0x80]], "k", :probe)
       end
     end

@@ -33,4 +33,26 @@ defmodule Weatherstation.BME280Test do
     c = BME280.calibration(tp, h)
     assert {c.h1, c.h2, c.h3, c.h4, c.h5, c.h6} == {75, 362, 0, 0x135, 0x032, 30}
   end
+
+  # Calibration bytes and results from the Rust model's own datasheet compensation
+  # (kos_sim_devices::bme280::compensate), with dig_H3 = 27, dig_H5 = -17 and
+  # dig_H6 = -12, so the signed, nibble-packed humidity words are all exercised.
+  @tp <<112, 107, 67, 103, 24, 252, 125, 142, 67, 214, 208, 11, 39, 11, 140, 0, 249, 255, 140, 60,
+        248, 198, 112, 23, 0, 75>>
+  @h <<106, 1, 27, 19, 249, 254, 244>>
+
+  test "from register bytes to readings, as the Rust reference computes them" do
+    c = BME280.calibration(@tp, @h)
+    assert {c.h1, c.h2, c.h3, c.h4, c.h5, c.h6} == {75, 362, 27, 313, -17, -12}
+
+    for {adc_t, adc_p, adc_h, t_fine, centi, pa_q8, rh_q10} <- [
+          {519_888, 415_148, 26_000, 128_422, 2508, 25_767_233, 33_581},
+          {500_000, 400_000, 28_000, 96_494, 1885, 26_184_692, 44_738},
+          {540_000, 430_000, 24_000, 160_661, 3138, 25_352_992, 22_515}
+        ] do
+      assert BME280.temperature(adc_t, c) == {t_fine, centi}
+      assert BME280.pressure(adc_p, t_fine, c) == pa_q8
+      assert BME280.humidity(adc_h, t_fine, c) == rh_q10
+    end
+  end
 end

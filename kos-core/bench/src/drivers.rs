@@ -42,7 +42,10 @@ pub fn run(args: &Args) -> Result<()> {
             .find(|l| l.contains(&format!("bench: {key} ")))
             .with_context(|| format!("no `{key}` line from the system"))?;
         let rest = line.split(&format!("bench: {key} ")).nth(1).unwrap_or("");
-        Ok(rest.split_whitespace().filter_map(|w| w.parse().ok()).collect())
+        Ok(rest
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect())
     };
     let i2c = field("i2c_write_read")?;
     let call = field("msg_call")?;
@@ -84,7 +87,8 @@ fn direct_i2c_rate(seconds: u64) -> f64 {
     let deadline = started + Duration::from_secs(seconds);
     let mut n = 0u64;
     while n % 1024 != 0 || Instant::now() < deadline {
-        bus.write_read(0x76, &[0xD0], &mut id).expect("the simulated BME280 answers");
+        bus.write_read(0x76, &[0xD0], &mut id)
+            .expect("the simulated BME280 answers");
         assert_eq!(id[0], 0x60);
         n += 1;
     }

@@ -72,3 +72,6 @@ pub const CAN_BITRATE: core::ops::RangeInclusive<u32> = 10_000..=1_000_000;
 pub const DEFAULT_I2C_SPEED_HZ: u32 = 100_000;
 /// Default CAN bitrate.
 pub const DEFAULT_CAN_BITRATE: u32 = 500_000;
+
+/// Apps that may have `i2c_addresses` in one system: the I2C server's client table.
+pub const MAX_I2C_CLIENTS: usize = 16;

@@ -18,6 +18,7 @@ use core::ops::RangeInclusive;
 
 use crate::bus::{
     Backend, Bus, CAN_BITRATE, DEFAULT_CAN_BITRATE, DEFAULT_I2C_SPEED_HZ, I2C_SPEED_HZ,
+    MAX_I2C_CLIENTS,
 };
 use crate::error::{ManifestError, Rule};
 use crate::model::{
@@ -78,6 +79,15 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Manifest, ManifestError> {
         .collect::<Result<Vec<_>, _>>()?;
     if apps.is_empty() {
         return Err(apps_node.error(Rule::MissingNode, "/apps defines no app"));
+    }
+    let i2c_clients = apps.iter().filter(|a| !a.i2c_addresses.is_empty()).count();
+    if i2c_clients > MAX_I2C_CLIENTS {
+        return Err(apps_node.error(
+            Rule::BadValue,
+            format!(
+                "{i2c_clients} apps have `i2c_addresses`; an I2C server serves at most {MAX_I2C_CLIENTS}"
+            ),
+        ));
     }
 
     // Absent /msg_servers = a system whose apps talk to no one (and to no _root).
@@ -222,10 +232,15 @@ fn parse_i2c_addresses(node: &Node) -> Result<Vec<u8>, ManifestError> {
     let mut addresses = Vec::new();
     for cell in value.chunks_exact(4) {
         let address = u32::from_be_bytes([cell[0], cell[1], cell[2], cell[3]]);
-        if address > 0x7F {
+        // 0x00–0x07 and 0x78–0x7F are reserved (UM10204 §3.1.12): the general call
+        // reaches every device, and the others reach devices indirectly, so granting
+        // one would void the per-address isolation.
+        if !(0x08..=0x77).contains(&address) {
             return Err(node.error(
                 Rule::BadValue,
-                format!("`i2c_addresses` has {address:#x}; I2C addresses are 7-bit (0x00..=0x7f)"),
+                format!(
+                    "`i2c_addresses` has {address:#x}; a device address is 0x08..=0x77 (the rest are reserved by the I2C specification)"
+                ),
             ));
         }
         if addresses.contains(&(address as u8)) {

@@ -4,11 +4,12 @@ use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::{ppoll, PollFd, PollFlags};
 use nix::sys::socket::{
     recvmsg, sendmsg, shutdown, socketpair, AddressFamily, ControlMessage, ControlMessageOwned,
     MsgFlags, Shutdown, SockFlag, SockType,
 };
+use nix::sys::time::TimeSpec;
 
 /// The most descriptors Linux passes in one `SCM_RIGHTS` message.
 const SCM_MAX_FD: usize = 253;
@@ -213,12 +214,13 @@ pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::R
         .iter()
         .map(|fd| PollFd::new(*fd, PollFlags::POLLIN))
         .collect();
-    let timeout = match timeout {
-        None => PollTimeout::NONE,
-        Some(d) => PollTimeout::try_from(d).unwrap_or(PollTimeout::MAX),
-    };
+    // ppoll(2) takes the timeout to the nanosecond: poll(2)'s whole milliseconds would
+    // turn a wait of 0.9 ms into none at all (a caller looping on a short timeout would
+    // spin a core), or, rounded up, make a CAN server that refills mailboxes every
+    // quarter millisecond wait a whole one.
+    let timeout = timeout.map(TimeSpec::from_duration);
     loop {
-        match poll(&mut pollfds, timeout) {
+        match ppoll(&mut pollfds, timeout, None) {
             Ok(_) => break,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
@@ -235,6 +237,19 @@ pub fn wait_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::R
 #[cfg(test)]
 mod test {
     use super::*;
+
+    #[test]
+    fn a_sub_millisecond_timeout_still_waits() {
+        // 900 µs must not become no wait at all (a server looping on a short timeout
+        // would spin a core). A lower bound only: never flaky when the machine is slow.
+        let (a, _b) = SeqPacket::pair().unwrap();
+        for _ in 0..20 {
+            let started = std::time::Instant::now();
+            let ready = wait_readable(&[a.as_fd()], Some(Duration::from_micros(900))).unwrap();
+            assert!(ready.is_empty());
+            assert!(started.elapsed() >= Duration::from_micros(900));
+        }
+    }
 
     #[test]
     fn keeps_datagram_boundaries() {

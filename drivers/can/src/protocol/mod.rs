@@ -71,3 +71,6 @@ pub const STATUS_BAD_REQUEST: u64 = 3;
 pub const STATUS_UNKNOWN_OPERATION: u64 = 4;
 /// Reply status: the server already serves as many clients as it has queues for.
 pub const STATUS_TOO_MANY_CLIENTS: u64 = 5;
+/// Reply status to a held RECV: a newer RECV of the same client took its place (one
+/// receiver per client; the newer one gets the records).
+pub const STATUS_SUPERSEDED: u64 = 6;

@@ -18,7 +18,7 @@
 //! loop {
 //!     wait for a call, a backend signal, or next_deadline_us
 //!     on a call:  match handle(..) { Answer(a) => reply(a), Deferred { superseded } =>
-//!                 { if superseded { reply the held one with Answer::NOTHING } hold it } }
+//!                 { if superseded { reply the held one with Answer::SUPERSEDED } hold it } }
 //!     poll(now)
 //!     for badge in ready_receivers(now) { reply the held one with take_pending(badge, ..) }
 //! }
@@ -37,7 +37,7 @@ use kos_msg::MAX_PAYLOAD;
 
 use crate::protocol::{
     BusEvent, Content, Record, StatusReport, MAX_RECORDS, RECORD_LEN, RECV, SEND, SET_FILTERS,
-    STATUS, STATUS_BAD_REQUEST, STATUS_BUS_OFF, STATUS_OK, STATUS_QUEUE_FULL,
+    STATUS, STATUS_BAD_REQUEST, STATUS_BUS_OFF, STATUS_OK, STATUS_QUEUE_FULL, STATUS_SUPERSEDED,
     STATUS_TOO_MANY_CLIENTS, STATUS_UNKNOWN_OPERATION,
 };
 use crate::{BusState, Controller, ControllerStatus, Fault, Frame};
@@ -88,9 +88,15 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// OK, nothing else: the answer for a held RECV that another RECV of the same
-    /// client replaced.
+    /// OK, nothing else.
     pub const NOTHING: Answer = Answer::status(STATUS_OK);
+    /// The answer for a held RECV that another RECV of the same client replaced: the
+    /// receiver that made it can tell it has been taken over and stop, rather than
+    /// call again and take over in turn.
+    pub const SUPERSEDED: Answer = Answer::status(STATUS_SUPERSEDED);
+    /// The client slots are all taken (the server may also refuse an app past its
+    /// share of them).
+    pub const TOO_MANY_CLIENTS: Answer = Answer::status(STATUS_TOO_MANY_CLIENTS);
 
     const fn status(status: u64) -> Self {
         Answer {
@@ -116,7 +122,7 @@ pub enum Reply {
     Answer(Answer),
     /// A RECV with nothing to read yet: hold the reply until the badge shows up in
     /// [`CanService::ready_receivers`]. `superseded` says this client already had a
-    /// RECV held; answer that one now with [`Answer::NOTHING`] and hold this one in
+    /// RECV held; answer that one now with [`Answer::SUPERSEDED`] and hold this one in
     /// its place.
     Deferred {
         /// The client's previous RECV is released.
@@ -448,6 +454,9 @@ impl<C: Controller> CanService<C> {
                     self.dispatch(None, frame, now_us);
                 }
                 Err(nb::Error::WouldBlock) => break,
+                // Frames were lost before these: report it and keep draining, since
+                // a controller's FIFO frees its slots only once it is read empty.
+                Err(nb::Error::Other(Fault::Overrun)) => self.fault(Fault::Overrun, now_us),
                 Err(nb::Error::Other(fault)) => {
                     self.fault(fault, now_us);
                     break;

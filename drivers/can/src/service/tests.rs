@@ -566,3 +566,20 @@ fn no_input_makes_the_service_panic() {
     assert!(s.report().frames_received > 1000);
     assert!(s.report().frames_sent > 100, "{:?}", s.report());
 }
+
+#[test]
+fn an_overrun_is_reported_and_the_frames_behind_it_still_read() {
+    let mut s = service();
+    set_filters(&mut s, A, &[Filter::ACCEPT_ALL]);
+    let (first, second) = (std_frame(1, &[1]), std_frame(2, &[2]));
+    s.controller_mut()
+        .rx
+        .extend([Ok(first), Err(Fault::Overrun), Ok(second)]);
+    s.poll(T0);
+    // One poll drains it all: a hardware FIFO frees its slots only once read empty.
+    assert!(s.controller().rx.is_empty());
+    let got = recv(&mut s, A);
+    assert_eq!(frames(&got), [first, second]);
+    let errors: Vec<_> = events(&got).iter().map(|e| e.error).collect();
+    assert_eq!(errors, [Some(Fault::Overrun)]);
+}

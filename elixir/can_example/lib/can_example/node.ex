@@ -47,6 +47,11 @@ defmodule CanExample.Node do
     {:noreply, state}
   end
 
+  def handle_info({:kos_can, :error, :closed}, state) do
+    say("CAN server connection lost; reconnecting at the next request")
+    {:noreply, %{state | can: nil, receiver: nil}}
+  end
+
   def handle_info({:kos_can, :error, reason}, state) do
     say("CAN server error: #{inspect(reason)}")
     {:noreply, state}
@@ -81,7 +86,13 @@ defmodule CanExample.Node do
         now = System.monotonic_time(:millisecond)
 
         if state.last_broadcast == nil or now - state.last_broadcast >= 1_000 do
-          say("ECU: #{round(b.rpm)} rpm, coolant #{b.coolant_c} °C, #{b.speed_kmh} km/h")
+          # The ECU's rolling counter shows broadcasts this app never saw.
+          missed = if state.lost > 0, do: " (#{state.lost} broadcasts missed so far)", else: ""
+
+          say(
+            "ECU: #{round(b.rpm)} rpm, coolant #{b.coolant_c} °C, #{b.speed_kmh} km/h" <> missed
+          )
+
           %{state | last_broadcast: now}
         else
           state

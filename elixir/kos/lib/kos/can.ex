@@ -20,7 +20,9 @@ defmodule Kos.CAN do
   Errors are values: `{:error, reason}` with `reason` one of `{:queue_full, queued}`
   (the client's send queue filled after `queued` frames), `:bus_off` (the controller
   is off the bus; the server recovers it by itself), `:bad_request`,
-  `:too_many_clients`; or an error of `Kos.Msg.call/4`.
+  `:too_many_clients` (every slot is taken, or this app has its share of eight),
+  `:superseded` (another receiver took over the connection); or an error of
+  `Kos.Msg.call/4`.
   """
 
   import Bitwise
@@ -29,8 +31,8 @@ defmodule Kos.CAN do
   defmodule Frame do
     @moduledoc """
     A CAN frame: an 11-bit (or, with `extended: true`, 29-bit) identifier, up to 8
-    data bytes, or a remote frame asking for `dlc` bytes. `timestamp_us` is when the
-    server received it.
+    data bytes, or a remote frame asking for `dlc` bytes (a data frame's length is its
+    data's). `timestamp_us` is when the server received it.
     """
     defstruct id: 0, extended: false, remote: false, data: <<>>, dlc: nil, timestamp_us: 0
 
@@ -101,6 +103,10 @@ defmodule Kos.CAN do
   `{:kos_can, :frame, %Frame{}}` or `{:kos_can, :bus_event, event}`, where `event` is
   `%{state: :error_active | :error_passive | :bus_off, tec: n, rec: n, error: atom,
   dropped: n}` (`dropped`: frames this connection lost because it read too slowly).
+
+  A connection has one receiver: subscribing again (say, with new filters) replaces
+  the previous one, which ends. When the connection is lost the subscriber gets
+  `{:kos_can, :error, :closed}` and should `open/1` a new one.
   """
   @spec subscribe(can(), [filter()], pid()) :: {:ok, pid()} | {:error, term()}
   def subscribe(can, filters, to \\ self()) do
@@ -169,7 +175,15 @@ defmodule Kos.CAN do
             "CAN id #{inspect(id)} is out of range for a #{if ext, do: "29", else: "11"}-bit identifier"
     end
 
-    dlc = f.dlc || byte_size(data)
+    # A data frame carries its data; only a remote frame asks for a length of its own.
+    dlc =
+      cond do
+        not rtr -> byte_size(data)
+        f.dlc in 0..8 -> f.dlc
+        f.dlc == nil -> 0
+        true -> raise ArgumentError, "a remote frame's dlc is 0..8, got: #{inspect(f.dlc)}"
+      end
+
     flags = if(ext, do: 1 <<< 31, else: 0) ||| if(rtr, do: 1 <<< 30, else: 0)
     padded = data <> :binary.copy(<<0>>, 8 - byte_size(data))
     <<id ||| flags::little-32, dlc, 0, 0::16, padded::binary, 0::little-64>>
@@ -210,32 +224,54 @@ defmodule Kos.CAN do
     end
   end
 
+  # One receiver per connection: a newer one (another subscribe/3, or a
+  # receive_records/2 call) takes over and this one ends. It also ends with the
+  # process it sends to, and when the connection is gone (`{:kos_can, :error,
+  # :closed}` tells the subscriber to open a new one).
   defp forward(can, to) do
+    ref = Process.monitor(to)
+    forward(can, to, ref)
+  end
+
+  defp forward(can, to, ref) do
+    receive do
+      {:DOWN, ^ref, :process, _, _} -> exit(:normal)
+    after
+      0 -> :ok
+    end
+
     case receive_records(can, 64) do
       {:ok, records} ->
         Enum.each(records, fn {kind, value} -> Kernel.send(to, {:kos_can, kind, value}) end)
-        forward(can, to)
+        forward(can, to, ref)
 
       {:error, :timeout} ->
-        forward(can, to)
+        forward(can, to, ref)
+
+      {:error, :superseded} ->
+        :ok
+
+      {:error, :closed} ->
+        Kernel.send(to, {:kos_can, :error, :closed})
 
       {:error, reason} ->
         Kernel.send(to, {:kos_can, :error, reason})
-        # Keep trying: a restarted server comes back; the connection does not.
         Process.sleep(1_000)
-        forward(can, to)
+        forward(can, to, ref)
     end
   end
 
-  defp encode_filter(:all), do: <<0::little-32, 0::little-32>>
+  @doc "The 8 bytes of an acceptance filter, as `kos_can_protocol` carries it."
+  @spec encode_filter(filter()) :: binary()
+  def encode_filter(:all), do: <<0::little-32, 0::little-32>>
 
-  defp encode_filter({id, mask}) when id in 0..0x7FF and mask in 0..0x7FF,
+  def encode_filter({id, mask}) when id in 0..0x7FF and mask in 0..0x7FF,
     do: <<id::little-32, mask ||| 1 <<< 31::little-32>>
 
-  defp encode_filter({id, mask, :extended}) when id in 0..0x1FFFFFFF and mask in 0..0x1FFFFFFF,
+  def encode_filter({id, mask, :extended}) when id in 0..0x1FFFFFFF and mask in 0..0x1FFFFFFF,
     do: <<id ||| 1 <<< 31::little-32, mask ||| 1 <<< 31::little-32>>
 
-  defp encode_filter(other), do: raise(ArgumentError, "not a CAN filter: #{inspect(other)}")
+  def encode_filter(other), do: raise(ArgumentError, "not a CAN filter: #{inspect(other)}")
 
   defp state(0), do: :error_active
   defp state(1), do: :error_passive
@@ -255,5 +291,6 @@ defmodule Kos.CAN do
   defp reason(3), do: :bad_request
   defp reason(4), do: :unknown_operation
   defp reason(5), do: :too_many_clients
+  defp reason(6), do: :superseded
   defp reason(_), do: :can_error
 end

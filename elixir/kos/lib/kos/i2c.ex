@@ -93,14 +93,16 @@ defmodule Kos.I2C do
           {:ok, binary()} | {:error, reason()}
   def write_read(bus, address, data, count, opts \\ []) when is_binary(data) do
     check_address!(address)
-    check_size!(byte_size(data), 0)
+    # The register to read from, at least: a read alone is `read/4`.
+    check_size!(byte_size(data), 1)
     check_size!(count, 1)
     call(bus, @write_read, address + (count <<< 16), data, opts)
   end
 
   @doc """
-  Runs `operations` — `{:write, binary}` and `{:read, count}` — as one transaction with
-  repeated STARTs between them; returns the bytes read, concatenated.
+  Runs `operations` — `{:write, binary}` and `{:read, count}`, each of 1 to 4096 bytes,
+  at most 16 of them — as one transaction with repeated STARTs between them; returns
+  the bytes read, concatenated.
   """
   @spec transaction(bus(), address(), [{:write, binary()} | {:read, pos_integer()}], keyword()) ::
           {:ok, binary()} | {:error, reason()}
@@ -110,9 +112,14 @@ defmodule Kos.I2C do
     payload =
       for op <- operations, into: <<>> do
         case op do
-          {:write, data} when is_binary(data) -> <<0, byte_size(data)::little-16, data::binary>>
-          {:read, n} when is_integer(n) and n > 0 -> <<1, n::little-16>>
-          other -> raise ArgumentError, "not an I2C operation: #{inspect(other)}"
+          {:write, data} when is_binary(data) and byte_size(data) in 1..@max_transfer ->
+            <<0, byte_size(data)::little-16, data::binary>>
+
+          {:read, n} when is_integer(n) and n in 1..@max_transfer ->
+            <<1, n::little-16>>
+
+          other ->
+            raise ArgumentError, "not an I2C operation: #{inspect(other)}"
         end
       end
 

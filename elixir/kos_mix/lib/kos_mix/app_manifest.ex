@@ -127,12 +127,12 @@ defmodule KosMix.AppManifest do
   end
 
   defp addresses!(list, file) do
-    if is_list(list) and Enum.all?(list, &(is_integer(&1) and &1 in 0..0x7F)) and
+    if is_list(list) and Enum.all?(list, &(is_integer(&1) and &1 in 0x08..0x77)) and
          length(Enum.uniq(list)) == length(list) do
       list
     else
       Mix.raise(
-        "#{file}: i2c_addresses must be distinct 7-bit addresses (0x00..0x7F), got: #{inspect(list)}"
+        "#{file}: i2c_addresses must be distinct device addresses (0x08..0x77), got: #{inspect(list)}"
       )
     end
   end
