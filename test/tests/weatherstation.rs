@@ -1,7 +1,8 @@
 //! The weatherstation in a booted system: it reads the simulated BME280 through the
 //! I2C server (backend `sim`), converts with the datasheet's compensation and logs
-//! plausible readings that drift; a sensor unplugged meanwhile gives errors, and the
-//! station recovers by itself when it is plugged in again.
+//! plausible readings that drift, which another app reads through `weather_protocol`;
+//! a sensor unplugged meanwhile gives errors, and the station recovers by itself when
+//! it is plugged in again.
 
 use kos_system_tests::RunningSystem;
 
@@ -24,12 +25,15 @@ fn readings_are_plausible_and_survive_an_unplugged_sensor() {
         r#"
     msg_servers {{ main {{ dir_access_control {{
         kos_i2c_protocol {{ servers = "i2c_server"; clients = "weatherstation"; }};
+        weather_protocol {{ servers = "weatherstation"; clients = "display"; }};
     }}; }}; }};
     apps {{
         i2c_server {{ kind = "native"; binary = "i2c_server"; msg_servers = "main"; heap_kib = <512>;
                      args = "--unplug-file", "{}"; i2c_bus {{ backend = "sim"; }}; }};
         weatherstation {{ kind = "beam"; app = "weatherstation"; msg_servers = "main"; memory_mib = <48>;
                          args = "300"; i2c_addresses = <0x76>; }};
+        display {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <48>;
+                  args = "400", "weather"; }};
     }};
 "#,
         unplug.display()
@@ -37,6 +41,10 @@ fn readings_are_plausible_and_survive_an_unplugged_sensor() {
     let readings: Vec<_> = (0..3)
         .map(|_| reading(&sys.wait_for(&["[weatherstation]", "°C,", "hPa,", "%RH"])))
         .collect();
+    // Another app reads what the station publishes, through the manifest's grant.
+    let shown = sys.wait_for(&["[display]", "weather: ", "°C,", "ms old"]);
+    let (t, _, _) = reading(&shown.replace("weather: ", "weatherstation: "));
+    assert!((10.0..=35.0).contains(&t), "{shown}");
     for &(t, p, h) in &readings {
         assert!((10.0..=35.0).contains(&t), "temperature {t} °C");
         assert!((950.0..=1050.0).contains(&p), "pressure {p} hPa");

@@ -9,6 +9,8 @@ defmodule KosDemo.Application do
     * `call` — calls `demo_protocol` at the interval and prints each reply;
     * `bench` — measures KOS calls from Elixir against their baselines (the first
       argument is then the number of calls per measurement) and halts;
+    * `weather` — asks the weatherstation for its latest reading (`weather_protocol`)
+      at the interval and prints it;
     * `driver_bench` — measures I2C and CAN through their servers (the first argument
       is then the seconds per measurement) and halts.
   """
@@ -29,6 +31,7 @@ defmodule KosDemo.Application do
         "call" -> {KosDemo.Caller, interval}
         "bench" -> {Task, fn -> KosDemo.Bench.run(interval) end}
         "driver_bench" -> {Task, fn -> KosDemo.DriverBench.run(interval) end}
+        "weather" -> {KosDemo.WeatherDisplay, interval}
         _ -> {KosDemo.Sampler, interval}
       end
 
