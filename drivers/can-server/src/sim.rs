@@ -1,11 +1,8 @@
 //! The `sim` board's CAN bus: a simulated bus at the manifest's bitrate shared by the
 //! server's own node and an engine ECU that broadcasts every 100 ms and answers OBD-II
-//! requests, with an "unplug file" that takes the ECU off the bus while it exists — the
-//! server's node is then alone, its frames go unacknowledged, and clients see the error
-//! counters climb to error-passive, as on a bus with a broken cable.
-
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+//! requests. With the ECU unplugged (`set_ecu_connected`, driven by the server's
+//! unplug file) the server's node is alone, its frames go unacknowledged, and clients
+//! see the error counters climb to error-passive, as on a bus with a broken cable.
 
 use embedded_can::nb::Can;
 use kos_can::{BusState, Controller, ControllerStatus, Fault, Frame};
@@ -100,41 +97,5 @@ impl Controller for SimCan {
 
     fn recover(&mut self) {
         let _ = self.bus.recover(self.me);
-    }
-}
-
-/// Watches the unplug file, at most every 100 ms.
-#[derive(Debug)]
-pub struct UnplugSwitch {
-    path: Option<PathBuf>,
-    next_check: Instant,
-    unplugged: bool,
-}
-
-impl UnplugSwitch {
-    /// Watches `path`, or nothing.
-    pub fn new(path: Option<PathBuf>) -> Self {
-        UnplugSwitch {
-            path,
-            next_check: Instant::now(),
-            unplugged: false,
-        }
-    }
-
-    /// Applies the file's state; returns `Some(unplugged)` when it changed.
-    pub fn apply(&mut self, can: &mut SimCan) -> Option<bool> {
-        let path = self.path.as_ref()?;
-        let now = Instant::now();
-        if now < self.next_check {
-            return None;
-        }
-        self.next_check = now + Duration::from_millis(100);
-        let unplugged = path.exists();
-        if unplugged == self.unplugged {
-            return None;
-        }
-        self.unplugged = unplugged;
-        can.set_ecu_connected(!unplugged);
-        Some(unplugged)
     }
 }

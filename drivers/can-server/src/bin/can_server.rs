@@ -2,16 +2,14 @@
 //! `can_bus` node selects and serves `kos_can_protocol` to the apps the manifest
 //! allows, each with its own acceptance filters, send queue and receive queue.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use kos_board::Settings;
+use kos_board::{fail, say, serve_or_exit, Settings, UnplugFile};
 use kos_can::protocol::PROTOCOL;
 use kos_can::{CanService, Config};
 use kos_can_server::{am335x, serve::serve, sim, socketcan};
-use kos_client::Kos;
 use kos_manifest::Backend;
 
 kos_heap::global_heap!();
@@ -26,17 +24,6 @@ struct Args {
     unplug_file: Option<PathBuf>,
 }
 
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-fn fail(line: &str) -> ! {
-    say(line);
-    std::process::exit(1)
-}
-
 fn main() {
     let unplug_file = Args::parse().unplug_file;
     let settings = Settings::from_env().unwrap_or_else(|e| fail(&e.to_string()));
@@ -46,16 +33,7 @@ fn main() {
         device: None,
         reg: None,
     });
-    let kos = Kos::from_env().unwrap_or_else(|e| fail(&e.to_string()));
-    let msg_server = kos
-        .msg_servers()
-        .first()
-        .cloned()
-        .unwrap_or_else(|| fail("no message server in my manifest entry; nothing to serve on"));
-    let server = msg_server
-        .publish(PROTOCOL)
-        .and_then(|_| msg_server.serve())
-        .unwrap_or_else(|e| fail(&format!("cannot serve {PROTOCOL}: {e}")));
+    let (server, msg_server) = serve_or_exit(PROTOCOL);
     let started = Instant::now();
     let config = Config::new(bus.speed);
     let log = |l: &str| say(l);
@@ -65,21 +43,23 @@ fn main() {
                 sim::SimCan::new(bus.speed, std::process::id().into()),
                 config,
             ));
-            let mut unplug = sim::UnplugSwitch::new(unplug_file);
+            let mut unplug = UnplugFile::new(unplug_file);
             say(&format!(
                 "serving {PROTOCOL} on {}: simulated bus at {} bit/s with an engine ECU",
-                msg_server.name(),
-                bus.speed
+                msg_server, bus.speed
             ));
             serve(
                 server,
                 &mut service,
                 started,
                 |s, now_us| {
-                    match unplug.apply(s.controller_mut()) {
-                        Some(true) => say("sim: ECU off the bus (the unplug file exists)"),
-                        Some(false) => say("sim: ECU back on the bus"),
-                        None => {}
+                    if let Some(unplugged) = unplug.changed() {
+                        s.controller_mut().set_ecu_connected(!unplugged);
+                        say(if unplugged {
+                            "sim: ECU off the bus (the unplug file exists)"
+                        } else {
+                            "sim: ECU back on the bus"
+                        });
                     }
                     s.controller_mut().bus.advance_to(now_us);
                 },

@@ -2,16 +2,15 @@
 //! node selects and serves `kos_i2c_protocol` to the apps the manifest allows, each
 //! limited to its `i2c_addresses`.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Parser;
-use kos_board::Settings;
-use kos_client::Kos;
+use kos_board::{fail, say, serve_or_exit, Settings, UnplugFile};
 use kos_i2c::protocol::PROTOCOL;
 use kos_i2c::{BusInfo, I2cService};
 use kos_i2c_server::{backend, policy, serve::serve, sim};
 use kos_manifest::Backend;
+use kos_sim_devices::bme280::ADDRESS_PRIMARY;
 
 kos_heap::global_heap!();
 
@@ -25,17 +24,6 @@ struct Args {
     unplug_file: Option<PathBuf>,
 }
 
-fn say(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-fn fail(line: &str) -> ! {
-    say(line);
-    std::process::exit(1)
-}
-
 fn main() {
     let args = Args::parse();
     let settings = Settings::from_env().unwrap_or_else(|e| fail(&e.to_string()));
@@ -47,16 +35,7 @@ fn main() {
     });
     let policy = policy::from_manifest(&settings.manifest)
         .unwrap_or_else(|(app, e)| fail(&format!("i2c_addresses of {app}: {e:?}")));
-    let kos = Kos::from_env().unwrap_or_else(|e| fail(&e.to_string()));
-    let msg_server = kos
-        .msg_servers()
-        .first()
-        .cloned()
-        .unwrap_or_else(|| fail("no message server in my manifest entry; nothing to serve on"));
-    let server = msg_server
-        .publish(PROTOCOL)
-        .and_then(|_| msg_server.serve())
-        .unwrap_or_else(|e| fail(&format!("cannot serve {PROTOCOL}: {e}")));
+    let (server, msg_server) = serve_or_exit(PROTOCOL);
     let info = BusInfo {
         speed_hz: bus.speed,
         backend: bus.backend.as_str(),
@@ -70,19 +49,23 @@ fn main() {
                 info,
                 policy,
             );
-            let mut unplug = sim::UnplugSwitch::new(args.unplug_file);
+            let mut unplug = UnplugFile::new(args.unplug_file);
             say(&format!(
                 "serving {PROTOCOL} on {}: simulated bus at {} Hz, BME280 at 0x76",
-                msg_server.name(),
-                bus.speed
+                msg_server, bus.speed
             ));
             serve(
                 server,
                 &mut service,
-                |s| match unplug.apply(s.bus_mut()) {
-                    Some(true) => say("sim: BME280 unplugged (the unplug file exists)"),
-                    Some(false) => say("sim: BME280 plugged in again"),
-                    None => {}
+                |s| {
+                    if let Some(unplugged) = unplug.changed() {
+                        s.bus_mut().set_connected(ADDRESS_PRIMARY, !unplugged);
+                        say(if unplugged {
+                            "sim: BME280 unplugged (the unplug file exists)"
+                        } else {
+                            "sim: BME280 plugged in again"
+                        });
+                    }
                 },
                 log,
             )
