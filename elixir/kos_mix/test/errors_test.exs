@@ -232,4 +232,21 @@ defmodule KosMix.ErrorsTest do
     :gen_tcp.close(socket)
     port
   end
+
+  describe "documentation" do
+    test "every task has a shortdoc and documents its options with examples" do
+      for task <- [
+            Mix.Tasks.Kos.New,
+            Mix.Tasks.Kos.Build,
+            Mix.Tasks.Kos.Run,
+            Mix.Tasks.Kos.Push,
+            Mix.Tasks.Kos.Devices
+          ] do
+        assert Mix.Task.shortdoc(task) =~ ~r/\w/, inspect(task)
+        {:docs_v1, _, :elixir, _, %{"en" => doc}, _, _} = Code.fetch_docs(task)
+        assert doc =~ "## Command line options", inspect(task)
+        assert doc =~ "## Examples", inspect(task)
+      end
+    end
+  end
 end

@@ -8,9 +8,6 @@ defmodule KosMix.Orbit do
   (the `admin-token` file an Orbit keeps in its data directory).
   """
 
-  @doc "The options every Orbit task takes."
-  def switches, do: [orbit: :string, token: :string, orbit_data: :string, kos_root: :string]
-
   @doc "Runs `orbit <args>` against the Orbit in `opts`, streaming its output."
   @spec run!(keyword(), [String.t()]) :: :ok
   def run!(opts, args) do

@@ -20,9 +20,12 @@ defmodule Mix.Tasks.Kos.Devices do
 
   use Mix.Task
 
+  @switches [orbit: :string, token: :string, orbit_data: :string, kos_root: :string]
+  @aliases [o: :orbit, t: :token]
+
   @impl true
   def run(argv) do
-    {opts, args, invalid} = OptionParser.parse(argv, strict: KosMix.Orbit.switches())
+    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
 
     if invalid != [] or args != [] do
       Mix.raise(

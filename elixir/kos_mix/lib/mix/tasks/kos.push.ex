@@ -29,10 +29,19 @@ defmodule Mix.Tasks.Kos.Push do
 
   use Mix.Task
 
+  @switches [
+    orbit: :string,
+    device: :string,
+    bundle: :string,
+    token: :string,
+    orbit_data: :string,
+    kos_root: :string
+  ]
+  @aliases [o: :orbit, d: :device, b: :bundle, t: :token]
+
   @impl true
   def run(argv) do
-    switches = KosMix.Orbit.switches() ++ [device: :string, bundle: :string]
-    {opts, args, invalid} = OptionParser.parse(argv, strict: switches, aliases: [d: :device])
+    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
 
     if invalid != [] or args != [] do
       Mix.raise(

@@ -39,11 +39,12 @@ defmodule Mix.Tasks.Kos.Run do
     build: :boolean,
     kos_root: :string
   ]
+  @aliases [s: :stop_after]
   @profiles ~w(minimal embedded stock)
 
   @impl true
   def run(argv) do
-    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches)
+    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
 
     if invalid != [] or args != [] do
       Mix.raise(
