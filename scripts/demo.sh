@@ -45,5 +45,7 @@ fi
 echo "demo: Orbit runs on 127.0.0.1:4000 (log: $state/orbit.log)"
 echo "demo: dashboard: http://127.0.0.1:4000/#token=$(cat "$state/orbit-data/admin-token")"
 echo "demo: try \`target/debug/orbit --data $state/orbit-data ping demo-device\` (or restart, devices, commands)"
+echo "demo: \`touch $state/bme280.unplugged\` pulls the weather sensor's cable, \`touch $state/ecu.unplugged\` takes the engine ECU off the CAN bus (rm to plug back in)"
+rm -f "$state/bme280.unplugged" "$state/ecu.unplugged"
 echo "demo: booting systems/demo.dts; Ctrl-C stops every app and Orbit cleanly"
 target/debug/kos run systems/demo.dts "$@"
