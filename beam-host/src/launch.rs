@@ -20,6 +20,8 @@ pub struct BeamLaunch {
     pub code_paths: Vec<PathBuf>,
     /// Emulator settings from the budget.
     pub vm: VmSettings,
+    /// The app's compiled configuration (`sys.config`), if it has one.
+    pub config: Option<PathBuf>,
 }
 
 /// A compiled app was not where it should be.
@@ -65,6 +67,13 @@ pub fn locate_app(beam_dir: &Path, otp_app: &str) -> Result<Vec<PathBuf>, Locate
     })
 }
 
+/// The app's `sys.config` (`<beam_dir>/<otp_app>/sys.config`), if there is one: the
+/// application environment its mix project's `config/config.exs` describes.
+pub fn locate_config(beam_dir: &Path, otp_app: &str) -> Option<PathBuf> {
+    let config = beam_dir.join(otp_app).join("sys.config");
+    config.is_file().then_some(config)
+}
+
 impl BeamLaunch {
     /// A launch of `otp_app` from `code_paths` within `memory_mib`.
     pub fn new(otp_app: &str, code_paths: Vec<PathBuf>, memory_mib: u32, profile: Profile) -> Self {
@@ -72,7 +81,15 @@ impl BeamLaunch {
             otp_app: otp_app.to_string(),
             code_paths,
             vm: VmSettings::derive(memory_mib, profile),
+            config: None,
         }
+    }
+
+    /// The same launch, reading the application environment from `config` (a
+    /// `sys.config`, as `mix kos.build` writes from the project's `config/config.exs`).
+    pub fn with_config(mut self, config: Option<PathBuf>) -> Self {
+        self.config = config;
+        self
     }
 
     /// The arguments for `erl`.
@@ -89,6 +106,10 @@ impl BeamLaunch {
         for path in &self.code_paths {
             args.push("-pa".into());
             args.push(path.display().to_string());
+        }
+        if let Some(config) = &self.config {
+            args.push("-config".into());
+            args.push(config.display().to_string());
         }
         args.push("-eval".into());
         args.push(start_expression(&self.otp_app));
@@ -140,6 +161,12 @@ mod test {
         }
         let paths = locate_app(dir.path(), "demo").unwrap();
         assert_eq!(paths.len(), 2);
+        assert_eq!(locate_config(dir.path(), "demo"), None);
+        std::fs::write(dir.path().join("demo/sys.config"), "[].").unwrap();
+        assert_eq!(
+            locate_config(dir.path(), "demo"),
+            Some(dir.path().join("demo/sys.config"))
+        );
         assert!(paths.iter().all(|p| p.ends_with("ebin")));
         let missing = locate_app(dir.path(), "other").unwrap_err();
         assert!(missing.to_string().contains("no compiled `other`"));
@@ -162,5 +189,11 @@ mod test {
         let eval = args.last().unwrap();
         assert!(eval.contains("application:ensure_all_started('demo', permanent)"));
         assert!(args.windows(2).any(|w| w[0] == "-pa" && w[1] == "/x/ebin"));
+        assert!(!args.contains(&"-config".to_string()), "no config unless there is one");
+        let with = launch.clone().with_config(Some(PathBuf::from("/img/app/sys.config")));
+        let args = with.args();
+        let at = args.iter().position(|a| a == "-config").expect("-config");
+        assert_eq!(args[at + 1], "/img/app/sys.config");
+        assert!(at < args.iter().position(|a| a == "-eval").unwrap(), "before the start");
     }
 }

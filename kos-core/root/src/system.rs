@@ -257,12 +257,15 @@ impl System {
                                 error,
                             }
                         })?;
-                    Program::Beam(beam_host::BeamLaunch::new(
-                        otp_app,
-                        paths,
-                        *memory_mib,
-                        options.vm_profile,
-                    ))
+                    Program::Beam(
+                        beam_host::BeamLaunch::new(
+                            otp_app,
+                            paths,
+                            *memory_mib,
+                            options.vm_profile,
+                        )
+                        .with_config(beam_host::locate_config(&options.beam_dir, otp_app)),
+                    )
                 }
             };
             slots.push(Slot::new(app.clone(), program));

@@ -5,6 +5,7 @@ defmodule KosMix.Image do
       _build/kos/image/system.dts        the system manifest (KosMix.SystemManifest)
       _build/kos/image/system.dtb        the same, compiled by dtc
       _build/kos/image/elixir/<app>/_build/prod/lib/*/ebin   each BEAM app and its deps
+      _build/kos/image/elixir/<app>/sys.config               from config/config.exs
       _build/kos/bin/                    native system apps and the KOS NIF library
 
   `image/` is what `_root` switches to in an upgrade and what a bundle carries; `bin/`
@@ -48,6 +49,7 @@ defmodule KosMix.Image do
     File.mkdir_p!(paths.image)
     File.write!(paths.manifest, SystemManifest.render(app, version))
     copy_libs!(Path.join(Mix.Project.build_path(), "lib"), beam_lib(paths, app.name))
+    write_sys_config!(Path.join([paths.image, "elixir", app.name, "sys.config"]))
     if admin_lib, do: copy_libs!(admin_lib, beam_lib(paths, "device_admin"))
 
     compile_dtb!(paths.manifest, Path.join(paths.image, "system.dtb"))
@@ -81,6 +83,17 @@ defmodule KosMix.Image do
         # A dev build links priv/ to the sources; a bundle must hold real files.
         File.cp_r!(src, dst, dereference_symlinks: true)
       end
+    end
+  end
+
+  # The project's config/config.exs (and what it imports) as the app's application
+  # environment: `kos run` starts the VM with `-config` when the image has one.
+  defp write_sys_config!(target) do
+    source = Mix.Project.config()[:config_path] || "config/config.exs"
+
+    if File.regular?(source) do
+      config = Config.Reader.read!(source, env: Mix.env(), target: Mix.target())
+      File.write!(target, :io_lib.format(~c"~tp.~n", [config]))
     end
   end
 

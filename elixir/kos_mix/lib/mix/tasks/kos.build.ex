@@ -8,7 +8,8 @@ defmodule Mix.Tasks.Kos.Build do
       _build/kos/image/system.dts   the manifest, from kos.exs
       _build/kos/image/system.dtb   the manifest compiled by dtc
       _build/kos/image/elixir/      the compiled app and its dependencies (and the
-                                    device admin, when kos.exs asks for it)
+                                    device admin, when kos.exs asks for it), and the
+                                    app's sys.config from config/config.exs
       _build/kos/bin/               the native system apps and the KOS NIF library
 
   The manifest holds the app (its memory budget and arguments), the system apps that
