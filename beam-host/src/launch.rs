@@ -189,11 +189,19 @@ mod test {
         let eval = args.last().unwrap();
         assert!(eval.contains("application:ensure_all_started('demo', permanent)"));
         assert!(args.windows(2).any(|w| w[0] == "-pa" && w[1] == "/x/ebin"));
-        assert!(!args.contains(&"-config".to_string()), "no config unless there is one");
-        let with = launch.clone().with_config(Some(PathBuf::from("/img/app/sys.config")));
+        assert!(
+            !args.contains(&"-config".to_string()),
+            "no config unless there is one"
+        );
+        let with = launch
+            .clone()
+            .with_config(Some(PathBuf::from("/img/app/sys.config")));
         let args = with.args();
         let at = args.iter().position(|a| a == "-config").expect("-config");
         assert_eq!(args[at + 1], "/img/app/sys.config");
-        assert!(at < args.iter().position(|a| a == "-eval").unwrap(), "before the start");
+        assert!(
+            at < args.iter().position(|a| a == "-eval").unwrap(),
+            "before the start"
+        );
     }
 }
