@@ -69,6 +69,7 @@ defmodule KosMix.WorkflowTest do
     {_, 0} = cmd("mix", ["kos.new", "ctrl_c"], ctx.tmp, ctx.mix_home)
     app = Path.join(ctx.tmp, "ctrl_c")
     port = spawn_mix(["kos.run"], app, ctx.mix_home)
+    kill_on_exit(port)
     wait_for(port, "ctrl_c started on KOS", 120_000)
     image_bin = Path.join(app, "_build/kos")
     assert system_processes(image_bin) != []
@@ -89,6 +90,8 @@ defmodule KosMix.WorkflowTest do
     port = free_port()
     orbit = Path.join(@root, "target/debug/orbit")
     orbit_port = spawn_cmd(orbit, ["--data", data, "serve", "--listen", "127.0.0.1:#{port}"], dir)
+    # Closing its port does not stop a server: stop it, pass or fail.
+    kill_on_exit(orbit_port)
     url = "http://127.0.0.1:#{port}"
 
     assert eventually(
@@ -161,6 +164,7 @@ defmodule KosMix.WorkflowTest do
     )
 
     device = spawn_mix(["kos.run", "--upgrade-trial", "3s"], app, ctx.mix_home)
+    kill_on_exit(device)
     wait_for(device, "connected to Orbit", 120_000)
 
     {out, 0} =
@@ -241,9 +245,6 @@ defmodule KosMix.WorkflowTest do
 
     assert status != 0
     assert out =~ "bundle refused", out
-
-    Port.close(device)
-    Port.close(orbit_port)
   end
 
   # -- helpers ---------------------------------------------------------------------
@@ -286,6 +287,13 @@ defmodule KosMix.WorkflowTest do
       cd: dir,
       env: env
     ])
+  end
+
+  # SIGTERM to a spawned program when the test ends: Orbit stops; mix's VM exits and
+  # the system it ran stops with it (kos run --stop-on-eof).
+  defp kill_on_exit(port) do
+    {:os_pid, pid} = Port.info(port, :os_pid)
+    on_exit(fn -> System.cmd("kill", ["-TERM", to_string(pid)], stderr_to_stdout: true) end)
   end
 
   defp wait_for(port, text, timeout) do
