@@ -99,7 +99,7 @@ defmodule Mix.Tasks.Kos.New do
 
         cd #{name}
         mix kos.build     # compile it and make the system image
-        mix kos.run       # boot it on a hosted KOS system (Ctrl-C stops it)
+        mix kos.run       # boot it on a hosted KOS system (Ctrl-C twice stops it)
         mix test
     """)
   end

@@ -80,7 +80,9 @@ defmodule Mix.Tasks.Kos.Run do
         if(opts[:vm_profile], do: ["--vm-profile", opts[:vm_profile]], else: []) ++
         if(opts[:upgrade_trial], do: ["--upgrade-trial", opts[:upgrade_trial]], else: [])
 
-    Mix.shell().info("kos.run: booting #{Path.relative_to_cwd(paths.image)} (Ctrl-C stops it)")
+    Mix.shell().info(
+      "kos.run: booting #{Path.relative_to_cwd(paths.image)} (Ctrl-C twice, or Ctrl-C then a, stops it)"
+    )
 
     case System.cmd(kos, args, into: IO.stream(:stdio, :line), stderr_to_stdout: true) do
       {_, 0} -> Mix.shell().info("kos.run: the system stopped")
