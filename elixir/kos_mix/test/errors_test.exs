@@ -233,6 +233,26 @@ defmodule KosMix.ErrorsTest do
     port
   end
 
+  describe "config/config.exs" do
+    test "becomes a sys.config the VM reads, and a broken one is refused by name" do
+      source = Path.join(@tmp, "config.exs")
+      target = Path.join(@tmp, "sys.config")
+      File.write!(source, "import Config\nconfig :probe, greeting: \"hi\", every_ms: 500\n")
+      :ok = KosMix.Image.write_sys_config!(source, target)
+      assert {:ok, [[probe: probe]]} = :file.consult(String.to_charlist(target))
+      assert Enum.sort(probe) == [every_ms: 500, greeting: "hi"]
+
+      File.write!(source, "import Config\nconfig :probe, greeting:\n")
+
+      assert_raise Mix.Error, ~r/config.exs cannot be read/, fn ->
+        KosMix.Image.write_sys_config!(source, Path.join(@tmp, "other.config"))
+      end
+
+      refute File.exists?(Path.join(@tmp, "other.config"))
+      assert :ok = KosMix.Image.write_sys_config!(Path.join(@tmp, "none.exs"), target)
+    end
+  end
+
   describe "documentation" do
     test "every task has a shortdoc and documents its options with examples" do
       for task <- [

@@ -49,7 +49,12 @@ defmodule KosMix.Image do
     File.mkdir_p!(paths.image)
     File.write!(paths.manifest, SystemManifest.render(app, version))
     copy_libs!(Path.join(Mix.Project.build_path(), "lib"), beam_lib(paths, app.name))
-    write_sys_config!(Path.join([paths.image, "elixir", app.name, "sys.config"]))
+
+    write_sys_config!(
+      Mix.Project.config()[:config_path] || "config/config.exs",
+      Path.join([paths.image, "elixir", app.name, "sys.config"])
+    )
+
     if admin_lib, do: copy_libs!(admin_lib, beam_lib(paths, "device_admin"))
 
     compile_dtb!(paths.manifest, Path.join(paths.image, "system.dtb"))
@@ -86,15 +91,25 @@ defmodule KosMix.Image do
     end
   end
 
-  # The project's config/config.exs (and what it imports) as the app's application
-  # environment: `kos run` starts the VM with `-config` when the image has one.
-  defp write_sys_config!(target) do
-    source = Mix.Project.config()[:config_path] || "config/config.exs"
-
+  @doc """
+  Writes the configuration in `source` (a project's `config/config.exs`, with what it
+  imports) to `target` as a `sys.config`: `kos run` starts the app's VM with `-config`
+  when the image has one. Nothing is written when there is no `source`.
+  """
+  @spec write_sys_config!(Path.t(), Path.t()) :: :ok
+  def write_sys_config!(source, target) do
     if File.regular?(source) do
-      config = Config.Reader.read!(source, env: Mix.env(), target: Mix.target())
+      config =
+        try do
+          Config.Reader.read!(source, env: Mix.env(), target: Mix.target())
+        rescue
+          e -> Mix.raise("#{source} cannot be read: #{Exception.message(e)}")
+        end
+
       File.write!(target, :io_lib.format(~c"~tp.~n", [config]))
     end
+
+    :ok
   end
 
   defp compile_dtb!(dts, dtb) do
