@@ -6,9 +6,10 @@ defmodule KosMix do
       cd hello
       mix kos.build              # compile it and make a system image
       mix kos.run                # boot that system here and stream its logs
+      mix kos.orbit.start        # a local Orbit, in its own terminal
       mix kos.build --bundle --key deploy.pem
-      mix kos.push --orbit http://orbit:4000 --device my-device
-      mix kos.devices --orbit http://orbit:4000
+      mix kos.push --device my-device
+      mix kos.devices
 
   The archive is built from a KOS checkout (`cd elixir/kos_mix && mix archive.install
   --force`) and remembers where that checkout is (`KosMix.Checkout`): the `kos` and

@@ -210,6 +210,10 @@ defmodule KosMix.ErrorsTest do
       assert_raise Mix.Error, ~r/not an Orbit address/, fn ->
         Mix.Tasks.Kos.Devices.run(["--orbit", "127.0.0.1"])
       end
+
+      assert_raise Mix.Error, ~r/--listen nowhere is not HOST:PORT/, fn ->
+        Mix.Tasks.Kos.Orbit.Start.run(["--listen", "nowhere"])
+      end
     end
 
     test "KOS not built names the missing binary and the build command" do

@@ -247,6 +247,34 @@ defmodule KosMix.WorkflowTest do
     assert out =~ "bundle refused", out
   end
 
+  test "kos.orbit.start runs a local Orbit the other tasks find by default, and stops with mix",
+       ctx do
+    data = Path.join(ctx.tmp, "dev-orbit")
+    port = free_port()
+    env = [{"KOS_ORBIT_DATA", data}, {"ORBIT_URL", "http://127.0.0.1:#{port}"}]
+
+    orbit =
+      spawn_cmd(
+        System.find_executable("mix"),
+        ["kos.orbit.start", "--listen", "127.0.0.1:#{port}"],
+        ctx.tmp,
+        env(ctx.mix_home, env)
+      )
+
+    kill_on_exit(orbit)
+    wait_for(orbit, "dashboard: http://127.0.0.1:#{port}/#token=", 60_000)
+
+    # No --orbit, no token given: the defaults point at this Orbit and its data.
+    {out, 0} = cmd("mix", ["kos.devices"], ctx.tmp, ctx.mix_home, env)
+    assert out =~ ~r/DEVICE\s+STATUS/, out
+
+    {:os_pid, mix_pid} = Port.info(orbit, :os_pid)
+    System.cmd("kill", ["-KILL", to_string(mix_pid)])
+
+    assert eventually(fn -> system_processes(data) == [] end, 15_000),
+           "Orbit outlived mix: #{inspect(system_processes(data))}"
+  end
+
   # -- helpers ---------------------------------------------------------------------
 
   # `mix` as a user runs it: this test's own MIX_ENV and project must not leak in.

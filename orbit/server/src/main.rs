@@ -47,6 +47,10 @@ enum Cmd {
         /// The certificate's PEM private key.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Stop when standard input closes: for tools that run Orbit as a child (`mix
+        /// kos.orbit.start`), so it stops when they do.
+        #[arg(long)]
+        stop_on_eof: bool,
     },
     /// Register or revoke devices.
     #[command(subcommand)]
@@ -93,7 +97,13 @@ fn main() -> ExitCode {
             listen,
             tls_cert,
             tls_key,
-        } => serve(&cli, *listen, tls_cert.as_deref().zip(tls_key.as_deref())),
+            stop_on_eof,
+        } => serve(
+            &cli,
+            *listen,
+            tls_cert.as_deref().zip(tls_key.as_deref()),
+            *stop_on_eof,
+        ),
         _ => operate(&cli),
     };
     match result {
@@ -109,6 +119,7 @@ fn serve(
     cli: &Cli,
     listen: SocketAddr,
     tls: Option<(&std::path::Path, &std::path::Path)>,
+    stop_on_eof: bool,
 ) -> Result<(), String> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -140,19 +151,39 @@ fn serve(
             orbit_protocol::DEVICE_PATH
         );
         tracing::info!("dashboard: {http}://{}/#token={token}", running.addr);
-        wait_for_signal().await;
+        wait_for_signal(stop_on_eof).await;
         tracing::info!("stopping");
         running.stop().await;
         Ok(())
     })
 }
 
-async fn wait_for_signal() {
+/// Until Ctrl-C, SIGTERM or — with `stop_on_eof` — the end of standard input.
+async fn wait_for_signal(stop_on_eof: bool) {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
+    if stop_on_eof {
+        // A parent that runs Orbit through a pipe (mix does, from its own session,
+        // where the terminal's Ctrl-C never reaches Orbit) ends by closing it.
+        std::thread::spawn(move || {
+            let mut sink = [0u8; 256];
+            let mut stdin = std::io::stdin().lock();
+            while matches!(std::io::Read::read(&mut stdin, &mut sink), Ok(n) if n > 0) {}
+            let _ = eof_tx.send(());
+        });
+    }
+    let eof = async move {
+        if stop_on_eof {
+            let _ = eof_rx.await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+        _ = eof => {}
     }
 }
 

@@ -4,16 +4,24 @@ defmodule KosMix.Orbit do
   `mix kos.push` and `mix kos.devices`, after checking that Orbit answers at all (so an
   unreachable Orbit gets an error that says so, not a stack of HTTP errors).
 
-  The admin token comes from `--token`, else `ORBIT_TOKEN`, else `--orbit-data DIR`
-  (the `admin-token` file an Orbit keeps in its data directory).
+  Orbit's address is `--orbit`, else `ORBIT_URL`, else `http://127.0.0.1:4000` (where
+  `mix kos.orbit.start` listens). The admin token comes from `--token`, else
+  `ORBIT_TOKEN`, else `--orbit-data DIR` (the `admin-token` file an Orbit keeps in its
+  data directory), else the data directory of `mix kos.orbit.start`.
   """
+
+  @default_url "http://127.0.0.1:4000"
+
+  @doc "Where `mix kos.orbit.start` keeps Orbit's data: `KOS_ORBIT_DATA`, else `~/.kos/orbit-data`."
+  @spec default_data() :: Path.t()
+  def default_data do
+    System.get_env("KOS_ORBIT_DATA") || Path.expand("~/.kos/orbit-data")
+  end
 
   @doc "Runs `orbit <args>` against the Orbit in `opts`, streaming its output."
   @spec run!(keyword(), [String.t()]) :: :ok
   def run!(opts, args) do
-    url =
-      opts[:orbit] || System.get_env("ORBIT_URL") ||
-        Mix.raise("--orbit URL is required (e.g. --orbit http://127.0.0.1:4000)")
+    url = opts[:orbit] || System.get_env("ORBIT_URL") || @default_url
 
     reachable!(url)
     root = KosMix.Checkout.root(opts)
@@ -29,6 +37,9 @@ defmodule KosMix.Orbit do
 
         opts[:orbit_data] ->
           ["--data", opts[:orbit_data]]
+
+        File.regular?(Path.join(default_data(), "admin-token")) ->
+          ["--data", default_data()]
 
         true ->
           Mix.raise(

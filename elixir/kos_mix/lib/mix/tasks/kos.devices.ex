@@ -7,9 +7,11 @@ defmodule Mix.Tasks.Kos.Devices do
 
   ## Command line options
 
-    * `--orbit URL` — Orbit's address (`http://HOST:PORT`; default: `ORBIT_URL`)
+    * `--orbit URL` — Orbit's address (`http://HOST:PORT`; default: `ORBIT_URL`, else
+      `http://127.0.0.1:4000`, where `mix kos.orbit.start` listens)
     * `--token TOKEN` — Orbit's admin token (default: `ORBIT_TOKEN`)
     * `--orbit-data DIR` — take the admin token from this Orbit data directory
+      (default: the one `mix kos.orbit.start` uses, if it has a token)
     * `--kos-root PATH` — the KOS checkout (for the `orbit` client)
 
   ## Examples

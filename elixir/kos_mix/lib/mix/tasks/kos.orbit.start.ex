@@ -1,0 +1,69 @@
+defmodule Mix.Tasks.Kos.Orbit.Start do
+  @shortdoc "Runs a local Orbit for development"
+
+  @moduledoc """
+  Runs Orbit, the KOS fleet service, from your KOS checkout in this terminal: devices
+  connect to it, and `mix kos.devices` and `mix kos.push` talk to it with no options.
+  It prints the dashboard's address (with its admin token); its data (SQLite store,
+  instance id, admin token) stays in the data directory between runs.
+
+  Register a device once, with the public half of its key:
+
+      openssl genpkey -algorithm ed25519 -out device.pem
+      openssl pkey -in device.pem -pubout -out device.pub.pem
+      KOS_ROOT/target/debug/orbit --data ~/.kos/orbit-data device register my-device --public-key device.pub.pem
+
+  Ctrl-C twice stops it (the first opens mix's break menu).
+
+  ## Command line options
+
+    * `--listen ADDR` — where it listens (default: `127.0.0.1:4000`; plain `ws://` is
+      refused beyond loopback, see `orbit serve --help` for TLS)
+    * `--data DIR` — its data directory (default: `KOS_ORBIT_DATA`, else
+      `~/.kos/orbit-data`)
+    * `--kos-root PATH` — the KOS checkout (for the `orbit` binary)
+
+  ## Examples
+
+      mix kos.orbit.start
+      mix kos.orbit.start --listen 127.0.0.1:4100 --data /tmp/orbit-data
+  """
+
+  use Mix.Task
+
+  @switches [listen: :string, data: :string, kos_root: :string]
+  @aliases [l: :listen, d: :data]
+
+  @impl true
+  def run(argv) do
+    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
+
+    if invalid != [] or args != [] do
+      Mix.raise(
+        "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help kos.orbit.start"
+      )
+    end
+
+    listen = opts[:listen] || "127.0.0.1:4000"
+
+    unless listen =~ ~r/^[^:\s]+:\d+$/ do
+      Mix.raise("--listen #{listen} is not HOST:PORT (e.g. 127.0.0.1:4000)")
+    end
+
+    data = Path.expand(opts[:data] || KosMix.Orbit.default_data())
+    File.mkdir_p!(data)
+    orbit = KosMix.Checkout.binary!(KosMix.Checkout.root(opts), "orbit")
+
+    Mix.shell().info(
+      "kos.orbit.start: Orbit on #{listen}, data in #{data} (Ctrl-C twice stops it)"
+    )
+
+    case System.cmd(orbit, ["--data", data, "serve", "--listen", listen, "--stop-on-eof"],
+           into: IO.stream(:stdio, :line),
+           stderr_to_stdout: true
+         ) do
+      {_, 0} -> :ok
+      {_, status} -> Mix.raise("orbit serve exited with status #{status} (is #{listen} taken?)")
+    end
+  end
+end
