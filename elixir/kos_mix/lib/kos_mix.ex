@@ -16,4 +16,21 @@ defmodule KosMix do
   `orbit` binaries, the KOS NIF library, the system apps and the `kos` Elixir library
   all come from it.
   """
+
+  @doc """
+  Parses a task's options with `OptionParser` (`strict:` its `@switches`), or raises
+  naming what was not understood and where the task's help is.
+  """
+  @spec options!([String.t()], keyword(), keyword(), String.t()) :: keyword()
+  def options!(argv, switches, aliases, task) do
+    case OptionParser.parse(argv, strict: switches, aliases: aliases) do
+      {opts, [], []} ->
+        opts
+
+      {_, args, invalid} ->
+        Mix.raise(
+          "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help #{task}"
+        )
+    end
+  end
 end

@@ -45,13 +45,7 @@ defmodule Mix.Tasks.Kos.Build do
 
   @impl true
   def run(argv) do
-    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
-
-    if invalid != [] or args != [] do
-      Mix.raise(
-        "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help kos.build"
-      )
-    end
+    opts = KosMix.options!(argv, @switches, @aliases, "kos.build")
 
     build(opts)
   end

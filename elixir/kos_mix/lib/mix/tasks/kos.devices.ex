@@ -27,13 +27,7 @@ defmodule Mix.Tasks.Kos.Devices do
 
   @impl true
   def run(argv) do
-    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
-
-    if invalid != [] or args != [] do
-      Mix.raise(
-        "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help kos.devices"
-      )
-    end
+    opts = KosMix.options!(argv, @switches, @aliases, "kos.devices")
 
     KosMix.Orbit.run!(opts, ["devices"])
   end

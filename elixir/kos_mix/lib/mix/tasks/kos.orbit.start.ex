@@ -36,13 +36,7 @@ defmodule Mix.Tasks.Kos.Orbit.Start do
 
   @impl true
   def run(argv) do
-    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
-
-    if invalid != [] or args != [] do
-      Mix.raise(
-        "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help kos.orbit.start"
-      )
-    end
+    opts = KosMix.options!(argv, @switches, @aliases, "kos.orbit.start")
 
     listen = opts[:listen] || "127.0.0.1:4000"
 

@@ -43,13 +43,7 @@ defmodule Mix.Tasks.Kos.Push do
 
   @impl true
   def run(argv) do
-    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
-
-    if invalid != [] or args != [] do
-      Mix.raise(
-        "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help kos.push"
-      )
-    end
+    opts = KosMix.options!(argv, @switches, @aliases, "kos.push")
 
     device = opts[:device] || Mix.raise("--device NAME is required: the device to upgrade")
     bundle = opts[:bundle] || default_bundle()

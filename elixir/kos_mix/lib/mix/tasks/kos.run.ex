@@ -44,13 +44,7 @@ defmodule Mix.Tasks.Kos.Run do
 
   @impl true
   def run(argv) do
-    {opts, args, invalid} = OptionParser.parse(argv, strict: @switches, aliases: @aliases)
-
-    if invalid != [] or args != [] do
-      Mix.raise(
-        "Unexpected argument(s) #{inspect(args ++ Enum.map(invalid, &elem(&1, 0)))}. See: mix help kos.run"
-      )
-    end
+    opts = KosMix.options!(argv, @switches, @aliases, "kos.run")
 
     if opts[:vm_profile] && opts[:vm_profile] not in @profiles do
       Mix.raise(
