@@ -58,10 +58,7 @@ fn fault(e: Error) -> Fault {
 
 impl Controller for Am335xCan {
     fn transmit(&mut self, frame: &Frame) -> nb::Result<(), Fault> {
-        let Some(frame) = frame.to_frame() else {
-            return Err(nb::Error::Other(Fault::Other));
-        };
-        let result = self.driver.transmit(&frame);
+        let result = self.driver.transmit(frame);
         self.refresh();
         match result {
             Ok(None) => Ok(()),
@@ -76,7 +73,7 @@ impl Controller for Am335xCan {
         let result = self.driver.receive();
         self.refresh();
         match result {
-            Ok(frame) => Frame::from_frame(&frame).ok_or(nb::Error::Other(Fault::Other)),
+            Ok(frame) => Ok(frame),
             Err(nb::Error::WouldBlock) => Err(nb::Error::WouldBlock),
             Err(nb::Error::Other(e)) => Err(nb::Error::Other(fault(e))),
         }

@@ -7,7 +7,7 @@
 use embedded_can::nb::Can;
 use kos_can::{BusState, Controller, ControllerStatus, Fault, Frame};
 use kos_sim_devices::can::devices::Ecu;
-use kos_sim_devices::can::{CanError, CanFrame, ErrorState, NodeConfig, NodeId, SimCanBus};
+use kos_sim_devices::can::{CanError, ErrorState, NodeConfig, NodeId, SimCanBus};
 
 /// The bus, the server's node on it and the ECU's.
 pub struct SimCan {
@@ -47,9 +47,6 @@ fn fault(e: CanError) -> Fault {
 
 impl Controller for SimCan {
     fn transmit(&mut self, frame: &Frame) -> nb::Result<(), Fault> {
-        let Some(frame) = frame.to_frame::<CanFrame>() else {
-            return Err(nb::Error::Other(Fault::Other));
-        };
         // A full set of mailboxes would take a higher-priority frame by pushing out a
         // lower one (embedded-can's `transmit` hands it back); the service has no way
         // to take it back, so wait for a free mailbox instead and lose nothing.
@@ -60,7 +57,7 @@ impl Controller for SimCan {
         let Some(mut node) = self.bus.node(self.me) else {
             return Err(nb::Error::Other(Fault::Other));
         };
-        match node.transmit(&frame) {
+        match node.transmit(frame) {
             Ok(None) => Ok(()),
             // Cannot happen with a free mailbox; if it did, the frame is lost, so say so.
             Ok(Some(_)) => Err(nb::Error::Other(Fault::Overrun)),
@@ -74,7 +71,7 @@ impl Controller for SimCan {
             return Err(nb::Error::Other(Fault::Other));
         };
         match node.receive() {
-            Ok(frame) => Frame::from_frame(&frame).ok_or(nb::Error::Other(Fault::Other)),
+            Ok(frame) => Ok(frame),
             Err(nb::Error::WouldBlock) => Err(nb::Error::WouldBlock),
             Err(nb::Error::Other(e)) => Err(nb::Error::Other(fault(e))),
         }

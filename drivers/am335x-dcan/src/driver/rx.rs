@@ -16,7 +16,7 @@
 
 use super::Dcan;
 use crate::error::Error;
-use crate::frame::CanFrame;
+use crate::frame::{CanFrame, MessageObject};
 use crate::registers::Registers;
 use crate::regs::{ifarb, ifcmd, ifmctl, object_bit, object_word, IF2, NWDAT12};
 

@@ -8,7 +8,7 @@ use embedded_can::Frame;
 
 use super::Dcan;
 use crate::error::Error;
-use crate::frame::CanFrame;
+use crate::frame::{CanFrame, MessageObject};
 use crate::registers::Registers;
 use crate::regs::{es, ifarb, ifcmd, ifmctl, object_bit, object_word, IF1, TXRQ12};
 

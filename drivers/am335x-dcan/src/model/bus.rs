@@ -5,7 +5,7 @@
 use embedded_can::Frame;
 
 use super::{DcanModel, WireFrame};
-use crate::frame::CanFrame;
+use crate::frame::{CanFrame, MessageObject};
 use crate::regs::{ctl, ifarb, ifmctl, test};
 use crate::status::Lec;
 
