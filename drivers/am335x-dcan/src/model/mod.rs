@@ -1,5 +1,5 @@
 //! A register model of the D_CAN controller for host tests: [`DcanModel`] implements
-//! [`Registers`] and behaves as the TRM describes — 64 message objects reached through
+//! [`Registers`](crate::Registers) and behaves as the TRM describes — 64 message objects reached through
 //! IF1/IF2 (with Busy and write protection), a "wire" that collects transmitted frames
 //! in arbitration order, acceptance filtering and FIFO chaining of received frames,
 //! the NWDAT/TXRQ/INTPND/MSGVAL views, Init/CCE protection of BTR, and fault
