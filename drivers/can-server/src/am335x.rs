@@ -5,8 +5,9 @@ use embedded_can::nb::Can;
 use kos_board::DevMem;
 use kos_can::{BusState, Controller, ControllerStatus, Fault, Frame};
 
-/// DCAN0 of the BeagleBone Black (P9.19/P9.20 with the CAN cape's pinmux).
-pub const DCAN0_BASE: u32 = 0x481C_C000;
+/// DCAN0 of the BeagleBone Black (P9.19/P9.20 with the CAN cape's pinmux), as the
+/// manifest's `reg` counts (a 32-bit cell).
+pub const DCAN0_BASE: u32 = am335x_dcan::regs::base::DCAN0 as u32;
 
 /// The controller's set-up: 48 of the 64 message objects receive (at 1 Mbit/s a full
 /// bus brings a frame every ~50 µs, so the FIFO holds ~2.4 ms between the server's

@@ -8,10 +8,3 @@ pub mod am335x;
 pub mod serve;
 pub mod sim;
 pub mod socketcan;
-
-use kos_can::Fault;
-
-/// An `embedded_can` error kind as the service's `Fault`.
-pub fn fault_of(kind: embedded_can::ErrorKind) -> Fault {
-    Fault::from(kind)
-}

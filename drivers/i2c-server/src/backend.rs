@@ -37,8 +37,9 @@ pub fn classify_am335x(e: &am335x_i2c::Error) -> Fault {
     }
 }
 
-/// The I2C2 module of the BeagleBone Black (the header's P9.19/P9.20 bus).
-pub const AM335X_I2C2_BASE: u32 = 0x4819_C000;
+/// The I2C2 module of the BeagleBone Black (the header's P9.19/P9.20 bus), as the
+/// manifest's `reg` counts (a 32-bit cell).
+pub const AM335X_I2C2_BASE: u32 = am335x_i2c::regs::I2C2_BASE as u32;
 
 /// The AM335x controller at `base`, with its mapping (which must outlive the driver,
 /// so they travel together).
