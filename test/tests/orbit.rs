@@ -206,25 +206,32 @@ fn traversal_bundle(out: &Path, key: &ed25519_dalek::SigningKey) {
     tar.into_inner().unwrap().finish().unwrap();
 }
 
-#[test]
-fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let orbit = serve(&dir.path().join("orbit-data"));
-    openssl_keypair(dir.path(), "dev1");
-    openssl_keypair(dir.path(), "deploy");
+/// An Orbit in `dir` with `dev1` registered (its key made with openssl, as an operator
+/// would), and the deployment's signing key, whose public half the device trusts.
+fn orbit_with_dev1(dir: &Path) -> (OrbitServer, ed25519_dalek::SigningKey) {
+    let orbit = serve(&dir.join("orbit-data"));
+    openssl_keypair(dir, "dev1");
+    let (deploy_pem, _) = openssl_keypair(dir, "deploy");
+    let public = dir.join("dev1.pub.pem");
     orbit.admin_ok(&[
         "device",
         "register",
         "dev1",
         "--public-key",
-        &path("dev1.pub.pem"),
+        public.to_str().unwrap(),
     ]);
+    let deploy =
+        kos_bundle::signing_key_from_pem(&std::fs::read_to_string(deploy_pem).unwrap()).unwrap();
+    (orbit, deploy)
+}
+
+#[test]
+fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (orbit, deploy) = orbit_with_dev1(dir.path());
 
     // Bundles: a good one, one signed by another key, one with a `../` entry, one cut short.
-    let deploy =
-        kos_bundle::signing_key_from_pem(&std::fs::read_to_string(path("deploy.pem")).unwrap())
-            .unwrap();
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
     let src = dir.path().join("system");
     std::fs::create_dir_all(src.join("apps/worker")).unwrap();
@@ -350,19 +357,7 @@ fn system_bundle(
 fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
-    let orbit = serve(&dir.path().join("orbit-data"));
-    openssl_keypair(dir.path(), "dev1");
-    openssl_keypair(dir.path(), "deploy");
-    orbit.admin_ok(&[
-        "device",
-        "register",
-        "dev1",
-        "--public-key",
-        &path("dev1.pub.pem"),
-    ]);
-    let deploy =
-        kos_bundle::signing_key_from_pem(&std::fs::read_to_string(path("deploy.pem")).unwrap())
-            .unwrap();
+    let (orbit, deploy) = orbit_with_dev1(dir.path());
     let ws = orbit.url.replacen("http://", "ws://", 1);
     let images = path("images");
     let system = |version: &str, apps: &str| {
