@@ -242,29 +242,41 @@ fn orbit_result(handle: ResourceArc<OrbitRes>, id: u64, ok: bool, detail: String
     rustler::types::atom::ok()
 }
 
-/// `orbit_stage(handle, url, sha256, size, trusted_pem, staging)`: downloads the
-/// bundle of an upgrade command, checks its size and digest, then verifies its
-/// signature with the deployment's public key and every file's hash while unpacking
-/// it into `staging` (which must not exist). `{:ok, %{version, files, bytes, dir}}`,
-/// or `{:error, text}` naming what was wrong; on error nothing is left behind.
+/// `orbit_stage(handle, url, sha256, size, version, trusted_pem, images)`: stages the
+/// bundle of an upgrade command in a new image directory under `images`
+/// (`orbit_device::stage`: downloaded, size and digest checked, the deployment's
+/// signature and every file's hash verified, the signed version equal to the
+/// command's). `{:ok, %{version, files, bytes, dir}}`, or `{:error, text}` naming what
+/// was wrong; on error nothing under `images` has changed.
 #[rustler::nif(schedule = "DirtyIo")]
+#[allow(clippy::too_many_arguments)] // one per field of the command, as Elixir has them
 fn orbit_stage<'a>(
     env: Env<'a>,
     handle: ResourceArc<OrbitRes>,
     url: String,
     sha256: String,
     size: u64,
+    version: String,
     trusted_pem: String,
-    staging: String,
+    images: String,
 ) -> Term<'a> {
-    match stage(
-        &handle.0.http_base,
-        &url,
-        &sha256,
+    let command = Command::Upgrade {
+        url,
+        sha256,
         size,
-        &trusted_pem,
-        std::path::Path::new(&staging),
-    ) {
+        version,
+    };
+    let staged = kos_bundle::verifying_key_from_pem(&trusted_pem)
+        .map_err(|e| format!("deployment key: {e}"))
+        .and_then(|trusted| {
+            orbit_device::stage::stage_upgrade(
+                &handle.0.http_base,
+                &command,
+                &trusted,
+                std::path::Path::new(&images),
+            )
+        });
+    match staged {
         Ok(u) => {
             let map = Term::map_from_pairs(
                 env,
@@ -283,57 +295,6 @@ fn orbit_stage<'a>(
         }
         Err(e) => (rustler::types::atom::error(), e).encode(env),
     }
-}
-
-fn stage(
-    base: &str,
-    url: &str,
-    sha256: &str,
-    size: u64,
-    trusted_pem: &str,
-    staging: &std::path::Path,
-) -> Result<kos_bundle::Unpacked, String> {
-    use sha2::{Digest, Sha256};
-    use std::io::{Read, Write};
-    let trusted = kos_bundle::verifying_key_from_pem(trusted_pem)
-        .map_err(|e| format!("deployment key: {e}"))?;
-    let download = staging.with_extension("download");
-    let response = ureq::get(&format!("{base}{url}"))
-        .call()
-        .map_err(|e| format!("download failed: {e}"))?;
-    let result = (|| {
-        let mut file =
-            std::fs::File::create(&download).map_err(|e| format!("{}: {e}", download.display()))?;
-        // Never take more than announced: a lying server cannot fill the disk.
-        let mut body = response.into_reader().take(size + 1);
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 64 << 10];
-        let mut got = 0u64;
-        loop {
-            let n = body
-                .read(&mut buf)
-                .map_err(|e| format!("download interrupted: {e}"))?;
-            if n == 0 {
-                break;
-            }
-            got += n as u64;
-            hasher.update(&buf[..n]);
-            file.write_all(&buf[..n])
-                .map_err(|e| format!("{}: {e}", download.display()))?;
-        }
-        if got != size {
-            return Err(format!(
-                "download has {got} bytes, the command announced {size}"
-            ));
-        }
-        if hex::encode(hasher.finalize()) != sha256 {
-            return Err("download does not match the announced sha256".to_string());
-        }
-        kos_bundle::unpack_verified(&download, &trusted, staging, &kos_bundle::Limits::default())
-            .map_err(|e| format!("bundle refused: {e}"))
-    })();
-    let _ = std::fs::remove_file(&download);
-    result
 }
 
 /// `orbit_report(handle, id, ok, detail)`: reports the result of command `id` without

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tar::{Builder, EntryType, Header};
 
 use crate::error::{io_err, BundleError};
-use crate::index::{valid_version, FileEntry, Index, FORMAT, MODE_EXEC, MODE_FILE};
+use crate::index::{FileEntry, Index, FORMAT, MODE_EXEC, MODE_FILE};
 use crate::path::{check_path, check_payload_path};
 use crate::{keys, INDEX_NAME, SIG_NAME};
 
@@ -58,9 +58,10 @@ pub fn create_with_progress(
     key: &SigningKey,
     mut on_file: impl FnMut(&str, u64),
 ) -> Result<Summary, BundleError> {
-    if !valid_version(version) {
+    if let Err(problem) = orbit_protocol::check_version(version) {
         return Err(BundleError::BadVersion {
             version: version.to_owned(),
+            problem,
         });
     }
     let mut sources = Vec::new();

@@ -9,6 +9,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+pub use orbit_protocol::VersionProblem;
+
 /// What is wrong with a path, in the index or in the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathProblem {
@@ -57,8 +59,8 @@ pub enum IndexProblem {
     Json(String),
     /// `format` is not one this crate understands.
     UnknownFormat(u64),
-    /// The `version` string is empty or holds control characters.
-    BadVersion,
+    /// The `version` string breaks the version rule ([`orbit_protocol::check_version`]).
+    BadVersion(VersionProblem),
     /// `files` is not sorted by path (byte order): `path` came after `previous`.
     Unsorted { previous: String, path: String },
     /// The same path listed twice.
@@ -76,7 +78,7 @@ impl fmt::Display for IndexProblem {
         match self {
             IndexProblem::Json(e) => write!(f, "not a valid index: {e}"),
             IndexProblem::UnknownFormat(n) => write!(f, "unknown format {n} (this build reads 1)"),
-            IndexProblem::BadVersion => f.write_str("version is empty or has control characters"),
+            IndexProblem::BadVersion(problem) => write!(f, "version: {problem}"),
             IndexProblem::Unsorted { previous, path } => write!(
                 f,
                 "{}: files not sorted by path (comes after {})",
@@ -171,8 +173,11 @@ pub enum BundleError {
     SourceSpecialFile { path: PathBuf, kind: &'static str },
     /// `create` met a name that cannot go in a bundle (not UTF-8, reserved, odd characters).
     SourceBadName { path: PathBuf, problem: PathProblem },
-    /// The version given to `create` is empty or has control characters.
-    BadVersion { version: String },
+    /// The version given to `create` breaks the version rule.
+    BadVersion {
+        version: String,
+        problem: VersionProblem,
+    },
     /// A PEM key could not be read.
     Key { detail: String },
 }
@@ -264,11 +269,9 @@ impl fmt::Display for BundleError {
             SourceBadName { path, problem } => {
                 write!(f, "{}: cannot be bundled: {problem}", path.display())
             }
-            BadVersion { version } => write!(
-                f,
-                "version {:?}: must be non-empty without control characters",
-                version
-            ),
+            BadVersion { version, problem } => {
+                write!(f, "version {}: {problem}", version.escape_debug())
+            }
             Key { detail } => write!(f, "key: {detail}"),
         }
     }

@@ -84,9 +84,7 @@ impl Index {
         if self.format != FORMAT {
             return Err(IndexProblem::UnknownFormat(self.format));
         }
-        if !valid_version(&self.version) {
-            return Err(IndexProblem::BadVersion);
-        }
+        orbit_protocol::check_version(&self.version).map_err(IndexProblem::BadVersion)?;
         let mut previous: Option<&str> = None;
         // Every directory some file lives in; a file path found here would have to be both
         // a file and a directory on disk.
@@ -149,11 +147,6 @@ impl Index {
     }
 }
 
-/// A version string is free text, but it ends up in logs and Orbit's UI.
-pub(crate) fn valid_version(v: &str) -> bool {
-    !v.is_empty() && !v.chars().any(char::is_control)
-}
-
 /// Reads just the index of a bundle: for Orbit to show the version and size of an upload
 /// without unpacking it.
 ///
@@ -171,6 +164,7 @@ pub fn read_index(bundle: &Path) -> Result<Index, BundleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use orbit_protocol::VersionProblem;
 
     fn entry(path: &str) -> FileEntry {
         FileEntry {
@@ -251,7 +245,16 @@ mod tests {
         assert!(matches!(i.validate(), Err(IndexProblem::BadMode { .. })));
         let mut i = index(&["a"]);
         i.version = "1\n2".into();
-        assert_eq!(i.validate(), Err(IndexProblem::BadVersion));
+        assert_eq!(
+            i.validate(),
+            Err(IndexProblem::BadVersion(VersionProblem::BadChar('\n')))
+        );
+        // A version that names a path is refused before anything could use it as one.
+        i.version = "../../victim.x".into();
+        assert_eq!(
+            i.validate(),
+            Err(IndexProblem::BadVersion(VersionProblem::BadStart('.')))
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod unpack;
 
 pub use archive::MAX_INDEX_BYTES;
 pub use create::{create, create_with_progress, Summary};
-pub use error::{BundleError, IndexProblem, PathProblem};
+pub use error::{BundleError, IndexProblem, PathProblem, VersionProblem};
 pub use index::{read_index, FileEntry, Index, FORMAT, MODE_EXEC, MODE_FILE};
 pub use keys::{signing_key_from_pem, verifying_key_from_pem, SIGNATURE_DOMAIN, SIG_FILE_LEN};
 pub use unpack::{unpack_verified, Limits, Unpacked};

@@ -353,7 +353,15 @@ fn create_refuses_bad_names_and_versions() {
 
     let src3 = s.dir.path().join("src3");
     write_file(&src3, "a", b"", 0o644);
-    for v in ["", "1\n2"] {
+    for v in [
+        "",
+        "1\n2",
+        "../../victim.x",
+        "1/2",
+        ".hidden",
+        "-rf",
+        "1\u{1b}[2J",
+    ] {
         let err = create(&src3, &s.bundle, v, &key(1)).unwrap_err();
         assert!(matches!(err, BundleError::BadVersion { .. }), "{err}");
     }

@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 
 use common::{entry_for, gzip, index_json, key, sig_file, signed_entries, tar_bytes, Raw, Scratch};
-use kos_bundle::{BundleError, IndexProblem, Limits, PathProblem};
+use kos_bundle::{BundleError, IndexProblem, Limits, PathProblem, VersionProblem};
 use tar::EntryType;
 
 /// A signed bundle whose index honestly lists `listed` and whose payload is `payload`.
@@ -187,6 +187,24 @@ fn malformed_index_even_when_signed() {
         msg.contains("apps/../x: path leaves the bundle (`..`)"),
         "{msg}"
     );
+}
+
+#[test]
+fn a_signed_index_whose_version_names_a_path_is_refused() {
+    // A device names nothing after the version, but the index is refused anyway: every
+    // reader keeps the one version rule.
+    for (version, problem) in [
+        ("../../victim.x", VersionProblem::BadStart('.')),
+        ("1/../../x", VersionProblem::BadChar('/')),
+        ("1\u{1b}]0;owned\u{7}", VersionProblem::BadChar('\u{1b}')),
+    ] {
+        let index = index_json(version, vec![entry_for(&good())]);
+        assert_eq!(
+            index_problem(&index),
+            IndexProblem::BadVersion(problem),
+            "{version:?}"
+        );
+    }
 }
 
 /// A signed bundle whose index lists one good file and whose payload holds the good

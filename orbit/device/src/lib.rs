@@ -7,6 +7,8 @@
 //! reconnecting with exponential backoff and jitter. The device admin's NIF runs this
 //! on its own tokio runtime; the tests use it as the device.
 
+pub mod stage;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -340,7 +342,11 @@ impl Session {
             if let Err(e) = send(&mut self.ws, &ToOrbit::Ack { id }).await {
                 return e;
             }
-            let outcome = handler.handle(id, &command, &self.http_base).await;
+            // A command that breaks the protocol's rules never reaches the handler.
+            let outcome = match command.check() {
+                Ok(()) => handler.handle(id, &command, &self.http_base).await,
+                Err(why) => Err(why),
+            };
             let (ok, detail) = match outcome {
                 Ok(d) => (true, d),
                 Err(d) => (false, d),

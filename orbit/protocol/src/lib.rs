@@ -5,7 +5,7 @@
 //!
 //! 1. Orbit sends [`ToDevice::Challenge`] with a fresh random nonce and its own id.
 //! 2. The device answers [`ToOrbit::Hello`]: its registered name, its running system's
-//!    version and an Ed25519 signature over [`transcript`] — the nonce bound to the
+//!    version ([`check_version`]) and an Ed25519 signature over [`transcript`] — the nonce bound to the
 //!    device's name, Orbit's id and the endpoint path, so a signature cannot be
 //!    replayed on another connection, to another Orbit or for another device.
 //! 3. Orbit answers [`ToDevice::Welcome`] or [`ToDevice::Refused`] (then closes).
@@ -22,6 +22,9 @@ extern crate alloc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
+
+mod version;
+pub use version::{check_version, VersionProblem, MAX_VERSION_LEN};
 
 /// Path of the device endpoint on an Orbit server.
 pub const DEVICE_PATH: &str = "/device/ws";
@@ -75,9 +78,47 @@ pub enum Command {
         sha256: String,
         /// Size of the bundle file in bytes.
         size: u64,
-        /// The version the bundle's index declares.
+        /// The version the bundle's index declares; the device checks it with
+        /// [`check_version`] and against the verified index, and never builds a path
+        /// from it.
         version: String,
     },
+}
+
+/// Where a device fetches bundles from (the path of an upgrade command's `url`).
+pub const BUNDLES_PATH: &str = "/device/bundles/";
+
+impl Command {
+    /// Checks what the types cannot: an upgrade's version keeps the version rule
+    /// ([`check_version`]), its digest is 64 lowercase hex digits, and its URL is a path
+    /// under [`BUNDLES_PATH`] on the same Orbit. Orbit checks a command before sending it
+    /// and the device again on receipt, so neither end trusts the other to have done so.
+    pub fn check(&self) -> Result<(), String> {
+        use alloc::format;
+        let Command::Upgrade {
+            url,
+            sha256,
+            version,
+            ..
+        } = self
+        else {
+            return Ok(());
+        };
+        check_version(version).map_err(|p| format!("upgrade command: {p}"))?;
+        if sha256.len() != 64
+            || !sha256
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err("upgrade command: sha256 is not 64 lowercase hex digits".into());
+        }
+        if !url.starts_with(BUNDLES_PATH) || url.contains("..") || url.contains("//") {
+            return Err(format!(
+                "upgrade command: url is not a path under {BUNDLES_PATH}"
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What a device sends to Orbit.
@@ -133,6 +174,7 @@ pub fn transcript(device: &str, nonce: &[u8], orbit: &str, path: &str) -> Vec<u8
 mod test {
     extern crate std;
     use super::*;
+    use alloc::format;
     use alloc::string::ToString;
 
     #[test]
@@ -159,6 +201,39 @@ mod test {
                 detail: "bad signature".to_string()
             }
         );
+    }
+
+    fn upgrade(url: &str, sha256: &str, version: &str) -> Command {
+        Command::Upgrade {
+            url: url.into(),
+            sha256: sha256.into(),
+            size: 10,
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn upgrade_commands_are_checked_field_by_field() {
+        let sha = "ab".repeat(32);
+        let url = format!("/device/bundles/{sha}?token=00ff");
+        assert_eq!(upgrade(&url, &sha, "1.2.0").check(), Ok(()));
+        assert_eq!(Command::Ping.check(), Ok(()));
+        let bad = [
+            (
+                upgrade(&url, &sha, "../../victim.x"),
+                "starts with a letter",
+            ),
+            (upgrade(&url, &sha, "1/2"), "not '/'"),
+            (upgrade(&url, &"AB".repeat(32), "1"), "sha256"),
+            (upgrade(&url, "abc", "1"), "sha256"),
+            (upgrade("http://elsewhere/x", &sha, "1"), "url"),
+            (upgrade("/device/bundles/../api/x", &sha, "1"), "url"),
+            (upgrade("/device/bundles//x", &sha, "1"), "url"),
+        ];
+        for (cmd, why) in bad {
+            let err = cmd.check().unwrap_err();
+            assert!(err.contains(why), "{cmd:?}: {err}");
+        }
     }
 
     #[test]

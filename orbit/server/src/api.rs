@@ -209,7 +209,11 @@ pub async fn upgrade(
         .grant(&name, &stored.sha256)
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e))?;
     let cmd = Command::Upgrade {
-        url: format!("/device/bundles/{}?token={token}", stored.sha256),
+        url: format!(
+            "{}{}?token={token}",
+            orbit_protocol::BUNDLES_PATH,
+            stored.sha256
+        ),
         sha256: stored.sha256,
         size: stored.size,
         version: stored.version,
@@ -276,6 +280,9 @@ pub async fn command(
     wait_s: u64,
 ) -> ApiResult<CommandRecord> {
     authorize(&orbit, &headers)?;
+    // The device checks again; refusing here keeps a bad command out of the records.
+    cmd.check()
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
     let device = orbit
         .store
         .device(&name)?

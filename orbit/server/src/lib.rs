@@ -132,7 +132,10 @@ pub fn router(orbit: Arc<Orbit>) -> Router {
             "/api/devices/{name}/upgrade",
             post(api::upgrade).layer(axum::extract::DefaultBodyLimit::max(api::MAX_BUNDLE_BYTES)),
         )
-        .route("/device/bundles/{sha256}", get(api::download))
+        .route(
+            &format!("{}{{sha256}}", orbit_protocol::BUNDLES_PATH),
+            get(api::download),
+        )
         .route("/api/fleet/{kind}", post(api::fleet))
         .route("/api/commands", get(api::list_commands))
         .route("/api/commands/{id}", get(api::get_command))

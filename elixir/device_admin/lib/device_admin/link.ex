@@ -8,8 +8,9 @@ defmodule DeviceAdmin.Link do
       `kos_root_protocol` to this app), reports, and once the report is on its way
       asks `_root` to restart every application, this one included;
     * `{:upgrade, info}` — fetches the bundle and verifies it (size, digest, the
-      deployment's signature, every file's hash) into a fresh directory under the
-      images directory, then asks `_root` to switch to it (`Kos.Root.upgrade/1`).
+      deployment's signature, every file's hash, the signed version against the
+      command's) into a new, randomly named directory under the images directory —
+      no path is built from what Orbit sent — then asks `_root` to switch to it (`Kos.Root.upgrade/1`).
       A bundle or image that fails a check is refused with the reason and nothing
       changes.
 
@@ -129,15 +130,13 @@ defmodule DeviceAdmin.Link do
       "device_admin: upgrade to #{info.version} requested (command #{id}, #{info.size} bytes)"
     )
 
-    staging = Path.join(state.images, "#{info.version}-#{System.unique_integer([:positive])}")
-
-    case Kos.Orbit.stage(state.conn, info, state.trusted, staging) do
+    case Kos.Orbit.stage(state.conn, info, state.trusted, state.images) do
       {:ok, staged} ->
         IO.puts(
           "device_admin: bundle #{staged.version} verified (#{staged.files} files); switching"
         )
 
-        switch(state, id, staged.version, staging)
+        switch(state, id, staged.version, staged.dir)
 
       {:error, reason} ->
         IO.puts("device_admin: upgrade refused: #{reason}")

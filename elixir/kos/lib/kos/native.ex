@@ -65,7 +65,7 @@ defmodule Kos.Native do
   @doc false
   def orbit_result(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
-  def orbit_stage(_conn, _url, _sha256, _size, _trusted_pem, _staging),
+  def orbit_stage(_conn, _url, _sha256, _size, _version, _trusted_pem, _images),
     do: :erlang.nif_error(:nif_not_loaded)
 
   @doc false

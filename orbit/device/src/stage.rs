@@ -1,0 +1,162 @@
+//! Staging an upgrade on the device: download the bundle an upgrade command names,
+//! check it, verify it and unpack it into a new image directory.
+//!
+//! No path on the device is built from anything that came over the network. Each
+//! attempt gets a fresh directory `incoming-<32 random hex digits>` inside the images
+//! directory (created exclusively, mode 0700); the download is created exclusively
+//! inside it, and `kos-bundle` unpacks into `image/` beside it. Only once the signature,
+//! every file's hash and the version all check out is `image/` moved to
+//! `image-<random>`, and the work directory removed. On any failure the work directory
+//! is removed and nothing else on the device has changed. The command's version must
+//! keep the version rule and equal the version the signed index declares, so a
+//! command cannot make a bundle claim to be what it is not.
+//!
+//! A device admin that dies mid-stage leaves an `incoming-*` directory, never a
+//! half-made `image-*`: [`INCOMING_PREFIX`] marks what may be removed at start.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use kos_bundle::VerifyingKey;
+use orbit_protocol::Command;
+use sha2::{Digest, Sha256};
+
+/// Name prefix of a staging attempt's work directory: partial work, safe to remove
+/// whenever no stage is running.
+pub const INCOMING_PREFIX: &str = "incoming-";
+/// Name prefix of a complete, verified image directory.
+pub const IMAGE_PREFIX: &str = "image-";
+
+/// A verified image, ready for `_root` to switch to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staged {
+    /// The version the signed index declares (equal to the command's).
+    pub version: String,
+    /// Files in the image.
+    pub files: usize,
+    /// Payload bytes.
+    pub bytes: u64,
+    /// The image directory, `images/image-<random>`.
+    pub dir: PathBuf,
+}
+
+/// Downloads, checks and unpacks the bundle of `command` (an upgrade) from Orbit at
+/// `http_base` into a new image directory under `images`, verifying it with `trusted`.
+/// On `Err` (a sentence naming what was wrong) nothing under `images` has changed.
+pub fn stage_upgrade(
+    http_base: &str,
+    command: &Command,
+    trusted: &VerifyingKey,
+    images: &Path,
+) -> Result<Staged, String> {
+    command.check()?;
+    let Command::Upgrade {
+        url,
+        sha256,
+        size,
+        version,
+    } = command
+    else {
+        return Err("not an upgrade command".into());
+    };
+    let work = WorkDir::create(images)?;
+    let download = work.path().join("bundle.tar.gz");
+    fetch(&format!("{http_base}{url}"), &download, *size, sha256)?;
+    let image = work.path().join("image");
+    let unpacked =
+        kos_bundle::unpack_verified(&download, trusted, &image, &kos_bundle::Limits::default())
+            .map_err(|e| format!("bundle refused: {e}"))?;
+    if unpacked.version != *version {
+        return Err(format!(
+            "bundle refused: its signed index says version {}, the command says {version}",
+            unpacked.version.escape_debug()
+        ));
+    }
+    let dir = images.join(format!("{IMAGE_PREFIX}{}", random_hex()?));
+    fs::rename(&image, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    // The rename is the commit point; make it survive a power cut before saying so.
+    fs::File::open(images)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("{}: {e}", images.display()))?;
+    Ok(Staged {
+        version: unpacked.version,
+        files: unpacked.files,
+        bytes: unpacked.bytes,
+        dir,
+    })
+}
+
+/// Fetches `url` into `path` (created exclusively), taking no more than `size` bytes,
+/// and checks the size and SHA-256 the command announced.
+fn fetch(url: &str, path: &Path, size: u64, sha256: &str) -> Result<(), String> {
+    let response = ureq::get(url)
+        .call()
+        .map_err(|e| format!("download failed: {e}"))?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    // Never take more than announced: a lying server cannot fill the disk.
+    let mut body = response.into_reader().take(size + 1);
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 << 10];
+    let mut got = 0u64;
+    loop {
+        let n = body
+            .read(&mut buf)
+            .map_err(|e| format!("download interrupted: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        got += n as u64;
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n])
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if got != size {
+        return Err(format!(
+            "download has {got} bytes, the command announced {size}"
+        ));
+    }
+    if hex::encode(hasher.finalize()) != sha256 {
+        return Err("download does not match the announced sha256".to_string());
+    }
+    Ok(())
+}
+
+/// 32 hex digits from the OS's generator: a name no one can guess or make collide.
+fn random_hex() -> Result<String, String> {
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(|e| format!("no randomness for a staging name: {e}"))?;
+    Ok(hex::encode(raw))
+}
+
+/// One attempt's work directory, removed with all it holds when dropped.
+struct WorkDir(PathBuf);
+
+impl WorkDir {
+    fn create(images: &Path) -> Result<WorkDir, String> {
+        let path = images.join(format!("{INCOMING_PREFIX}{}", random_hex()?));
+        // Exclusive: an existing directory (or a link planted at that name) is an error,
+        // never reused.
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(WorkDir(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}

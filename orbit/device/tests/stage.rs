@@ -1,0 +1,201 @@
+//! `orbit_device::stage` against a loopback HTTP server that serves one bundle: what
+//! lands under the images directory, and that nothing lands anywhere else, whatever
+//! the upgrade command says.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use kos_bundle::SigningKey;
+use orbit_device::orbit_protocol::Command;
+use orbit_device::stage::{stage_upgrade, IMAGE_PREFIX};
+use sha2::{Digest, Sha256};
+
+/// An HTTP server on loopback answering every GET with `body`; counts the requests.
+/// Its thread ends when the test process does (each connection is served at once).
+struct BundleServer {
+    base: String,
+    requests: Arc<AtomicUsize>,
+}
+
+fn serve(body: Vec<u8>) -> BundleServer {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            // Read the request head, then answer with the whole body.
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n" {
+                line.clear();
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    BundleServer { base, requests }
+}
+
+fn key(seed: u8) -> SigningKey {
+    SigningKey::from_bytes(&[seed; 32])
+}
+
+/// A signed bundle of a small system at `version`.
+fn bundle(dir: &Path, version: &str, signer: &SigningKey) -> Vec<u8> {
+    let src = dir.join(format!("src-{version}"));
+    std::fs::create_dir_all(src.join("elixir/app")).unwrap();
+    std::fs::write(src.join("system.dts"), "/dts-v1/;\n/ { };\n").unwrap();
+    std::fs::write(src.join("elixir/app/VERSION"), version).unwrap();
+    let out = dir.join(format!("{version}.tar.gz"));
+    kos_bundle::create(&src, &out, version, signer).unwrap();
+    std::fs::read(out).unwrap()
+}
+
+fn upgrade(body: &[u8], version: &str) -> Command {
+    let sha256 = hex::encode(Sha256::digest(body));
+    Command::Upgrade {
+        url: format!("/device/bundles/{sha256}?token=t"),
+        sha256,
+        size: body.len() as u64,
+        version: version.into(),
+    }
+}
+
+/// Names directly under `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_verified_bundle_lands_in_a_new_randomly_named_image_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let images = tmp.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    let body = bundle(tmp.path(), "2.0.0", &key(1));
+    let server = serve(body.clone());
+    let trusted = key(1).verifying_key();
+
+    let first = stage_upgrade(&server.base, &upgrade(&body, "2.0.0"), &trusted, &images).unwrap();
+    assert_eq!(first.version, "2.0.0");
+    assert_eq!(first.files, 2);
+    assert_eq!(first.dir.parent(), Some(images.as_path()));
+    let name = first.dir.file_name().unwrap().to_str().unwrap();
+    let random = name.strip_prefix(IMAGE_PREFIX).expect(name);
+    assert!(
+        random.len() == 32 && random.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{name}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(first.dir.join("elixir/app/VERSION")).unwrap(),
+        "2.0.0"
+    );
+    // Staging the same bundle again (a retry) never meets the first attempt's name.
+    let second = stage_upgrade(&server.base, &upgrade(&body, "2.0.0"), &trusted, &images).unwrap();
+    assert_ne!(first.dir, second.dir);
+    // Only the two images: no download, no work directory left.
+    let mut expected = vec![
+        first.dir.file_name().unwrap().to_str().unwrap().to_string(),
+        second
+            .dir
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string(),
+    ];
+    expected.sort();
+    assert_eq!(names(&images), expected);
+}
+
+#[test]
+fn a_version_that_names_a_path_is_refused_before_anything_is_fetched_or_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let images = tmp.path().join("a/b/images");
+    std::fs::create_dir_all(&images).unwrap();
+    // What the old device admin would have overwritten and deleted.
+    let victim = tmp.path().join("victim.download");
+    std::fs::write(&victim, "precious").unwrap();
+    let body = bundle(tmp.path(), "2.0.0", &key(1));
+    let server = serve(body.clone());
+    let trusted = key(1).verifying_key();
+
+    for version in [
+        "../../../victim.x",
+        "../../../victim",
+        "x/../../../../victim",
+        "..",
+    ] {
+        let err =
+            stage_upgrade(&server.base, &upgrade(&body, version), &trusted, &images).unwrap_err();
+        assert!(err.contains("version"), "{version}: {err}");
+    }
+    assert_eq!(server.requests.load(Ordering::SeqCst), 0, "nothing fetched");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert!(names(&images).is_empty());
+    assert_eq!(
+        names(tmp.path()),
+        ["2.0.0.tar.gz", "a", "src-2.0.0", "victim.download"]
+    );
+}
+
+#[test]
+fn a_command_whose_version_is_not_the_signed_one_is_refused_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let images = tmp.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    let body = bundle(tmp.path(), "2.0.0", &key(1));
+    let server = serve(body.clone());
+    let err = stage_upgrade(
+        &server.base,
+        &upgrade(&body, "9.0.0"),
+        &key(1).verifying_key(),
+        &images,
+    )
+    .unwrap_err();
+    assert!(
+        err.contains("signed index says version 2.0.0, the command says 9.0.0"),
+        "{err}"
+    );
+    assert!(names(&images).is_empty());
+}
+
+#[test]
+fn a_bad_signature_or_digest_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let images = tmp.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    let forged = bundle(tmp.path(), "2.0.0", &key(2));
+    let server = serve(forged.clone());
+    let trusted = key(1).verifying_key();
+    let err =
+        stage_upgrade(&server.base, &upgrade(&forged, "2.0.0"), &trusted, &images).unwrap_err();
+    assert!(
+        err.contains("bundle refused") && err.contains("signed by key"),
+        "{err}"
+    );
+    assert!(names(&images).is_empty());
+
+    // The server sends other bytes than the command announced.
+    let mut lie = upgrade(&forged, "2.0.0");
+    if let Command::Upgrade { sha256, .. } = &mut lie {
+        *sha256 = "00".repeat(32);
+    }
+    let err = stage_upgrade(&server.base, &lie, &trusted, &images).unwrap_err();
+    assert!(err.contains("does not match the announced sha256"), "{err}");
+    assert!(names(&images).is_empty());
+}
