@@ -169,14 +169,15 @@ fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
     orbit.wait_status("dev1", "offline");
 }
 
-/// A bundle whose index is properly signed but whose one file is stored as
-/// `../app.txt`: it would land outside the staging directory.
-fn traversal_bundle(out: &Path, key: &ed25519_dalek::SigningKey) {
+/// A bundle built by hand, properly signed, that `kos_bundle::create` would refuse to
+/// make: its index says `version` and lists `app.txt`, stored in the archive as
+/// `stored_as`.
+fn hand_built_bundle(out: &Path, key: &ed25519_dalek::SigningKey, version: &str, stored_as: &str) {
     use ed25519_dalek::Signer;
     use sha2::Digest;
     let content = b"escaped\n";
     let index = format!(
-        r#"{{"format":1,"version":"6.6.6","files":[{{"path":"app.txt","size":{},"sha256":"{}","mode":420}}]}}"#,
+        r#"{{"format":1,"version":"{version}","files":[{{"path":"app.txt","size":{},"sha256":"{}","mode":420}}]}}"#,
         content.len(),
         hex::encode(sha2::Sha256::digest(content))
     );
@@ -192,7 +193,7 @@ fn traversal_bundle(out: &Path, key: &ed25519_dalek::SigningKey) {
     let entries: [(&[u8], &[u8]); 3] = [
         (b"BUNDLE.json", index.as_bytes()),
         (b"BUNDLE.sig", &sig),
-        (b"../app.txt", content),
+        (stored_as.as_bytes(), content),
     ];
     for (name, data) in entries {
         let mut h = tar::Header::new_gnu();
@@ -249,7 +250,20 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
     std::fs::write(src.join("apps/worker/blob.bin"), &blob).unwrap();
     kos_bundle::create(&src, Path::new(&path("good.tar.gz")), "2.0.0", &deploy).unwrap();
     kos_bundle::create(&src, Path::new(&path("forged.tar.gz")), "2.0.0", &stranger).unwrap();
-    traversal_bundle(Path::new(&path("traversal.tar.gz")), &deploy);
+    // Stored as `../app.txt`: it would land outside the staging directory.
+    hand_built_bundle(
+        Path::new(&path("traversal.tar.gz")),
+        &deploy,
+        "6.6.6",
+        "../app.txt",
+    );
+    // A version naming a path: the device once staged and downloaded there.
+    hand_built_bundle(
+        Path::new(&path("path-version.tar.gz")),
+        &deploy,
+        "../../victim.x",
+        "app.txt",
+    );
     let good = std::fs::read(path("good.tar.gz")).unwrap();
     std::fs::write(path("truncated.tar.gz"), &good[..good.len() * 2 / 3]).unwrap();
     std::fs::write(path("junk.tar.gz"), b"this is not a bundle").unwrap();
@@ -280,6 +294,12 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
     // Orbit itself refuses what is not a bundle at all.
     let junk = refused("junk.tar.gz");
     assert!(junk.contains("not a KOS upgrade bundle"), "{junk}");
+    let path_version = refused("path-version.tar.gz");
+    assert!(
+        path_version.contains("not a KOS upgrade bundle")
+            && path_version.contains("a version starts with a letter or a digit"),
+        "{path_version}"
+    );
     // The device refuses the rest, each with its reason.
     let forged = refused("forged.tar.gz");
     assert!(

@@ -146,6 +146,11 @@ impl Handler for ToOwner {
     fn result_sent(&mut self, id: u64) {
         self.notify(|env| (atoms::orbit_result_sent(), id).encode(env));
     }
+
+    fn refused(&mut self, id: u64, why: &str) {
+        let text = format!("refused command {id} from Orbit: {why}");
+        self.notify(|env| (atoms::orbit_event(), text).encode(env));
+    }
 }
 
 /// `orbit_start(url, device, key_pem, version, reports)`: `{:ok, handle}` or

@@ -161,6 +161,10 @@ pub trait Handler {
     /// own software can start now without losing the report.
     fn result_sent(&mut self, _id: u64) {}
 
+    /// Command `id` broke the protocol's rules ([`Command::check`]) and was refused
+    /// without reaching [`Handler::handle`]; `why` says which rule. For the device's log.
+    fn refused(&mut self, _id: u64, _why: &str) {}
+
     /// Messages to send as soon as a connection is authenticated: the results of
     /// commands that outlived the previous connection (an upgrade, reported by the
     /// system that came up after it).
@@ -345,7 +349,10 @@ impl Session {
             // A command that breaks the protocol's rules never reaches the handler.
             let outcome = match command.check() {
                 Ok(()) => handler.handle(id, &command, &self.http_base).await,
-                Err(why) => Err(why),
+                Err(why) => {
+                    handler.refused(id, &why);
+                    Err(why)
+                }
             };
             let (ok, detail) = match outcome {
                 Ok(d) => (true, d),

@@ -7,7 +7,8 @@ defmodule Kos.Orbit do
   Ed25519 key by challenge–response, and reconnects with backoff and jitter whenever
   the link drops. The calling process becomes its owner and receives:
 
-    * `{:orbit_event, text}` — connected, disconnected (with why), refused;
+    * `{:orbit_event, text}` — connected, disconnected (with why), refused, a command
+      refused for breaking the protocol's rules (it never reaches the owner);
     * `{:orbit_command, id, command}` — `command` is `:ping`, `:restart` or
       `{:upgrade, %{url: url, sha256: hex, size: bytes, version: version}}`; answer
       every one with `result/4` (within two minutes, or Orbit records a failure);

@@ -1,0 +1,252 @@
+//! A real device (`device_admin` in a system booted by `kos run`) against an Orbit that
+//! is not ours: a hand-written server on loopback that welcomes the device and sends it
+//! upgrade commands a real Orbit refuses to send. The device must not trust Orbit's
+//! strings: a version that names a path fetches nothing, writes nothing and touches no
+//! file outside the images directory; a version other than the signed one is refused.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use kos_system_tests::{openssl_keypair, RunningSystem};
+use orbit_protocol::{Command, ToDevice, ToOrbit};
+use sha2::Digest;
+use tungstenite::Message;
+
+/// What the fake Orbit saw: each command's result, in order.
+type Results = mpsc::Receiver<(u64, bool, String)>;
+
+/// Serves, on one loopback port as Orbit does, the device WebSocket (welcoming any
+/// device, then sending `commands`) and `bundle` to any HTTP GET (counted in
+/// `fetches`). Runs on its own threads, which end with the test process.
+fn fake_orbit(
+    commands: Vec<Command>,
+    bundle: Vec<u8>,
+    fetches: Arc<AtomicUsize>,
+) -> (u16, Results) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, results) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            if is_websocket(&stream) {
+                let (commands, tx) = (commands.clone(), tx.clone());
+                std::thread::spawn(move || device_session(stream, commands, tx));
+            } else {
+                fetches.fetch_add(1, Ordering::SeqCst);
+                let bundle = bundle.clone();
+                std::thread::spawn(move || serve_file(stream, &bundle));
+            }
+        }
+    });
+    (port, results)
+}
+
+/// Whether the request waiting on `stream` asks for a WebSocket (peeked, not read).
+fn is_websocket(stream: &TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 2048];
+    // The head arrives in one segment on loopback; peek until it is whole (bounded).
+    for _ in 0..100 {
+        let n = stream.peek(&mut buf).unwrap_or(0);
+        let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+        if head.contains("\r\n\r\n") || n == buf.len() {
+            return head.contains("upgrade: websocket");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+fn serve_file(mut stream: TcpStream, body: &[u8]) {
+    use std::io::Write;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(body);
+}
+
+fn device_session(
+    stream: TcpStream,
+    commands: Vec<Command>,
+    tx: mpsc::Sender<(u64, bool, String)>,
+) {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let Ok(mut ws) = tungstenite::accept(stream) else {
+        return;
+    };
+    // Whether it went out; a device that left ends the session.
+    let send = |ws: &mut tungstenite::WebSocket<TcpStream>, msg: &ToDevice| {
+        ws.send(Message::text(serde_json::to_string(msg).unwrap()))
+            .is_ok()
+    };
+    let read = |ws: &mut tungstenite::WebSocket<TcpStream>| -> Option<ToOrbit> {
+        loop {
+            match ws.read().ok()? {
+                Message::Text(t) => return serde_json::from_str(&t).ok(),
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+    };
+    let challenge = ToDevice::Challenge {
+        nonce: "00".repeat(orbit_protocol::NONCE_BYTES),
+        orbit: "not-orbit".into(),
+    };
+    if !send(&mut ws, &challenge) {
+        return;
+    }
+    // Any answer is welcome: this Orbit is the attacker, not the gatekeeper.
+    let Some(ToOrbit::Hello { .. }) = read(&mut ws) else {
+        return;
+    };
+    if !send(&mut ws, &ToDevice::Welcome) {
+        return;
+    }
+    for (id, command) in (1..).zip(commands) {
+        if !send(&mut ws, &ToDevice::Command { id, command }) {
+            return;
+        }
+        loop {
+            match read(&mut ws) {
+                Some(ToOrbit::Result {
+                    id: got,
+                    ok,
+                    detail,
+                }) if got == id => {
+                    let _ = tx.send((id, ok, detail));
+                    break;
+                }
+                Some(_) => continue,
+                None => return,
+            }
+        }
+    }
+    // Keep the link open until the device goes, so it does not reconnect meanwhile.
+    while read(&mut ws).is_some() {}
+}
+
+fn upgrade(bundle: &[u8], version: &str) -> Command {
+    let sha256 = hex::encode(sha2::Sha256::digest(bundle));
+    Command::Upgrade {
+        url: format!("/device/bundles/{sha256}?token=t"),
+        sha256,
+        size: bundle.len() as u64,
+        version: version.into(),
+    }
+}
+
+/// Names directly under `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn upgrade_commands_from_a_hostile_orbit_touch_nothing_outside_the_images_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (device_key, _) = openssl_keypair(dir.path(), "dev1");
+    let (deploy_pem, deploy_pub) = openssl_keypair(dir.path(), "deploy");
+    let deploy =
+        kos_bundle::signing_key_from_pem(&std::fs::read_to_string(deploy_pem).unwrap()).unwrap();
+    // A genuine bundle, signed by the deployment key, at 2.0.0.
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("elixir")).unwrap();
+    std::fs::write(src.join("system.dts"), "/dts-v1/;\n/ { };\n").unwrap();
+    std::fs::write(src.join("elixir/VERSION"), "2.0.0\n").unwrap();
+    kos_bundle::create(&src, Path::new(&path("good.tar.gz")), "2.0.0", &deploy).unwrap();
+    let bundle = std::fs::read(path("good.tar.gz")).unwrap();
+    // The images directory two levels down; the files the old device admin, told the
+    // version "../../victim.x", would have created, overwritten and deleted.
+    let images = dir.path().join("state/kos/images");
+    std::fs::create_dir_all(&images).unwrap();
+    std::fs::write(path("victim.download"), "precious").unwrap();
+    std::fs::write(dir.path().join("state/victim.download"), "precious").unwrap();
+
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let commands = vec![
+        upgrade(&bundle, "../../victim.x"),
+        upgrade(&bundle, "../../../victim.x"),
+        upgrade(&bundle, "9.9.9"),
+    ];
+    let (port, results) = fake_orbit(commands, bundle, fetches.clone());
+    let mut sys = RunningSystem::boot(&format!(
+        r#"
+    apps {{
+        device_admin {{ kind = "beam"; app = "device_admin"; memory_mib = <64>;
+                        args = "ws://127.0.0.1:{port}", "dev1", "{}", "1.0.0", "{}", "{}"; }};
+    }};
+"#,
+        device_key.display(),
+        deploy_pub.display(),
+        images.display()
+    ));
+    let result = || {
+        results
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the device answers every command")
+    };
+    sys.wait_for(&["[device_admin]", "started (pid"]);
+    for id in [1, 2] {
+        sys.wait_for(&[
+            "[device_admin]",
+            &format!("refused command {id} from Orbit"),
+        ]);
+        let (got, ok, detail) = result();
+        assert_eq!(got, id);
+        assert!(!ok, "command {id} must fail: {detail}");
+        assert!(
+            detail.contains("a version starts with a letter or a digit"),
+            "{detail}"
+        );
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        0,
+        "a bad command fetches nothing"
+    );
+    // A well-formed version that is not the one the deployment signed.
+    sys.wait_for(&["[device_admin]", "upgrade refused", "signed index says"]);
+    let (_, ok, detail) = result();
+    assert!(!ok);
+    assert!(
+        detail.contains("signed index says version 2.0.0, the command says 9.9.9"),
+        "{detail}"
+    );
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+
+    for victim in [path("victim.download"), path("state/victim.download")] {
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "precious",
+            "{victim}"
+        );
+    }
+    assert!(names(&images).is_empty(), "{:?}", names(&images));
+    assert_eq!(names(&dir.path().join("state")), ["kos", "victim.download"]);
+    assert_eq!(names(&dir.path().join("state/kos")), ["images"]);
+    // The device admin refused and carried on: never restarted, nothing switched.
+    assert_eq!(sys.seen(&["[device_admin]", "started (pid"]).len(), 1);
+    assert!(sys.seen(&["[_root]", "upgrade"]).is_empty());
+    assert!(sys.stop().success());
+}
