@@ -123,6 +123,7 @@ fn the_kos_library_exunit_suite_passes_inside_a_booted_system() {
         demo_protocol     {{ servers = "upcase"; clients = "tests"; }};
         kos_i2c_protocol  {{ servers = "i2c_server"; clients = "tests"; }};
         kos_can_protocol  {{ servers = "can_server"; clients = "tests"; }};
+        tests_protocol    {{ servers = "tests"; clients = "tests"; }};
     }}; }}; }};
     apps {{
         rng_server {{ kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; }};

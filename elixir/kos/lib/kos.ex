@@ -20,6 +20,9 @@ defmodule Kos do
   app is not up), `:closed` (the connection was lost; the next call reconnects),
   `:not_kos` (the VM was not started by `kos run`), `:timeout` (no reply in the time
   given), `:payload_too_large` (over 4096 bytes), `:busy` (the server is not keeping
-  up), `:too_many_tokens`, `:no_msg_server` or `:io`. Arguments of the wrong type raise `ArgumentError`.
+  up), `:too_many_tokens`, `:no_msg_server`, `:already_serving` (another process of
+  this VM serves that message server), `:calls_in_flight`, `:unknown_app` (from
+  `Kos.Root`), `:refused` or `:io`; `nifs/kos_nif/src/reason.rs` is the one list.
+  Arguments of the wrong type raise `ArgumentError`.
   """
 end

@@ -75,4 +75,28 @@ defmodule Kos.MsgTest do
       assert {:ok, {6, _, "TWO WAY"}} = Kos.Msg.call(token, 6, "two way")
     end
   end
+
+  describe "serving from Elixir" do
+    # The runner serves tests_protocol to itself (test/tests/elixir_kos.rs).
+    @tag :kos
+    test "one serving process per message server: a second is refused by name" do
+      parent = self()
+
+      spawn_link(fn ->
+        send(parent, {:serve, Kos.Msg.serve("tests_protocol")})
+
+        receive do
+          {:kos_call, _client, responder, {label, _param, payload}} ->
+            :ok = Kos.Msg.reply(responder, label, "first: " <> payload)
+        end
+      end)
+
+      assert_receive {:serve, :ok}, 5_000
+      # Refused before anything is published: not `:not_granted` for a protocol
+      # the manifest does not know, and not a protocol whose clients reach the first.
+      assert {:error, :already_serving} = Kos.Msg.serve("no_such_protocol")
+      {:ok, token} = Kos.Msg.connect("tests_protocol")
+      assert {:ok, {1, _badge, "first: hi"}} = Kos.Msg.call(token, 1, "hi")
+    end
+  end
 end

@@ -15,7 +15,7 @@ use anyhow::{bail, ensure, Context, Result};
 use kos_client::{Incoming, Message, MsgServer, Server, Token, MAX_PAYLOAD};
 use kos_msg_server::hosted::HostedMsgServer;
 use kos_msg_server::AccessPolicy;
-use kos_transport::{SeqPacket, RECV_BUFFER};
+use kos_transport::{Channel, RECV_BUFFER};
 
 use crate::cpu::{self, Cpus, Placement};
 use crate::report;
@@ -60,14 +60,14 @@ trait RoundTrip {
 
 /// The baseline: a socket pair and a thread that sends back what it receives.
 struct Raw {
-    sock: SeqPacket,
+    sock: Channel,
     buf: Box<[u8; RECV_BUFFER]>,
     echo: Option<JoinHandle<()>>,
 }
 
 impl Raw {
     fn start(echo_cpu: Option<usize>, allowed: &[usize]) -> Result<Raw> {
-        let (sock, theirs) = SeqPacket::pair().context("making the raw socket pair")?;
+        let (sock, theirs) = Channel::pair().context("making the raw socket pair")?;
         let echo = cpu::spawn_pinned("raw-echo", echo_cpu, allowed, move || raw_echo(theirs))?;
         Ok(Raw {
             sock,
@@ -77,10 +77,10 @@ impl Raw {
     }
 }
 
-fn raw_echo(sock: SeqPacket) {
+fn raw_echo(sock: Channel) {
     let mut buf = vec![0u8; RECV_BUFFER];
-    while let Ok(r) = sock.recv(&mut buf) {
-        if r.closed || sock.send(&buf[..r.len], None).is_err() {
+    while let Ok(r) = sock.recv_bytes(&mut buf) {
+        if r.closed || sock.send_bytes(&buf[..r.len], None).is_err() {
             break;
         }
     }
@@ -88,8 +88,8 @@ fn raw_echo(sock: SeqPacket) {
 
 impl RoundTrip for Raw {
     fn call(&mut self, payload: &[u8]) -> Result<usize> {
-        self.sock.send(payload, None)?;
-        let r = self.sock.recv(&mut self.buf[..])?;
+        self.sock.send_bytes(payload, None)?;
+        let r = self.sock.recv_bytes(&mut self.buf[..])?;
         ensure!(!r.closed, "the raw echo thread closed its end");
         Ok(r.len)
     }

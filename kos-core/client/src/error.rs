@@ -16,8 +16,14 @@ pub enum Error {
     /// No answer within the time asked for.
     Timeout,
     /// The server's receive queue is full (it is not keeping up); nothing was sent.
-    /// Only the non-waiting operations ([`crate::Token::start_call`]) report this.
+    /// Only the non-waiting operations ([`crate::Calls::start`],
+    /// [`crate::Token::try_send`]) report this.
     QueueFull,
+    /// A waiting call on a token with calls in flight through [`crate::Calls`]: it
+    /// would take their replies. Nothing was sent.
+    CallsInFlight,
+    /// This message server already has a [`crate::Server`] in this process.
+    AlreadyServing,
     /// A payload longer than [`kos_msg::MAX_PAYLOAD`].
     PayloadTooLarge(usize),
     /// The app is not connected to a message server of that name.
@@ -37,6 +43,12 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("channel closed (server gone or token revoked)"),
             Error::Timeout => f.write_str("timed out"),
             Error::QueueFull => f.write_str("the server's queue is full; nothing was sent"),
+            Error::CallsInFlight => f.write_str(
+                "this token has calls in flight; a waiting call would take their replies",
+            ),
+            Error::AlreadyServing => {
+                f.write_str("this message server already has a server in this process")
+            }
             Error::PayloadTooLarge(n) => {
                 write!(
                     f,

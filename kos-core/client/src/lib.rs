@@ -15,6 +15,7 @@
 //! granted it, calls go from client to server without passing through the message
 //! server, and the server sees the client's badge on every message.
 
+mod calls;
 mod error;
 mod msg_server;
 mod server;
@@ -22,13 +23,16 @@ mod token;
 
 use std::sync::Arc;
 
+pub use calls::{CallId, Calls, SharedToken};
 pub use error::Error;
 pub use kos_msg::{root, Message, Refusal, MAX_PAYLOAD};
 pub use msg_server::MsgServer;
 pub use server::{ClientInfo, Incoming, ReplyTo, Responder, Server};
 pub use token::{OwnedMessage, Token};
 
-use kos_transport::{Handoff, SeqPacket};
+/// The transport's channel: opaque here (a socket pair end hosted, an endpoint on
+/// seL4); the root server and tests make them for [`MsgServer::new`].
+pub use kos_transport::Channel;
 
 /// An app's view of KOS: its name and the message servers it was connected to.
 pub struct Kos {
@@ -39,26 +43,14 @@ pub struct Kos {
 impl Kos {
     /// Takes over the channels that `kos run` handed this process.
     ///
-    /// Call it once per process: the descriptors become owned by the result.
+    /// Once per process: a second call is an error, since the channels are the
+    /// first result's.
     pub fn from_env() -> Result<Kos, Error> {
-        let handoff = Handoff::from_env().map_err(|e| Error::Handoff(e.to_string()))?;
+        let handoff = kos_transport::take_handoff().map_err(|e| Error::Handoff(e.to_string()))?;
         let msg_servers = handoff
             .msg_servers
-            .iter()
-            .map(|m| {
-                // SAFETY: the root server opened these descriptors for this process and
-                // named them in the handoff; nothing else in the process owns them.
-                let (request, event) = unsafe {
-                    (
-                        SeqPacket::from_raw_fd(m.request),
-                        SeqPacket::from_raw_fd(m.event),
-                    )
-                };
-                // Ours now, and not for programs this app may start.
-                let _ = request.set_cloexec();
-                let _ = event.set_cloexec();
-                MsgServer::new(&m.name, request, event)
-            })
+            .into_iter()
+            .map(|m| MsgServer::new(&m.name, m.request, m.event))
             .collect();
         Ok(Kos {
             app: handoff.app,

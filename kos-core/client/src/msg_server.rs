@@ -1,11 +1,10 @@
 //! One message server connection: directory requests on the request channel.
 
-use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kos_msg::{Control, Refusal, Reply, Request};
-use kos_transport::{recv_frame, send_frame, SeqPacket, RECV_BUFFER};
+use kos_transport::{Channel, RECV_BUFFER};
 
 use crate::{Error, Server, Token};
 
@@ -16,7 +15,7 @@ use crate::{Error, Server, Token};
 pub struct MsgServer {
     name: String,
     request: Mutex<RequestChannel>,
-    events: Mutex<Option<SeqPacket>>,
+    events: Mutex<Option<Channel>>,
 }
 
 impl std::fmt::Debug for MsgServer {
@@ -28,13 +27,13 @@ impl std::fmt::Debug for MsgServer {
 }
 
 struct RequestChannel {
-    sock: SeqPacket,
+    sock: Channel,
     seq: u32,
 }
 
 impl MsgServer {
     /// Wraps the two channels of one message server.
-    pub fn new(name: &str, request: SeqPacket, events: SeqPacket) -> Arc<MsgServer> {
+    pub fn new(name: &str, request: Channel, events: Channel) -> Arc<MsgServer> {
         Arc::new(MsgServer {
             name: name.to_string(),
             request: Mutex::new(RequestChannel {
@@ -50,15 +49,17 @@ impl MsgServer {
         &self.name
     }
 
-    fn round_trip(&self, body: Request<'_>) -> Result<(Reply, Option<OwnedFd>), Error> {
+    fn round_trip(&self, body: Request<'_>) -> Result<(Reply, Option<Channel>), Error> {
         let mut channel = self.request.lock().unwrap_or_else(|p| p.into_inner());
         channel.seq = channel.seq.wrapping_add(1);
         let seq = channel.seq;
-        send_frame(&channel.sock, &Control { seq, body }, None)?;
+        channel.sock.send(&Control { seq, body }, None)?;
         let mut buf = [0u8; RECV_BUFFER];
         loop {
-            let incoming =
-                recv_frame::<Control<Reply>>(&channel.sock, &mut buf)?.ok_or(Error::Closed)?;
+            let incoming = channel
+                .sock
+                .recv::<Control<Reply>>(&mut buf)?
+                .ok_or(Error::Closed)?;
             let reply = incoming.frame?;
             // Replies come in order; an older seq can only be left from a request
             // whose caller gave up, so it is skipped.
@@ -98,12 +99,9 @@ impl MsgServer {
     /// Asks for a token to `protocol`; fails at once if it is not published.
     pub fn connect(self: &Arc<Self>, protocol: &str) -> Result<Token, Error> {
         match self.round_trip(Request::Connect { protocol })? {
-            (Reply::Granted { badge }, Some(fd)) => Ok(Token::new(
-                protocol,
-                badge,
-                SeqPacket::from_owned(fd),
-                self.clone(),
-            )),
+            (Reply::Granted { badge }, Some(channel)) => {
+                Ok(Token::new(protocol, badge, channel, self.clone()))
+            }
             (Reply::Refused(r), _) => Err(Error::Refused(r)),
             _ => Err(Error::Protocol(kos_msg::FrameError::Malformed)),
         }
@@ -144,16 +142,20 @@ impl MsgServer {
     }
 
     /// Becomes a server on this message server: takes the event channel, on which new
-    /// clients arrive. Only one [`Server`] per message server and process.
+    /// clients arrive. One [`Server`] per message server and process at a time
+    /// ([`Error::AlreadyServing`]); once it is dropped, another may be made.
     pub fn serve(self: &Arc<Self>) -> Result<Server, Error> {
         let events = self
             .events
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take()
-            .ok_or_else(|| {
-                Error::Handoff("this message server already has a Server in this process".into())
-            })?;
+            .ok_or(Error::AlreadyServing)?;
         Ok(Server::new(self.clone(), events))
+    }
+
+    /// The event channel of a [`Server`] that ended.
+    pub(crate) fn give_back_events(&self, events: Channel) {
+        *self.events.lock().unwrap_or_else(|p| p.into_inner()) = Some(events);
     }
 }

@@ -1,11 +1,10 @@
 //! Serving protocols: receive calls and messages from granted clients, and reply.
 
-use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kos_msg::{DataFrame, Event, Message};
-use kos_transport::{recv_frame, try_send_frame, wait_readable, SeqPacket, RECV_BUFFER};
+use kos_transport::{wait_any, Channel, RECV_BUFFER};
 
 use crate::{Error, MsgServer, OwnedMessage, Token};
 
@@ -73,13 +72,13 @@ pub enum Incoming {
 struct Client {
     info: ClientInfo,
     /// Shared with any [`Responder`] handed out for this client's calls.
-    channel: Arc<SeqPacket>,
+    channel: Arc<Channel>,
 }
 
 /// The serving side of an app on one message server.
 pub struct Server {
     msg_server: Arc<MsgServer>,
-    events: SeqPacket,
+    events: Channel,
     clients: Vec<Client>,
     /// Where the next scan starts, so one busy client cannot starve the others.
     cursor: usize,
@@ -87,7 +86,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub(crate) fn new(msg_server: Arc<MsgServer>, events: SeqPacket) -> Server {
+    pub(crate) fn new(msg_server: Arc<MsgServer>, events: Channel) -> Server {
         Server {
             msg_server,
             events,
@@ -125,10 +124,10 @@ impl Server {
                 None => None,
             };
             let ready = {
-                let mut fds = Vec::with_capacity(self.clients.len() + 1);
-                fds.push(self.events.as_fd());
-                fds.extend(self.clients.iter().map(|c| c.channel.as_fd()));
-                wait_readable(&fds, remaining)?
+                let mut channels = Vec::with_capacity(self.clients.len() + 1);
+                channels.push(&self.events);
+                channels.extend(self.clients.iter().map(|c| &*c.channel));
+                wait_any(&channels, remaining)?
             };
             if ready.is_empty() {
                 return Ok(None);
@@ -151,8 +150,10 @@ impl Server {
     }
 
     fn take_event(&mut self) -> Result<Incoming, Error> {
-        let incoming =
-            recv_frame::<Event>(&self.events, &mut self.buf[..])?.ok_or(Error::Closed)?;
+        let incoming = self
+            .events
+            .recv::<Event>(&mut self.buf[..])?
+            .ok_or(Error::Closed)?;
         let Ok(Event::ClientConnected {
             protocol,
             badge,
@@ -163,7 +164,6 @@ impl Server {
         };
         let channel = incoming
             .token
-            .map(SeqPacket::from_owned)
             .ok_or(Error::Protocol(kos_msg::FrameError::Malformed))?;
         let info = ClientInfo {
             badge,
@@ -180,7 +180,7 @@ impl Server {
     fn take_from_client(&mut self, index: usize) -> Result<Option<Incoming>, Error> {
         let client = &self.clients[index];
         let from = client.info.clone();
-        let incoming = match recv_frame::<DataFrame>(&client.channel, &mut self.buf[..]) {
+        let incoming = match client.channel.recv::<DataFrame>(&mut self.buf[..]) {
             Ok(Some(incoming)) => incoming,
             Ok(None) | Err(_) => {
                 let gone = self.clients.swap_remove(index);
@@ -222,7 +222,7 @@ impl Server {
             Err(error) => {
                 // Tell the client its frame was dropped — without waiting: a client
                 // that floods bad frames and reads nothing is cut off instead.
-                if let Err(e) = try_send_frame(&client.channel, &DataFrame::Rejected, None) {
+                if let Err(e) = client.channel.try_send(&DataFrame::Rejected, None) {
                     if e.kind() == std::io::ErrorKind::WouldBlock {
                         let _ = self.clients.swap_remove(index).channel.shutdown();
                         return Ok(Some(Incoming::Disconnected(from)));
@@ -265,7 +265,7 @@ impl Server {
         &mut self,
         to: ReplyTo,
         msg: Message<'_>,
-        give: Option<SeqPacket>,
+        give: Option<Channel>,
     ) -> Result<(), Error> {
         if msg.payload.len() > kos_msg::MAX_PAYLOAD {
             return Err(Error::PayloadTooLarge(msg.payload.len()));
@@ -275,11 +275,9 @@ impl Server {
             .iter()
             .position(|c| c.info.badge == to.badge)
             .ok_or(Error::Closed)?;
-        let sent = try_send_frame(
-            &self.clients[index].channel,
-            &DataFrame::Reply { id: to.id, msg },
-            give.as_ref().map(|g| g.as_fd()),
-        );
+        let sent = self.clients[index]
+            .channel
+            .try_send(&DataFrame::Reply { id: to.id, msg }, give.as_ref());
         match sent {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -323,10 +321,14 @@ impl Server {
 impl Drop for Server {
     /// A server that goes away cuts its clients' channels, so none waits on a reply
     /// that will never come (the message server holds duplicates that would keep
-    /// them open).
+    /// them open), and gives the event channel back: a later [`MsgServer::serve`]
+    /// in this process may serve again.
     fn drop(&mut self) {
         for client in &self.clients {
             let _ = client.channel.shutdown();
+        }
+        if let Ok(events) = self.events.try_clone() {
+            self.msg_server.give_back_events(events);
         }
     }
 }
@@ -334,7 +336,7 @@ impl Drop for Server {
 /// Answers one call, from any thread (see [`Server::responder`]).
 #[derive(Debug)]
 pub struct Responder {
-    channel: Arc<SeqPacket>,
+    channel: Arc<Channel>,
     id: u32,
 }
 
@@ -349,7 +351,10 @@ impl Responder {
             token: false,
             ..msg
         };
-        match try_send_frame(&self.channel, &DataFrame::Reply { id: self.id, msg }, None) {
+        match self
+            .channel
+            .try_send(&DataFrame::Reply { id: self.id, msg }, None)
+        {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 let _ = self.channel.shutdown();

@@ -1,13 +1,10 @@
 //! A granted token: the client's direct channel to a protocol server.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kos_msg::{DataFrame, Message, MAX_PAYLOAD};
-use kos_transport::{
-    recv_frame, send_frame, try_recv_frame, try_send_frame, SeqPacket, RECV_BUFFER,
-};
+use kos_transport::{Channel, RECV_BUFFER};
 
 use crate::{Error, MsgServer};
 
@@ -44,10 +41,14 @@ impl From<Message<'_>> for OwnedMessage {
 pub struct Token {
     protocol: String,
     badge: u64,
-    channel: SeqPacket,
+    /// Shared with [`crate::Calls`], which waits on it without holding the token.
+    channel: Arc<Channel>,
     /// The connection it was granted on; `None` for a token received in a message.
     owner: Option<Arc<MsgServer>>,
     next_id: u32,
+    /// Calls started through [`crate::Calls`] and not yet finished or cancelled; a
+    /// waiting call would take their replies, so it is refused meanwhile.
+    pub(crate) in_flight: usize,
     buf: Box<[u8; RECV_BUFFER]>,
 }
 
@@ -55,7 +56,7 @@ impl Token {
     pub(crate) fn new(
         protocol: &str,
         badge: u64,
-        channel: SeqPacket,
+        channel: Channel,
         owner: Arc<MsgServer>,
     ) -> Token {
         Token::build(protocol, badge, channel, Some(owner))
@@ -63,22 +64,18 @@ impl Token {
 
     /// A token that arrived inside a message: its protocol and badge are not known to
     /// the receiver (`""` and 0; badges granted by a message server start at 1).
-    pub(crate) fn received(fd: OwnedFd) -> Token {
-        Token::build("", 0, SeqPacket::from_owned(fd), None)
+    pub(crate) fn received(channel: Channel) -> Token {
+        Token::build("", 0, channel, None)
     }
 
-    fn build(
-        protocol: &str,
-        badge: u64,
-        channel: SeqPacket,
-        owner: Option<Arc<MsgServer>>,
-    ) -> Token {
+    fn build(protocol: &str, badge: u64, channel: Channel, owner: Option<Arc<MsgServer>>) -> Token {
         Token {
             protocol: protocol.to_string(),
             badge,
-            channel,
+            channel: Arc::new(channel),
             owner,
             next_id: 0,
+            in_flight: 0,
             buf: Box::new([0; RECV_BUFFER]),
         }
     }
@@ -95,14 +92,19 @@ impl Token {
 
     /// Gives up this token to send it: the channel goes with the message, and no
     /// release is sent for it.
-    pub(crate) fn into_channel(mut self) -> SeqPacket {
+    pub(crate) fn into_channel(mut self) -> Channel {
         self.owner = None;
-        // Dropping `self` closes its descriptor; the duplicate goes in the message.
+        // Dropping `self` closes its handle; the duplicate goes in the message.
         self.channel.try_clone().unwrap_or_else(|_| {
             // Out of descriptors: hand over a channel that is already closed, so the
             // receiver sees a dead token instead of the sender failing mid-call.
-            SeqPacket::pair().map(|(a, _)| a).expect("socketpair")
+            Channel::pair().map(|(a, _)| a).expect("socketpair")
         })
+    }
+
+    /// The channel, for [`crate::Calls`] to wait on.
+    pub(crate) fn channel(&self) -> &Arc<Channel> {
+        &self.channel
     }
 
     /// Zeroes the buffer the last reply was received into — for protocols whose
@@ -156,9 +158,12 @@ impl Token {
         msg: Message<'_>,
         give: Option<Token>,
         timeout: Option<Duration>,
-        f: impl FnOnce(Message<'_>, Option<OwnedFd>) -> R,
+        f: impl FnOnce(Message<'_>, Option<Channel>) -> R,
     ) -> Result<R, Error> {
         check_payload(&msg)?;
+        if self.in_flight > 0 {
+            return Err(Error::CallsInFlight);
+        }
         self.next_id = self.next_id.wrapping_add(1);
         let id = self.next_id;
         let given = give.map(Token::into_channel);
@@ -166,11 +171,8 @@ impl Token {
             token: given.is_some(),
             ..msg
         };
-        send_frame(
-            &self.channel,
-            &DataFrame::Call { id, msg },
-            given.as_ref().map(|c| c.as_fd()),
-        )?;
+        self.channel
+            .send(&DataFrame::Call { id, msg }, given.as_ref())?;
         drop(given);
         let deadline = timeout.map(|t| Instant::now() + t);
         loop {
@@ -181,8 +183,10 @@ impl Token {
                 }
             }
             // Re-borrow per iteration: a stale reply is decoded, then dropped.
-            let incoming =
-                recv_frame::<DataFrame>(&self.channel, &mut self.buf[..])?.ok_or(Error::Closed)?;
+            let incoming = self
+                .channel
+                .recv::<DataFrame>(&mut self.buf[..])?
+                .ok_or(Error::Closed)?;
             match incoming.frame? {
                 // A reply to an earlier call that timed out is skipped.
                 DataFrame::Reply { id: got, msg } if got == id => {
@@ -195,16 +199,10 @@ impl Token {
         }
     }
 
-    /// Sends a call without waiting for its reply, for callers that must never wait (an
-    /// Erlang scheduler): collect the reply with [`Token::try_reply_with`] once the
-    /// token's descriptor ([`Token::channel_fd`]) is readable. Returns the call's id,
-    /// which the reply carries. Fails with [`Error::QueueFull`] rather than wait for a
-    /// server that is not reading.
-    ///
-    /// Several calls may be outstanding at once; their replies come in the order the
-    /// server sends them. Do not mix this with the waiting calls on one token: a
-    /// waiting call skips replies that are not its own.
-    pub fn start_call(&mut self, msg: Message<'_>) -> Result<u32, Error> {
+    /// Sends a call without waiting for its reply (for [`crate::Calls`], which
+    /// collects it). Returns the call's id, which the reply carries. Fails with
+    /// [`Error::QueueFull`] rather than wait for a server that is not reading.
+    pub(crate) fn start_call(&mut self, msg: Message<'_>) -> Result<u32, Error> {
         check_payload(&msg)?;
         self.next_id = self.next_id.wrapping_add(1);
         let id = self.next_id;
@@ -212,7 +210,7 @@ impl Token {
             token: false,
             ..msg
         };
-        match try_send_frame(&self.channel, &DataFrame::Call { id, msg }, None) {
+        match self.channel.try_send(&DataFrame::Call { id, msg }, None) {
             Ok(()) => Ok(id),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(Error::QueueFull),
             Err(e) => Err(e.into()),
@@ -222,11 +220,11 @@ impl Token {
     /// Takes one queued reply without waiting and hands `f` its call id and the
     /// borrowed message; `Ok(None)` when nothing is queued. [`Error::Closed`] when the
     /// server is gone: no outstanding call will be answered then.
-    pub fn try_reply_with<R>(
+    pub(crate) fn try_reply_with<R>(
         &mut self,
         f: impl FnOnce(u32, Message<'_>) -> R,
     ) -> Result<Option<R>, Error> {
-        let incoming = match try_recv_frame::<DataFrame>(&self.channel, &mut self.buf[..]) {
+        let incoming = match self.channel.try_recv::<DataFrame>(&mut self.buf[..]) {
             Ok(Some(incoming)) => incoming,
             Ok(None) => return Err(Error::Closed),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(None),
@@ -238,12 +236,6 @@ impl Token {
         }
     }
 
-    /// The descriptor that becomes readable when a reply (or the channel's end) is
-    /// queued, for `poll(2)` alongside other channels.
-    pub fn channel_fd(&self) -> BorrowedFd<'_> {
-        self.channel.as_fd()
-    }
-
     /// Sends `msg` one way; no reply comes.
     pub fn send(&mut self, msg: Message<'_>) -> Result<(), Error> {
         check_payload(&msg)?;
@@ -251,7 +243,7 @@ impl Token {
             token: false,
             ..msg
         };
-        send_frame(&self.channel, &DataFrame::Send { msg }, None)?;
+        self.channel.send(&DataFrame::Send { msg }, None)?;
         Ok(())
     }
 
@@ -263,7 +255,7 @@ impl Token {
             token: false,
             ..msg
         };
-        match try_send_frame(&self.channel, &DataFrame::Send { msg }, None) {
+        match self.channel.try_send(&DataFrame::Send { msg }, None) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(Error::QueueFull),
             Err(e) => Err(e.into()),
@@ -275,7 +267,7 @@ impl Token {
         check_payload(&msg)?;
         let given = give.into_channel();
         let msg = Message { token: true, ..msg };
-        send_frame(&self.channel, &DataFrame::Send { msg }, Some(given.as_fd()))?;
+        self.channel.send(&DataFrame::Send { msg }, Some(&given))?;
         Ok(())
     }
 }

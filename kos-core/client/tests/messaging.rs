@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use kos_client::{Error, Incoming, Message, MsgServer, Refusal, Server};
+use kos_client::{Calls, Error, Incoming, Message, MsgServer, Refusal, Server, SharedToken};
 use kos_msg_server::hosted::HostedMsgServer;
 use kos_msg_server::AccessPolicy;
 
@@ -50,24 +50,23 @@ impl System {
 
 /// Raw frames on `channels`' request channel: asks for an `echo` token as a
 /// misbehaving client would, and returns its badge and data channel.
-fn raw_connect(channels: &kos_msg_server::hosted::AppChannels) -> (u64, kos_transport::SeqPacket) {
+fn raw_connect(channels: &kos_msg_server::hosted::AppChannels) -> (u64, kos_transport::Channel) {
     use kos_msg::{Control, Reply, Request};
     let mut buf = [0u8; kos_transport::RECV_BUFFER];
     let connect = Control {
         seq: 1,
         body: Request::Connect { protocol: "echo" },
     };
-    kos_transport::send_frame(&channels.request, &connect, None).unwrap();
-    let granted = kos_transport::recv_frame::<Control<Reply>>(&channels.request, &mut buf)
+    channels.request.send(&connect, None).unwrap();
+    let granted = channels
+        .request
+        .recv::<Control<Reply>>(&mut buf)
         .unwrap()
         .unwrap();
     let Reply::Granted { badge } = granted.frame.unwrap().body else {
         panic!("not granted")
     };
-    (
-        badge,
-        kos_transport::SeqPacket::from_owned(granted.token.expect("token channel")),
-    )
+    (badge, granted.token.expect("token channel"))
 }
 
 /// Another client is served as before; then the echo server is told to stop, and
@@ -335,46 +334,51 @@ fn call_timeout_gives_up_and_a_late_reply_is_not_mistaken_for_the_next() {
 #[test]
 fn malformed_frames_are_rejected_and_both_servers_carry_on() {
     use kos_msg::{Control, DataFrame, Reply};
-    use kos_transport::{recv_frame, send_frame, RECV_BUFFER};
+    use kos_transport::RECV_BUFFER;
 
     let (sys, serving) = echo_system();
     // A misbehaving client speaks raw frames on the channels it was handed.
     let raw = sys.msg.attach("client").unwrap();
     let mut buf = [0u8; RECV_BUFFER];
     raw.request
-        .send(&[kos_msg::PROTOCOL_VERSION, 0xEE, 0xEE], None)
+        .send_bytes(&[kos_msg::PROTOCOL_VERSION, 0xEE, 0xEE], None)
         .unwrap();
-    let reply = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+    let reply = raw
+        .request
+        .recv::<Control<Reply>>(&mut buf)
         .unwrap()
         .unwrap();
     assert_eq!(reply.frame.unwrap().body, Reply::Refused(Refusal::BadFrame));
     raw.request
-        .send(&[kos_msg::PROTOCOL_VERSION + 7, 0], None)
+        .send_bytes(&[kos_msg::PROTOCOL_VERSION + 7, 0], None)
         .unwrap();
-    let reply = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+    let reply = raw
+        .request
+        .recv::<Control<Reply>>(&mut buf)
         .unwrap()
         .unwrap();
     assert_eq!(reply.frame.unwrap().body, Reply::Refused(Refusal::BadFrame));
     // The message server still grants a token to the same connection.
     let (_, data) = raw_connect(&raw);
     // Garbage on the data channel: the protocol server answers Rejected and lives.
-    data.send(
+    data.send_bytes(
         &[kos_msg::PROTOCOL_VERSION, 0, 1, 2, 3, 4, 5, 6, 7, 8],
         None,
     )
     .unwrap();
-    let rejected = recv_frame::<DataFrame>(&data, &mut buf).unwrap().unwrap();
+    let rejected = data.recv::<DataFrame>(&mut buf).unwrap().unwrap();
     assert_eq!(rejected.frame.unwrap(), DataFrame::Rejected);
-    data.send(&vec![1u8; RECV_BUFFER + 100], None).unwrap();
-    let rejected = recv_frame::<DataFrame>(&data, &mut buf).unwrap().unwrap();
+    data.send_bytes(&vec![1u8; RECV_BUFFER + 100], None)
+        .unwrap();
+    let rejected = data.recv::<DataFrame>(&mut buf).unwrap().unwrap();
     assert_eq!(rejected.frame.unwrap(), DataFrame::Rejected);
     // A frame that claims to carry a token but does not.
     let liar = kos_msg::Message {
         token: true,
         ..Message::new(1, b"")
     };
-    send_frame(&data, &DataFrame::Send { msg: liar }, None).unwrap();
-    let rejected = recv_frame::<DataFrame>(&data, &mut buf).unwrap().unwrap();
+    data.send(&DataFrame::Send { msg: liar }, None).unwrap();
+    let rejected = data.recv::<DataFrame>(&mut buf).unwrap().unwrap();
     assert_eq!(rejected.frame.unwrap(), DataFrame::Rejected);
     // A well-behaved client is served as before.
     let mut token = sys.app("client2").connect("echo").unwrap();
@@ -483,23 +487,25 @@ fn a_server_that_never_reads_its_events_cannot_stall_other_grants() {
 #[test]
 fn a_released_token_stops_working() {
     use kos_msg::{Control, Reply, Request};
-    use kos_transport::{recv_frame, send_frame, RECV_BUFFER};
+    use kos_transport::RECV_BUFFER;
 
     let (sys, serving) = echo_system();
     // A client that gives its token back but tries to keep using it.
     let raw = sys.msg.attach("client").unwrap();
     let mut buf = [0u8; RECV_BUFFER];
     let (badge, data) = raw_connect(&raw);
-    send_frame(
-        &raw.request,
-        &Control {
-            seq: 2,
-            body: Request::Release { badge },
-        },
-        None,
-    )
-    .unwrap();
-    let done = recv_frame::<Control<Reply>>(&raw.request, &mut buf)
+    raw.request
+        .send(
+            &Control {
+                seq: 2,
+                body: Request::Release { badge },
+            },
+            None,
+        )
+        .unwrap();
+    let done = raw
+        .request
+        .recv::<Control<Reply>>(&mut buf)
         .unwrap()
         .unwrap();
     assert_eq!(done.frame.unwrap().body, Reply::Done);
@@ -507,8 +513,8 @@ fn a_released_token_stops_working() {
         id: 1,
         msg: Message::new(0, b""),
     };
-    let sent = send_frame(&data, &call, None);
-    let answer = data.recv(&mut buf).unwrap();
+    let sent = data.send(&call, None);
+    let answer = data.recv_bytes(&mut buf).unwrap();
     assert!(
         sent.is_err() || answer.closed,
         "the released channel is cut"
@@ -535,7 +541,7 @@ fn a_client_that_stops_reading_its_replies_is_cut_off_and_others_are_served() {
             id,
             msg: Message::new(1, &payload),
         };
-        kos_transport::try_send_frame(&flooder, &call, None)
+        flooder.try_send(&call, None)
     });
     assert!(
         cut,
@@ -551,7 +557,7 @@ fn a_client_that_floods_garbage_without_reading_is_cut_off_and_others_are_served
     let channels = sys.msg.attach("client").unwrap();
     let (_, flooder) = raw_connect(&channels);
     let garbage = [kos_msg::PROTOCOL_VERSION, 0xEE, 0xEE, 0xEE];
-    let cut = flood_until_cut(|| flooder.try_send(&garbage, None));
+    let cut = flood_until_cut(|| flooder.try_send_bytes(&garbage, None));
     assert!(
         cut,
         "the server cut the client off instead of blocking on its notices"
@@ -559,85 +565,144 @@ fn a_client_that_floods_garbage_without_reading_is_cut_off_and_others_are_served
     check_others_served(&sys, serving);
 }
 
-/// Collects replies with `try_reply_with` until `n` arrived, waiting on the token's
-/// descriptor between reads (bounded: 5 s).
-fn collect_replies(token: &mut kos_client::Token, n: usize) -> Vec<(u32, Vec<u8>)> {
+/// Waits on `calls` until `n` calls finished (bounded: 5 s), collecting each
+/// caller's value with the reply's payload or the error.
+fn finish<C>(calls: &Calls<C>, n: usize) -> Vec<(C, Result<Vec<u8>, String>)> {
     let mut got = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while got.len() < n && std::time::Instant::now() < deadline {
-        match token
-            .try_reply_with(|id, m| (id, m.payload.to_vec()))
-            .unwrap()
-        {
-            Some(reply) => got.push(reply),
-            None => {
-                kos_transport::wait_readable(
-                    &[token.channel_fd()],
-                    Some(Duration::from_millis(100)),
-                )
-                .unwrap();
-            }
-        }
+        calls
+            .wait(Some(Duration::from_millis(100)), |caller, reply| {
+                got.push((
+                    caller,
+                    reply.map(|m| m.payload.to_vec()).map_err(|e| e.to_string()),
+                ));
+            })
+            .unwrap();
     }
     got
 }
 
 #[test]
-fn calls_started_without_waiting_are_answered_by_id() {
+fn calls_started_without_waiting_are_answered_to_their_callers() {
     let (sys, serving) = echo_system();
-    let mut token = sys.app("client").connect("echo").unwrap();
-    // Nothing queued yet: the non-waiting read says so instead of blocking.
-    assert!(token.try_reply_with(|_, _| ()).unwrap().is_none());
-    let ids: Vec<u32> = (0..5u8)
-        .map(|i| token.start_call(Message::new(1, &[b'0' + i])).unwrap())
-        .collect();
-    let mut got = collect_replies(&mut token, ids.len());
-    got.sort();
-    let want: Vec<(u32, Vec<u8>)> = ids
-        .iter()
-        .zip(0..5u8)
-        .map(|(id, i)| (*id, [b"client".as_slice(), &[b'0' + i]].concat()))
-        .collect();
-    assert_eq!(got, want, "every call answered once, under its own id");
+    let token: SharedToken = Arc::new(Mutex::new(sys.app("client").connect("echo").unwrap()));
+    let calls = Calls::new().unwrap();
+    // Nothing in flight: a wait says so instead of blocking.
+    assert_eq!(calls.wait(Some(Duration::ZERO), |_, _| ()).unwrap(), 0);
+    for i in 0..5u8 {
+        calls
+            .start(&token, Message::new(1, &[b'0' + i]), i)
+            .unwrap();
+    }
+    assert_eq!(calls.in_flight(), 5);
+    // A waiting call would take their replies: refused, nothing sent.
     assert!(matches!(
-        token.start_call(Message::new(1, &[0; kos_msg::MAX_PAYLOAD + 1])),
+        token.lock().unwrap().call(Message::new(1, b"x")),
+        Err(Error::CallsInFlight)
+    ));
+    let mut got = finish(&calls, 5);
+    got.sort();
+    let want: Vec<(u8, Result<Vec<u8>, String>)> = (0..5u8)
+        .map(|i| (i, Ok([b"client".as_slice(), &[b'0' + i]].concat())))
+        .collect();
+    assert_eq!(got, want, "every call answered once, to its own caller");
+    assert_eq!(calls.in_flight(), 0);
+    // Once they are done, waiting calls work again on the same token.
+    assert_eq!(
+        token
+            .lock()
+            .unwrap()
+            .call(Message::new(1, b"y"))
+            .unwrap()
+            .payload,
+        b"clienty"
+    );
+    assert!(matches!(
+        calls.start(&token, Message::new(1, &[0; kos_msg::MAX_PAYLOAD + 1]), 9),
         Err(Error::PayloadTooLarge(_))
     ));
-    token.send(Message::new(999, b"")).unwrap();
+    token.lock().unwrap().send(Message::new(999, b"")).unwrap();
     serving.join().unwrap();
 }
 
 #[test]
-fn a_started_call_whose_server_dies_ends_in_closed() {
+fn a_cancelled_call_gives_its_caller_back_and_its_late_reply_is_dropped() {
+    let sys = system(64);
+    let server_app = sys.app("server");
+    server_app.publish("echo").unwrap();
+    let mut server = server_app.serve().unwrap();
+    let token: SharedToken = Arc::new(Mutex::new(sys.app("client").connect("echo").unwrap()));
+    let calls = Calls::new().unwrap();
+    let first = calls
+        .start(&token, Message::new(1, b"a"), "gave up")
+        .unwrap();
+    calls.start(&token, Message::new(1, b"b"), "waits").unwrap();
+    assert_eq!(calls.cancel(&token, first), Some("gave up"));
+    assert_eq!(calls.cancel(&token, first), None, "cancelled once");
+    // The server answers both; only the caller still waiting hears of it.
+    for _ in 0..2 {
+        let Some(Incoming::Call { reply_to, msg, .. }) = next_call(&mut server) else {
+            panic!("a call")
+        };
+        server
+            .reply(reply_to, Message::new(0, &msg.payload))
+            .unwrap();
+    }
+    let got = finish(&calls, 1);
+    assert_eq!(got, [("waits", Ok(b"b".to_vec()))]);
+    assert_eq!(calls.in_flight(), 0);
+}
+
+/// The next call on `server`, skipping connection notices (bounded: 5 s).
+fn next_call(server: &mut Server) -> Option<Incoming> {
+    loop {
+        match server.next(Some(Duration::from_secs(5))).unwrap()? {
+            Incoming::Connected(_) => continue,
+            other => return Some(other),
+        }
+    }
+}
+
+#[test]
+fn calls_in_flight_whose_server_dies_end_in_closed_for_every_caller() {
     let sys = system(64);
     let server_app = sys.app("server");
     server_app.publish("echo").unwrap();
     let server = server_app.serve().unwrap();
-    let mut token = sys.app("client").connect("echo").unwrap();
-    token
-        .start_call(Message::new(1, b"never answered"))
+    let token: SharedToken = Arc::new(Mutex::new(sys.app("client").connect("echo").unwrap()));
+    let calls = Calls::new().unwrap();
+    calls.start(&token, Message::new(1, b"never"), 1).unwrap();
+    calls
+        .start(&token, Message::new(1, b"answered"), 2)
         .unwrap();
-    // The server goes away with the call unanswered: the caller must learn it.
+    // The server goes away with both calls unanswered: both callers must learn it.
     drop(server);
     drop(server_app);
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let end = loop {
-        match token.try_reply_with(|_, _| ()) {
-            Ok(None) if std::time::Instant::now() < deadline => {
-                kos_transport::wait_readable(
-                    &[token.channel_fd()],
-                    Some(Duration::from_millis(100)),
-                )
-                .unwrap();
-            }
-            other => break other,
-        }
-    };
-    assert!(matches!(end, Err(Error::Closed)), "{end:?}");
+    let mut got = finish(&calls, 2);
+    got.sort();
+    let closed = Err(Error::Closed.to_string());
+    assert_eq!(got, [(1, closed.clone()), (2, closed)]);
     assert!(matches!(
-        token.start_call(Message::new(1, b"")),
+        calls.start(&token, Message::new(1, b""), 3),
         Err(Error::Closed)
     ));
+}
+
+#[test]
+fn a_wait_in_progress_takes_in_a_token_that_joins_from_another_thread() {
+    let (sys, serving) = echo_system();
+    let token: SharedToken = Arc::new(Mutex::new(sys.app("client").connect("echo").unwrap()));
+    let calls = Arc::new(Calls::new().unwrap());
+    let waiter = {
+        let calls = calls.clone();
+        thread::spawn(move || finish(&calls, 1))
+    };
+    // The waiter may already be waiting on an empty set; the start wakes it.
+    calls.start(&token, Message::new(1, b"late"), ()).unwrap();
+    assert_eq!(waiter.join().unwrap(), [((), Ok(b"clientlate".to_vec()))]);
+    token.lock().unwrap().send(Message::new(999, b"")).unwrap();
+    serving.join().unwrap();
 }
 
 #[test]
@@ -661,8 +726,11 @@ fn try_send_reports_a_full_queue_instead_of_waiting() {
         }
     }
     assert!(full, "a queue that nobody reads must fill, and say so");
+    let token: SharedToken = Arc::new(Mutex::new(token));
+    let calls = Calls::new().unwrap();
     assert!(matches!(
-        token.start_call(Message::new(1, &payload)),
+        calls.start(&token, Message::new(1, &payload), ()),
         Err(Error::QueueFull)
     ));
+    assert_eq!(calls.in_flight(), 0, "a call not sent is not recorded");
 }

@@ -10,12 +10,11 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use kos_msg::{Control, Event, Refusal, Reply, Request};
-use kos_transport::{recv_frame, send_frame, try_send_frame, SeqPacket, RECV_BUFFER};
+use kos_transport::{Channel, RECV_BUFFER};
 
 use crate::{AccessPolicy, ConnId, Directory, Grant};
 
@@ -27,9 +26,9 @@ pub struct AppChannels {
     /// The connection's id, for [`HostedMsgServer::detach`].
     pub conn: ConnId,
     /// Request channel (app side).
-    pub request: SeqPacket,
+    pub request: Channel,
     /// Event channel (app side).
-    pub event: SeqPacket,
+    pub event: Channel,
 }
 
 /// A running message server.
@@ -49,9 +48,9 @@ struct Shared<P> {
     name: String,
     directory: Mutex<Directory<P>>,
     /// Event channel (message-server side) of each attached connection.
-    events: Mutex<HashMap<ConnId, SeqPacket>>,
+    events: Mutex<HashMap<ConnId, Channel>>,
     /// Duplicates of granted server ends, by badge: the power to revoke.
-    held: Mutex<HashMap<u64, SeqPacket>>,
+    held: Mutex<HashMap<u64, Channel>>,
     next_conn: AtomicU64,
     log: LogSink,
 }
@@ -86,8 +85,8 @@ impl<P: AccessPolicy + Send + 'static> HostedMsgServer<P> {
     /// Each start of an app attaches anew; the old connection is detached when its
     /// channel closes.
     pub fn attach(&self, app: &str) -> io::Result<AppChannels> {
-        let (request_ours, request_app) = SeqPacket::pair()?;
-        let (event_ours, event_app) = SeqPacket::pair()?;
+        let (request_ours, request_app) = Channel::pair()?;
+        let (event_ours, event_app) = Channel::pair()?;
         let conn = self.shared.next_conn.fetch_add(1, Ordering::Relaxed);
         lock(&self.shared.directory).attach(conn, app);
         lock(&self.shared.events).insert(conn, event_ours);
@@ -114,10 +113,10 @@ impl<P: AccessPolicy> HostedMsgServer<P> {
 }
 
 impl<P: AccessPolicy> Shared<P> {
-    fn serve_connection(&self, conn: ConnId, channel: SeqPacket) {
+    fn serve_connection(&self, conn: ConnId, channel: Channel) {
         let mut buf = [0u8; RECV_BUFFER];
         loop {
-            let incoming = match recv_frame::<Control<Request>>(&channel, &mut buf) {
+            let incoming = match channel.recv::<Control<Request>>(&mut buf) {
                 Ok(Some(incoming)) => incoming,
                 Ok(None) | Err(_) => break,
             };
@@ -131,11 +130,7 @@ impl<P: AccessPolicy> Shared<P> {
                     (0, Reply::Refused(Refusal::BadFrame), None)
                 }
             };
-            let sent = send_frame(
-                &channel,
-                &Control { seq, body: reply },
-                token.as_ref().map(|t| t.as_fd()),
-            );
+            let sent = channel.send(&Control { seq, body: reply }, token.as_ref());
             if sent.is_err() {
                 break;
             }
@@ -143,7 +138,7 @@ impl<P: AccessPolicy> Shared<P> {
         self.detach(conn);
     }
 
-    fn handle(&self, conn: ConnId, request: Request<'_>) -> (Reply, Option<SeqPacket>) {
+    fn handle(&self, conn: ConnId, request: Request<'_>) -> (Reply, Option<Channel>) {
         let result = match request {
             Request::Publish { protocol } => lock(&self.directory)
                 .publish(conn, protocol)
@@ -176,7 +171,7 @@ impl<P: AccessPolicy> Shared<P> {
         }
     }
 
-    fn connect(&self, conn: ConnId, protocol: &str) -> (Reply, Option<SeqPacket>) {
+    fn connect(&self, conn: ConnId, protocol: &str) -> (Reply, Option<Channel>) {
         let mut directory = lock(&self.directory);
         let grant = match directory.connect(conn, protocol) {
             Ok(g) => g,
@@ -210,8 +205,8 @@ impl<P: AccessPolicy> Shared<P> {
 
     /// Makes the token's channel, sends the server end to the serving app and keeps a
     /// duplicate of it; returns the client end.
-    fn hand_to_server(&self, grant: &Grant, client_app: &str) -> io::Result<SeqPacket> {
-        let (client_end, server_end) = SeqPacket::pair()?;
+    fn hand_to_server(&self, grant: &Grant, client_app: &str) -> io::Result<Channel> {
+        let (client_end, server_end) = Channel::pair()?;
         let event = Event::ClientConnected {
             protocol: &grant.protocol,
             badge: grant.badge,
@@ -226,7 +221,7 @@ impl<P: AccessPolicy> Shared<P> {
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))?;
         lock(&self.held).insert(grant.badge, kept);
         // Never wait on a server that does not read its events while holding `events`.
-        if let Err(e) = try_send_frame(channel, &event, Some(server_end.as_fd())) {
+        if let Err(e) = channel.try_send(&event, Some(&server_end)) {
             lock(&self.held).remove(&grant.badge);
             return Err(e);
         }

@@ -65,8 +65,8 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
     let mut parked = Vec::new();
     let mut placements: Vec<(RawFd, RawFd)> = Vec::new();
     for (i, (name, channels)) in launch.channels.into_iter().enumerate() {
-        let request = park(channels.request.into_owned())?;
-        let event = park(channels.event.into_owned())?;
+        let request = park(channels.request.into_owned_fd())?;
+        let event = park(channels.event.into_owned_fd())?;
         let target = FIRST_CHANNEL_FD + 2 * i as RawFd;
         placements.push((request.as_raw_fd(), target));
         placements.push((event.as_raw_fd(), target + 1));

@@ -7,6 +7,9 @@
 //! simply absent: there is no path or address an app could use to reach them.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::Channel;
 
 /// The app's manifest name.
 pub const ENV_APP: &str = "KOS_APP";
@@ -97,6 +100,58 @@ impl Handoff {
         let servers = std::env::var(ENV_MSG_SERVERS).unwrap_or_default();
         Handoff::parse(&app, &servers)
     }
+}
+
+/// An app's two channels to one message server, taken over from its handoff.
+#[derive(Debug)]
+pub struct MsgServerChannels {
+    /// Message server name from the manifest.
+    pub name: String,
+    /// Request channel: the app asks, the message server answers.
+    pub request: Channel,
+    /// Event channel: the message server tells the app of new clients.
+    pub event: Channel,
+}
+
+/// What [`take_handoff`] gives an app.
+#[derive(Debug)]
+pub struct AppChannels {
+    /// The app's manifest name.
+    pub app: String,
+    /// Its channels, one pair per message server its manifest entry lists.
+    pub msg_servers: Vec<MsgServerChannels>,
+}
+
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// Takes over the channels that `kos run` handed this process, once: a second call
+/// (anywhere in the process) is an error, so no two owners can wrap one descriptor.
+/// Each descriptor is checked to be a channel and marked close-on-exec.
+pub fn take_handoff() -> Result<AppChannels, HandoffError> {
+    let handoff = Handoff::from_env()?;
+    if TAKEN.swap(true, Ordering::SeqCst) {
+        return Err(HandoffError(
+            "the handoff was already taken in this process".into(),
+        ));
+    }
+    let adopt = |fd: i32| {
+        // SAFETY: the root server opened these descriptors for this process and named
+        // them in the handoff; TAKEN makes this the only place that ever owns them.
+        unsafe { Channel::adopt_inherited(fd) }
+            .map_err(|e| HandoffError(format!("{ENV_MSG_SERVERS} descriptor {fd}: {e}")))
+    };
+    let mut msg_servers = Vec::with_capacity(handoff.msg_servers.len());
+    for m in handoff.msg_servers {
+        msg_servers.push(MsgServerChannels {
+            request: adopt(m.request)?,
+            event: adopt(m.event)?,
+            name: m.name,
+        });
+    }
+    Ok(AppChannels {
+        app: handoff.app,
+        msg_servers,
+    })
 }
 
 #[cfg(test)]

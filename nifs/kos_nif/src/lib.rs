@@ -10,6 +10,7 @@
 
 mod msg;
 mod orbit;
+mod reason;
 mod replies;
 mod rng;
 mod root;

@@ -11,18 +11,19 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kos_client::{ClientInfo, Incoming, Message, MsgServer, Responder, Token};
-use rustler::{Atom, Binary, Encoder, Env, LocalPid, NewBinary, OwnedEnv, ResourceArc, Term};
+use kos_client::{ClientInfo, Incoming, Message, MsgServer, Responder, SharedToken};
+use rustler::{Binary, Encoder, Env, LocalPid, NewBinary, OwnedEnv, ResourceArc, Term};
 
-use crate::replies::replies;
-use crate::session::{kos, ok_or_error, reason};
+use crate::reason::{ok_or_error, Reason};
+use crate::replies::{self, Caller};
+use crate::session::kos;
 
 mod atoms {
     rustler::atoms! { kos_call, kos_send, kos_connected, kos_disconnected, kos_closed, badge, app, protocol }
 }
 
 /// A token held by Elixir.
-pub struct TokenRes(pub(crate) Mutex<Token>);
+pub struct TokenRes(pub(crate) SharedToken);
 
 #[rustler::resource_impl]
 impl rustler::Resource for TokenRes {}
@@ -33,33 +34,25 @@ pub struct ResponderRes(Responder);
 #[rustler::resource_impl]
 impl rustler::Resource for ResponderRes {}
 
-fn error(env: Env<'_>, r: &str) -> Atom {
-    Atom::from_str(env, r).expect("atom")
-}
-
-fn msg_server(name: &str) -> Result<Arc<MsgServer>, &'static str> {
-    let kos = kos().map_err(|_| "not_kos")?;
-    if name.is_empty() {
-        kos.only_msg_server().map_err(|e| reason(&e))
+fn msg_server(name: &str) -> Result<Arc<MsgServer>, Reason> {
+    let kos = kos()?;
+    Ok(if name.is_empty() {
+        kos.only_msg_server()?
     } else {
-        kos.msg_server(name).map_err(|e| reason(&e))
-    }
+        kos.msg_server(name)?
+    })
 }
 
 /// `connect(msg_server, protocol, timeout_ms)`: waits up to `timeout_ms` for the
 /// protocol to be published. `msg_server` `""` means the app's only one.
 #[rustler::nif(schedule = "DirtyIo")]
 fn msg_connect(
-    env: Env<'_>,
     server: String,
     protocol: String,
     timeout_ms: u64,
-) -> Result<ResourceArc<TokenRes>, Atom> {
-    let ms = msg_server(&server).map_err(|r| error(env, r))?;
-    let token = ms
-        .connect_wait(&protocol, Duration::from_millis(timeout_ms))
-        .map_err(|e| error(env, reason(&e)))?;
-    Ok(ResourceArc::new(TokenRes(Mutex::new(token))))
+) -> Result<ResourceArc<TokenRes>, Reason> {
+    let token = msg_server(&server)?.connect_wait(&protocol, Duration::from_millis(timeout_ms))?;
+    Ok(ResourceArc::new(TokenRes(Arc::new(Mutex::new(token)))))
 }
 
 pub(crate) fn message_term<'a>(env: Env<'a>, label: u64, param: u64, payload: &[u8]) -> Term<'a> {
@@ -81,21 +74,17 @@ fn msg_call_start<'a>(
     label: u64,
     param: u64,
     payload: Binary<'a>,
-) -> Result<u32, Atom> {
-    let replies = replies().map_err(|r| error(env, r))?;
-    let mut locked = token.0.lock().unwrap_or_else(|p| p.into_inner());
-    let id = locked
-        .start_call(Message::new(label, payload.as_slice()).with_param(param))
-        .map_err(|e| error(env, reason(&e)))?;
-    replies.register(&token, &locked, id, env.pid(), tag);
-    Ok(id)
+) -> Result<u32, Reason> {
+    let msg = Message::new(label, payload.as_slice()).with_param(param);
+    let id = replies::start(&token.0, msg, Caller::new(env.pid(), tag))?;
+    Ok(id.into())
 }
 
 /// `call_cancel(token, id)`: the caller stopped waiting for call `id`.
 #[rustler::nif]
-fn msg_call_cancel(token: ResourceArc<TokenRes>, id: u32) -> Atom {
-    if let Ok(replies) = replies() {
-        replies.cancel(&token, id);
+fn msg_call_cancel(token: ResourceArc<TokenRes>, id: u32) -> rustler::Atom {
+    if let Ok(calls) = replies::calls() {
+        calls.cancel(&token.0, id.into());
     }
     rustler::types::atom::ok()
 }
@@ -112,7 +101,7 @@ fn msg_send<'a>(
 ) -> Term<'a> {
     let mut token = token.0.lock().unwrap_or_else(|p| p.into_inner());
     let sent = token.try_send(Message::new(label, payload.as_slice()).with_param(param));
-    ok_or_error(env, sent.map_err(|e| reason(&e)))
+    ok_or_error(env, sent.map_err(Reason::from))
 }
 
 /// `reply(responder, label, param, payload)`.
@@ -127,7 +116,7 @@ fn msg_reply<'a>(
     let sent = responder
         .0
         .reply(Message::new(label, payload.as_slice()).with_param(param));
-    ok_or_error(env, sent.map_err(|e| reason(&e)))
+    ok_or_error(env, sent.map_err(Reason::from))
 }
 
 fn client_map<'a>(env: Env<'a>, c: &ClientInfo) -> Term<'a> {
@@ -149,10 +138,11 @@ fn msg_serve(env: Env<'_>, server: String, protocol: String) -> Term<'_> {
     ok_or_error(env, start_serving(env, &server, protocol))
 }
 
-fn start_serving(env: Env<'_>, server: &str, protocol: String) -> Result<(), &'static str> {
-    let ms = msg_server(server)?;
-    ms.publish(&protocol).map_err(|e| reason(&e))?;
-    let mut serving = ms.serve().map_err(|e| reason(&e))?;
+fn start_serving(env: Env<'_>, server: &str, protocol: String) -> Result<(), Reason> {
+    // Serving first: a second serving process is refused before it could publish a
+    // protocol whose clients would reach the first one.
+    let mut serving = msg_server(server)?.serve()?;
+    serving.publish(&protocol)?;
     let owner: LocalPid = env.pid();
     std::thread::Builder::new()
         .name(format!("kos-serve-{protocol}"))
@@ -206,6 +196,6 @@ fn start_serving(env: Env<'_>, server: &str, protocol: String) -> Result<(), &'s
                 }
             }
         })
-        .map_err(|_| "io")?;
+        .map_err(|_| Reason::Io)?;
     Ok(())
 }

@@ -20,7 +20,7 @@ use rustler::{Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 use tokio::sync::oneshot;
 
 mod atoms {
-    rustler::atoms! { orbit_event, orbit_command, orbit_result_sent, ping, restart, upgrade, url, sha256, size, version, bad_key, io, files, bytes, dir }
+    rustler::atoms! { orbit_event, orbit_command, orbit_result_sent, ping, restart, upgrade, url, sha256, size, version, bad_key, files, bytes, dir }
 }
 
 /// How long the owner has to answer a command before Orbit is told it did not.
@@ -223,7 +223,7 @@ fn orbit_start<'a>(
             ));
         });
     if spawned.is_err() {
-        return (rustler::types::atom::error(), atoms::io()).encode(env);
+        return (rustler::types::atom::error(), crate::reason::Reason::Io).encode(env);
     }
     (
         rustler::types::atom::ok(),

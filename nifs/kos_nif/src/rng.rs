@@ -3,12 +3,13 @@
 use std::sync::Mutex;
 
 use kos_rng_client::RngClient;
-use rustler::{Atom, Binary, Env, NewBinary};
+use rustler::{Binary, Env, NewBinary};
 
-use crate::session::{kos, reason};
+use crate::reason::Reason;
+use crate::session::kos;
 
 mod atoms {
-    rustler::atoms! { error, slow }
+    rustler::atoms! { slow }
 }
 
 /// Largest request the fast path serves on a normal scheduler, kept within the ~1 ms a
@@ -30,11 +31,11 @@ fn fast_path_max() -> usize {
 /// call reconnects (e.g. after the RNG server restarted).
 static CLIENT: Mutex<Option<RngClient>> = Mutex::new(None);
 
-fn fill(out: &mut [u8]) -> Result<(), &'static str> {
-    let kos = kos().map_err(|_| "not_kos")?;
+fn fill(out: &mut [u8]) -> Result<(), Reason> {
+    let kos = kos()?;
     let mut client = CLIENT.lock().unwrap_or_else(|p| p.into_inner());
     if client.is_none() {
-        *client = Some(RngClient::connect(kos).map_err(|e| reason(&e))?);
+        *client = Some(RngClient::connect(kos)?);
     }
     let result = client
         .as_mut()
@@ -42,7 +43,7 @@ fn fill(out: &mut [u8]) -> Result<(), &'static str> {
         .request_stream(out);
     result.map_err(|e| {
         *client = None;
-        reason(&e)
+        Reason::from(e)
     })
 }
 
@@ -78,10 +79,8 @@ fn rng_bytes_fast(env: Env<'_>, n: usize) -> rustler::Term<'_> {
 /// `Kos.Native.rng_bytes(n)`: `{:ok, binary}` or `{:error, reason}`. Runs on a dirty
 /// I/O scheduler: it may wait for the server (a re-key, a reconnect).
 #[rustler::nif(schedule = "DirtyIo")]
-fn rng_bytes<'a>(env: Env<'a>, n: usize) -> Result<Binary<'a>, Atom> {
+fn rng_bytes<'a>(env: Env<'a>, n: usize) -> Result<Binary<'a>, Reason> {
     let mut bin = NewBinary::new(env, n);
-    match fill(bin.as_mut_slice()) {
-        Ok(()) => Ok(bin.into()),
-        Err(r) => Err(Atom::from_str(env, r).unwrap_or_else(|_| atoms::error())),
-    }
+    fill(bin.as_mut_slice())?;
+    Ok(bin.into())
 }

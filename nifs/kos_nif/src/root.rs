@@ -3,30 +3,31 @@
 use std::time::Duration;
 
 use kos_client::{root, Message};
-use rustler::{Atom, Env, Term};
+use rustler::{Env, Term};
 
-use crate::session::{kos, ok_or_error, reason};
+use crate::reason::{ok_or_error, Reason};
+use crate::session::kos;
 
-fn call(msg: Message<'_>) -> Result<(u64, Vec<u8>), &'static str> {
-    let kos = kos().map_err(|_| "not_kos")?;
-    let mut last = "no_msg_server";
+fn call(msg: Message<'_>) -> Result<(u64, Vec<u8>), Reason> {
+    let kos = kos()?;
+    let mut last = Reason::NoMsgServer;
     for msg_server in kos.msg_servers() {
         match msg_server.connect_wait(root::PROTOCOL, Duration::from_secs(5)) {
             Ok(mut token) => {
-                let reply = token.call(msg).map_err(|e| reason(&e))?;
+                let reply = token.call(msg)?;
                 return Ok((reply.label, reply.payload));
             }
-            Err(e) => last = reason(&e),
+            Err(e) => last = Reason::from(e),
         }
     }
     Err(last)
 }
 
-fn check_status(status: u64) -> Result<(), &'static str> {
+fn check_status(status: u64) -> Result<(), Reason> {
     match status {
         root::STATUS_OK => Ok(()),
-        root::STATUS_UNKNOWN_APP => Err("unknown_app"),
-        _ => Err("refused"),
+        root::STATUS_UNKNOWN_APP => Err(Reason::UnknownApp),
+        _ => Err(Reason::Refused),
     }
 }
 
@@ -50,10 +51,9 @@ fn restart_app(env: Env<'_>, name: String) -> Term<'_> {
 
 /// `Kos.Native.status()`: `{:ok, text}` (one line per app) or `{:error, reason}`.
 #[rustler::nif(schedule = "DirtyIo")]
-fn status(env: Env<'_>) -> Result<String, Atom> {
-    let to_atom = |r: &str| Atom::from_str(env, r).expect("atom");
-    let (status, payload) = call(Message::new(root::STATUS, b"")).map_err(to_atom)?;
-    check_status(status).map_err(to_atom)?;
+fn status() -> Result<String, Reason> {
+    let (status, payload) = call(Message::new(root::STATUS, b""))?;
+    check_status(status)?;
     Ok(String::from_utf8_lossy(&payload).into_owned())
 }
 
@@ -66,7 +66,7 @@ fn root_upgrade(env: Env<'_>, dir: String) -> Term<'_> {
     match call(Message::new(root::UPGRADE, dir.as_bytes())) {
         Ok((root::STATUS_OK, _)) => rustler::types::atom::ok().encode(env),
         Ok((root::STATUS_BAD_IMAGE, text)) => {
-            let bad = Atom::from_str(env, "bad_image").expect("atom");
+            let bad = rustler::Atom::from_str(env, "bad_image").expect("atom");
             (error, (bad, String::from_utf8_lossy(&text).into_owned())).encode(env)
         }
         Ok((status, _)) => ok_or_error(env, check_status(status)),
