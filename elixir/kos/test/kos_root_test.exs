@@ -10,6 +10,18 @@ defmodule Kos.RootTest do
     assert {:ok, apps} = Kos.Root.status()
     names = Enum.map(apps, & &1.name)
     assert "upcase" in names
-    assert Enum.all?(apps, &(&1.state in ["running", "stopping", "restarting", "down"]))
+    assert Enum.all?(apps, &(&1.state in [:running, :stopping, :restarting, :down]))
+    upcase = Enum.find(apps, &(&1.name == "upcase"))
+    assert %{state: :running, pid: pid, rss_kib: kib, restarts: 0} = upcase
+    assert is_integer(pid) and kib > 1024
+  end
+
+  @tag :kos
+  test "requests share one token and an unknown app is refused by name" do
+    assert {:error, :unknown_app} = Kos.Root.restart_app("no_such_app")
+    {:ok, token} = Kos.Native.root_token()
+    assert {:ok, ^token} = Kos.Native.root_token()
+    assert {:ok, _} = Kos.Root.status()
+    assert {:ok, ^token} = Kos.Native.root_token()
   end
 end

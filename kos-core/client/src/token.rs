@@ -19,6 +19,13 @@ pub struct OwnedMessage {
     pub payload: Vec<u8>,
 }
 
+impl OwnedMessage {
+    /// The message, borrowing this one's payload (no token).
+    pub fn as_message(&self) -> Message<'_> {
+        Message::new(self.label, &self.payload).with_param(self.param)
+    }
+}
+
 impl From<Message<'_>> for OwnedMessage {
     fn from(m: Message<'_>) -> Self {
         OwnedMessage {

@@ -3,10 +3,11 @@
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 
-use kos_client::{root, Error, Incoming, Message, Server};
+use kos_client::{root, Error, Incoming, Server};
 use kos_manifest::Manifest;
+use kos_msg::root::Status;
 
-use crate::system::{check, Control, RunOptions};
+use crate::system::{check, AppReport, Control, RunOptions};
 use crate::Logger;
 
 /// Serves calls until the message server goes away. The reply goes out before the
@@ -34,33 +35,34 @@ pub(crate) fn serve(
                 return;
             }
         };
-        let (status, action) = match msg.label {
-            root::RESTART_ALL => (
-                root::STATUS_OK,
+        let request = match root::Request::parse(&msg.as_message()) {
+            Ok(request) => request,
+            Err(status) => {
+                refused(&logger, &who, msg.label, &from.app, status);
+                let _ = server.reply(reply_to, status.reply(b""));
+                continue;
+            }
+        };
+        let (status, action) = match request {
+            root::Request::RestartAll => (
+                Status::Ok,
                 Some(Control::RestartAll {
                     asked_by: from.app.clone(),
                 }),
             ),
-            root::RESTART_APP => match std::str::from_utf8(&msg.payload) {
-                Ok(name) if manifest.app(name).is_some() => (
-                    root::STATUS_OK,
-                    Some(Control::RestartApp {
-                        app: name.to_string(),
-                        asked_by: from.app.clone(),
-                    }),
-                ),
-                Ok(_) => (root::STATUS_UNKNOWN_APP, None),
-                Err(_) => (root::STATUS_BAD_REQUEST, None),
-            },
-            root::UPGRADE => {
-                let Ok(dir) = std::str::from_utf8(&msg.payload) else {
-                    let _ = server.reply(reply_to, Message::new(root::STATUS_BAD_REQUEST, b""));
-                    continue;
-                };
+            root::Request::RestartApp(name) if manifest.app(name).is_some() => (
+                Status::Ok,
+                Some(Control::RestartApp {
+                    app: name.to_string(),
+                    asked_by: from.app.clone(),
+                }),
+            ),
+            root::Request::RestartApp(_) => (Status::UnknownApp, None),
+            root::Request::Upgrade(dir) => {
                 let image = std::path::PathBuf::from(dir);
                 match check_image(&image, &options) {
                     Ok(()) => (
-                        root::STATUS_OK,
+                        Status::Ok,
                         Some(Control::Switch {
                             image,
                             asked_by: from.app.clone(),
@@ -73,31 +75,26 @@ pub(crate) fn serve(
                         );
                         let reason =
                             &reason.as_bytes()[..reason.len().min(kos_client::MAX_PAYLOAD)];
-                        let _ =
-                            server.reply(reply_to, Message::new(root::STATUS_BAD_IMAGE, reason));
+                        let _ = server.reply(reply_to, Status::BadImage.reply(reason));
                         continue;
                     }
                 }
             }
-            root::STATUS => {
+            root::Request::Status { from } => {
                 let report = status_report(&control);
-                let payload = &report.as_bytes()[..report.len().min(kos_client::MAX_PAYLOAD)];
-                let _ = server.reply(reply_to, Message::new(root::STATUS_OK, payload));
+                let records: Vec<_> = report.iter().map(AppReport::record).collect();
+                let mut page = [0u8; kos_client::MAX_PAYLOAD];
+                let (len, _) = root::encode_status_page(&records, from as usize, &mut page);
+                let total = records.len() as u64;
+                let _ = server.reply(reply_to, Status::Ok.reply(&page[..len]).with_param(total));
                 continue;
             }
-            _ => (root::STATUS_UNKNOWN_OPERATION, None),
         };
-        if status != root::STATUS_OK {
-            logger.line(
-                &who,
-                &format!(
-                    "refused request {} from {}: status {status}",
-                    msg.label, from.app
-                ),
-            );
+        if status != Status::Ok {
+            refused(&logger, &who, msg.label, &from.app, status);
         }
         // The caller may be gone already; the request still stands.
-        let _ = server.reply(reply_to, Message::new(status, b""));
+        let _ = server.reply(reply_to, status.reply(b""));
         if let Some(action) = action {
             if control.send(action).is_err() {
                 return;
@@ -106,11 +103,17 @@ pub(crate) fn serve(
     }
 }
 
+fn refused(logger: &Logger, who: &str, label: u64, app: &str, status: Status) {
+    logger.line(
+        who,
+        &format!("refused request {label} from {app}: {status:?}"),
+    );
+}
 /// Asks the supervisor for its report (bounded wait: a busy supervisor gives an empty one).
-fn status_report(control: &Sender<Control>) -> String {
+fn status_report(control: &Sender<Control>) -> Vec<AppReport> {
     let (reply, report) = std::sync::mpsc::channel();
     if control.send(Control::Status { reply }).is_err() {
-        return String::new();
+        return Vec::new();
     }
     report
         .recv_timeout(std::time::Duration::from_secs(2))

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use kos_client::MsgServer;
 use kos_manifest::{App, AppKind, Manifest, ROOT_APP, ROOT_PROTOCOL};
+use kos_msg::root::AppState;
 use kos_msg_server::hosted::HostedMsgServer;
 use kos_msg_server::ConnId;
 use std::os::unix::process::ExitStatusExt;
@@ -98,6 +99,28 @@ impl fmt::Display for BootError {
 impl std::error::Error for BootError {}
 
 /// What the supervisor is asked to do.
+/// One app's line of a STATUS report, owned (the supervisor's answer crosses threads).
+pub(crate) struct AppReport {
+    pub name: String,
+    pub state: AppState,
+    pub pid: Option<u32>,
+    pub rss_kib: Option<u64>,
+    pub restarts: u32,
+}
+
+impl AppReport {
+    /// The record `kos_root_protocol` sends.
+    pub fn record(&self) -> kos_msg::root::AppStatus<'_> {
+        kos_msg::root::AppStatus {
+            name: &self.name,
+            state: self.state,
+            pid: self.pid,
+            rss_kib: self.rss_kib,
+            restarts: self.restarts,
+        }
+    }
+}
+
 pub(crate) enum Control {
     Exited {
         slot: usize,
@@ -115,7 +138,7 @@ pub(crate) enum Control {
         reason: String,
     },
     Status {
-        reply: Sender<String>,
+        reply: Sender<Vec<AppReport>>,
     },
     /// Stop every app and end with [`Outcome::Switch`].
     Switch {
@@ -718,26 +741,26 @@ impl Supervisor {
         }
     }
 
-    /// One line per app: state, pid and resident memory while it runs, restarts.
-    fn status(&self) -> String {
-        let mut out = String::new();
-        for slot in &self.slots {
-            let (state, pid) = match slot.state {
-                State::Running { pid } => ("running", Some(pid)),
-                State::Stopping { pid, .. } => ("stopping", Some(pid)),
-                State::Waiting { .. } => ("restarting", None),
-                State::Down => ("down", None),
-            };
-            out.push_str(&format!("{} {state}", slot.app.name));
-            if let Some(pid) = pid {
-                out.push_str(&format!(" pid={pid} rss_kib={}", resident_kib(pid)));
-            }
-            out.push_str(&format!(
-                " restarts={}\n",
-                slot.generation.saturating_sub(1)
-            ));
-        }
-        out
+    /// Every app's state, pid and resident memory while it runs, and restarts.
+    fn status(&self) -> Vec<AppReport> {
+        self.slots
+            .iter()
+            .map(|slot| {
+                let (state, pid) = match slot.state {
+                    State::Running { pid } => (AppState::Running, Some(pid)),
+                    State::Stopping { pid, .. } => (AppState::Stopping, Some(pid)),
+                    State::Waiting { .. } => (AppState::Restarting, None),
+                    State::Down => (AppState::Down, None),
+                };
+                AppReport {
+                    name: slot.app.name.clone(),
+                    state,
+                    pid,
+                    rss_kib: pid.map(resident_kib),
+                    restarts: u32::try_from(slot.generation.saturating_sub(1)).unwrap_or(u32::MAX),
+                }
+            })
+            .collect()
     }
 
     /// Up: every app that is not `temporary` runs in its first process.

@@ -1,21 +1,43 @@
-//! `Kos.Root`: asking the root server to restart applications or report on them.
+//! `Kos.Root`: the VM's token to `_root`, and `kos_root_protocol`'s requests and
+//! replies, encoded and decoded by `kos_msg::root` so the format is written once.
+//!
+//! The call itself is an ordinary `Kos.Msg.call` on that token: sent without waiting,
+//! answered by message, so no scheduler waits for `_root`. Only the first use, which
+//! connects (and may wait for `_root` to publish), runs on a dirty I/O scheduler; the
+//! token is kept for the VM's life and replaced only after it was found closed.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kos_client::{root, Message};
-use rustler::{Env, Term};
+use kos_client::root::{self, AppState, Request, Status};
+use rustler::{Binary, Encoder, Env, NewBinary, ResourceArc, Term};
 
-use crate::reason::{ok_or_error, Reason};
+use crate::msg::TokenRes;
+use crate::reason::Reason;
 use crate::session::kos;
 
-fn call(msg: Message<'_>) -> Result<(u64, Vec<u8>), Reason> {
-    let kos = kos()?;
+mod atoms {
+    rustler::atoms! { bad_image }
+}
+
+/// The VM's token to `_root`, once connected.
+static TOKEN: Mutex<Option<ResourceArc<TokenRes>>> = Mutex::new(None);
+
+/// `root_token()`: `{:ok, token}` to `kos_root_protocol` on whichever of the app's
+/// message servers grants it, connecting on first use; or `{:error, reason}`.
+#[rustler::nif(schedule = "DirtyIo")]
+fn root_token() -> Result<ResourceArc<TokenRes>, Reason> {
+    let mut kept = TOKEN.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(token) = kept.as_ref() {
+        return Ok(token.clone());
+    }
     let mut last = Reason::NoMsgServer;
-    for msg_server in kos.msg_servers() {
+    for msg_server in kos()?.msg_servers() {
         match msg_server.connect_wait(root::PROTOCOL, Duration::from_secs(5)) {
-            Ok(mut token) => {
-                let reply = token.call(msg)?;
-                return Ok((reply.label, reply.payload));
+            Ok(token) => {
+                let token = ResourceArc::new(TokenRes(Arc::new(Mutex::new(token))));
+                *kept = Some(token.clone());
+                return Ok(token);
             }
             Err(e) => last = Reason::from(e),
         }
@@ -23,53 +45,109 @@ fn call(msg: Message<'_>) -> Result<(u64, Vec<u8>), Reason> {
     Err(last)
 }
 
-fn check_status(status: u64) -> Result<(), Reason> {
-    match status {
-        root::STATUS_OK => Ok(()),
-        root::STATUS_UNKNOWN_APP => Err(Reason::UnknownApp),
-        _ => Err(Reason::Refused),
+/// `root_forget(token)`: the token was found closed; the next `root_token()`
+/// connects anew.
+#[rustler::nif]
+fn root_forget(token: ResourceArc<TokenRes>) -> rustler::Atom {
+    let mut kept = TOKEN.lock().unwrap_or_else(|p| p.into_inner());
+    if kept.as_ref().is_some_and(|k| Arc::ptr_eq(&k.0, &token.0)) {
+        *kept = None;
+    }
+    rustler::types::atom::ok()
+}
+
+/// A request as Elixir writes it: `:restart_all`, `{:restart_app, name}`,
+/// `{:status, from}`, `{:upgrade, dir}`.
+#[derive(rustler::NifTaggedEnum)]
+enum Op {
+    RestartAll,
+    RestartApp(String),
+    Status(u32),
+    Upgrade(String),
+}
+
+impl Op {
+    fn request(&self) -> Request<'_> {
+        match self {
+            Op::RestartAll => Request::RestartAll,
+            Op::RestartApp(name) => Request::RestartApp(name),
+            Op::Status(from) => Request::Status { from: *from },
+            Op::Upgrade(dir) => Request::Upgrade(dir),
+        }
     }
 }
 
-/// `Kos.Native.restart_all()`: `:ok` or `{:error, reason}`.
-#[rustler::nif(schedule = "DirtyIo")]
-fn restart_all(env: Env<'_>) -> Term<'_> {
-    ok_or_error(
-        env,
-        call(Message::new(root::RESTART_ALL, b"")).and_then(|(s, _)| check_status(s)),
-    )
+/// `root_encode(op)`: `{label, param, payload}` of the call that carries `op`.
+#[rustler::nif]
+fn root_encode<'a>(env: Env<'a>, op: Op) -> Term<'a> {
+    let msg = op.request().message();
+    let mut payload = NewBinary::new(env, msg.payload.len());
+    payload.as_mut_slice().copy_from_slice(msg.payload);
+    (msg.label, msg.param, Binary::from(payload)).encode(env)
 }
 
-/// `Kos.Native.restart_app(name)`: `:ok` or `{:error, reason}`.
-#[rustler::nif(schedule = "DirtyIo")]
-fn restart_app(env: Env<'_>, name: String) -> Term<'_> {
-    ok_or_error(
-        env,
-        call(Message::new(root::RESTART_APP, name.as_bytes())).and_then(|(s, _)| check_status(s)),
-    )
+/// What an app is doing, as an atom (`:running`, `:stopping`, `:restarting`, `:down`).
+#[derive(rustler::NifUnitEnum)]
+enum State {
+    Running,
+    Stopping,
+    Restarting,
+    Down,
 }
 
-/// `Kos.Native.status()`: `{:ok, text}` (one line per app) or `{:error, reason}`.
-#[rustler::nif(schedule = "DirtyIo")]
-fn status() -> Result<String, Reason> {
-    let (status, payload) = call(Message::new(root::STATUS, b""))?;
-    check_status(status)?;
-    Ok(String::from_utf8_lossy(&payload).into_owned())
-}
-
-/// `Kos.Native.root_upgrade(dir)`: `:ok` (the switch has begun; this VM is about to
-/// be stopped), `{:error, {:bad_image, text}}` or `{:error, reason}`.
-#[rustler::nif(schedule = "DirtyIo")]
-fn root_upgrade(env: Env<'_>, dir: String) -> Term<'_> {
-    use rustler::Encoder;
-    let error = rustler::types::atom::error();
-    match call(Message::new(root::UPGRADE, dir.as_bytes())) {
-        Ok((root::STATUS_OK, _)) => rustler::types::atom::ok().encode(env),
-        Ok((root::STATUS_BAD_IMAGE, text)) => {
-            let bad = rustler::Atom::from_str(env, "bad_image").expect("atom");
-            (error, (bad, String::from_utf8_lossy(&text).into_owned())).encode(env)
+impl From<AppState> for State {
+    fn from(s: AppState) -> State {
+        match s {
+            AppState::Running => State::Running,
+            AppState::Stopping => State::Stopping,
+            AppState::Restarting => State::Restarting,
+            AppState::Down => State::Down,
         }
-        Ok((status, _)) => ok_or_error(env, check_status(status)),
-        Err(r) => ok_or_error(env, Err(r)),
+    }
+}
+
+/// One app of a STATUS reply, as an Elixir map (`Kos.Root.app_status/0`).
+#[derive(rustler::NifMap)]
+struct AppStatus {
+    name: String,
+    state: State,
+    pid: Option<u32>,
+    rss_kib: Option<u64>,
+    restarts: u32,
+}
+
+/// `root_decode(op, label, param, payload)`: the reply to `op` as Elixir wants it —
+/// `:ok`; for `{:status, from}`, `{:ok, apps, total}` (apps from `from` on; ask again
+/// from where they end until `total` are read); or `{:error, :unknown_app}`,
+/// `{:error, {:bad_image, text}}`, `{:error, :refused}`, `{:error, :io}`.
+#[rustler::nif]
+fn root_decode<'a>(env: Env<'a>, op: Op, label: u64, param: u64, payload: Binary<'a>) -> Term<'a> {
+    let error = |why: Term<'a>| (rustler::types::atom::error(), why).encode(env);
+    match Status::from_label(label) {
+        Some(Status::Ok) => {}
+        Some(Status::UnknownApp) => return error(Reason::UnknownApp.encode(env)),
+        Some(Status::BadImage) => {
+            let text = String::from_utf8_lossy(payload.as_slice()).into_owned();
+            return error((atoms::bad_image(), text).encode(env));
+        }
+        _ => return error(Reason::Refused.encode(env)),
+    }
+    let Op::Status(_) = op else {
+        return rustler::types::atom::ok().encode(env);
+    };
+    let apps: Result<Vec<AppStatus>, _> = root::decode_status_page(payload.as_slice())
+        .map(|app| {
+            app.map(|a| AppStatus {
+                name: a.name.to_string(),
+                state: a.state.into(),
+                pid: a.pid,
+                rss_kib: a.rss_kib,
+                restarts: a.restarts,
+            })
+        })
+        .collect();
+    match apps {
+        Ok(apps) => (rustler::types::atom::ok(), apps, param).encode(env),
+        Err(_) => error(Reason::Io.encode(env)),
     }
 }

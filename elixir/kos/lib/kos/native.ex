@@ -35,13 +35,13 @@ defmodule Kos.Native do
   @doc false
   def rng_bytes_fast(_n), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
-  def restart_all, do: :erlang.nif_error(:nif_not_loaded)
+  def root_token, do: :erlang.nif_error(:nif_not_loaded)
   @doc false
-  def restart_app(_name), do: :erlang.nif_error(:nif_not_loaded)
+  def root_forget(_token), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
-  def status, do: :erlang.nif_error(:nif_not_loaded)
+  def root_encode(_op), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
-  def root_upgrade(_dir), do: :erlang.nif_error(:nif_not_loaded)
+  def root_decode(_op, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)
   @doc false
   def msg_connect(_server, _protocol, _timeout_ms), do: :erlang.nif_error(:nif_not_loaded)
   @doc false

@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use kos_client::{root, Message};
+use kos_client::{root, Token};
 use kos_demo_apps::{kos, say};
+use root::{Request, Status};
 
 kos_heap::global_heap!();
 
@@ -53,10 +54,10 @@ fn main() {
         }
     };
     let request = match &args.what {
-        What::RestartAll => Message::new(root::RESTART_ALL, b""),
-        What::RestartApp { name } => Message::new(root::RESTART_APP, name.as_bytes()),
-        What::Status => Message::new(root::STATUS, b""),
-        What::Upgrade { dir } => Message::new(root::UPGRADE, dir.as_bytes()),
+        What::RestartAll => Request::RestartAll,
+        What::RestartApp { name } => Request::RestartApp(name),
+        What::Status => Request::Status { from: 0 },
+        What::Upgrade { dir } => Request::Upgrade(dir),
     };
     say!(
         "asking _root to {}",
@@ -67,21 +68,53 @@ fn main() {
             What::Upgrade { dir } => format!("switch to the system in {dir}"),
         }
     );
-    match token.call(request) {
-        Ok(reply) if reply.label == root::STATUS_OK => {
+    match ask(&mut token, request) {
+        Ok(lines) => {
             say!("_root accepted");
-            for line in String::from_utf8_lossy(&reply.payload).lines() {
+            for line in lines {
                 say!("status: {line}");
             }
         }
-        Ok(reply) => say!(
-            "_root refused with status {}: {}",
-            reply.label,
-            String::from_utf8_lossy(&reply.payload)
-        ),
-        Err(e) => say!("call to _root failed: {e}"),
+        Err(why) => say!("{why}"),
     }
     loop {
         std::thread::park();
+    }
+}
+
+/// Sends `request`; for a status report, asks page after page until every app is
+/// read. The report's lines, or why the request failed.
+fn ask(token: &mut Token, request: Request<'_>) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    let mut request = request;
+    loop {
+        let reply = token
+            .call(request.message())
+            .map_err(|e| format!("call to _root failed: {e}"))?;
+        match Status::from_label(reply.label) {
+            Some(Status::Ok) => {}
+            status => {
+                return Err(format!(
+                    "_root refused with status {status:?}: {}",
+                    String::from_utf8_lossy(&reply.payload)
+                ))
+            }
+        }
+        let Request::Status { .. } = request else {
+            return Ok(lines);
+        };
+        let before = lines.len();
+        for app in root::decode_status_page(&reply.payload) {
+            lines.push(
+                app.map_err(|e| format!("bad status page: {e}"))?
+                    .to_string(),
+            );
+        }
+        if lines.len() as u64 >= reply.param || lines.len() == before {
+            return Ok(lines);
+        }
+        request = Request::Status {
+            from: lines.len() as u32,
+        };
     }
 }
