@@ -56,6 +56,8 @@ pub struct Token {
     /// Calls started through [`crate::Calls`] and not yet finished or cancelled; a
     /// waiting call would take their replies, so it is refused meanwhile.
     pub(crate) in_flight: usize,
+    /// Wipe the receive buffer once each reply has been handled.
+    secret_replies: bool,
     buf: Box<[u8; RECV_BUFFER]>,
 }
 
@@ -83,6 +85,7 @@ impl Token {
             owner,
             next_id: 0,
             in_flight: 0,
+            secret_replies: false,
             buf: Box::new([0; RECV_BUFFER]),
         }
     }
@@ -114,12 +117,19 @@ impl Token {
         &self.channel
     }
 
-    /// Zeroes the buffer the last reply was received into — for protocols whose
-    /// replies are secrets (a key that must not outlive its use in memory).
-    pub fn wipe_buffer(&mut self) {
-        // `black_box` keeps the compiler from dropping the wipe as a dead store.
-        self.buf.fill(0);
-        std::hint::black_box(&self.buf);
+    /// For protocols whose replies are secrets (a key that must not outlive its use in
+    /// memory): with `true`, the receive buffer is zeroed once each reply has been
+    /// handed over, whichever way it was received.
+    pub fn set_secret_replies(&mut self, secret: bool) {
+        self.secret_replies = secret;
+    }
+
+    fn after_reply(&mut self) {
+        if self.secret_replies {
+            // `black_box` keeps the compiler from dropping the wipe as a dead store.
+            self.buf.fill(0);
+            std::hint::black_box(&self.buf);
+        }
     }
 
     /// Sends `msg` and waits for the reply.
@@ -198,9 +208,14 @@ impl Token {
                 // A reply to an earlier call that timed out is skipped.
                 DataFrame::Reply { id: got, msg } if got == id => {
                     let token = if msg.token { incoming.token } else { None };
-                    return Ok(f(msg, token));
+                    let handled = f(msg, token);
+                    self.after_reply();
+                    return Ok(handled);
                 }
-                DataFrame::Reply { .. } => continue,
+                DataFrame::Reply { .. } => {
+                    self.after_reply();
+                    continue;
+                }
                 _ => return Err(Error::Protocol(kos_msg::FrameError::Malformed)),
             }
         }
@@ -238,7 +253,11 @@ impl Token {
             Err(e) => return Err(e.into()),
         };
         match incoming.frame? {
-            DataFrame::Reply { id, msg } => Ok(Some(f(id, msg))),
+            DataFrame::Reply { id, msg } => {
+                let handled = f(id, msg);
+                self.after_reply();
+                Ok(Some(handled))
+            }
             _ => Err(Error::Protocol(kos_msg::FrameError::Malformed)),
         }
     }

@@ -28,73 +28,37 @@ struct Local {
     forks: u64,
 }
 
-/// A connection to the RNG server.
-pub struct RngClient {
-    token: Token,
+/// The client-side generator, apart from any connection: filled from while its key is
+/// fresh and has budget, re-keyed from a `KEY` reply. [`RngClient`] pairs it with a
+/// token and waits for keys; a caller that must never wait (the NIF) asks for keys
+/// itself, without waiting (`kos_client::Calls`), and installs them here.
+pub struct LocalGenerator {
     local: Option<Local>,
 }
 
-impl RngClient {
-    /// Connects to `kos_rng_protocol` on whichever of the app's message servers
-    /// grants it, waiting up to [`CONNECT_TIMEOUT`] for the server to come up.
-    pub fn connect(kos: &Kos) -> Result<RngClient, Error> {
-        let mut last =
-            Error::NoSuchMsgServer("(none: the manifest gives this app no msg_servers)".into());
-        for msg_server in kos.msg_servers() {
-            match RngClient::connect_on(msg_server, CONNECT_TIMEOUT) {
-                Err(e) if e.is_refusal(Refusal::NotGranted) => last = e,
-                other => return other,
-            }
-        }
-        Err(last)
+impl Default for LocalGenerator {
+    fn default() -> Self {
+        LocalGenerator::new()
+    }
+}
+
+impl LocalGenerator {
+    /// A generator with no key yet.
+    pub const fn new() -> LocalGenerator {
+        LocalGenerator { local: None }
     }
 
-    /// Connects through one message server.
-    pub fn connect_on(
-        msg_server: &std::sync::Arc<MsgServer>,
-        timeout: Duration,
-    ) -> Result<RngClient, Error> {
-        Ok(RngClient {
-            token: msg_server.connect_wait(PROTOCOL, timeout)?,
-            local: None,
+    fn usable(&mut self) -> Option<&mut Local> {
+        self.local.as_mut().filter(|l| {
+            l.left > 0 && l.keyed_at.elapsed() < REKEY_AFTER && l.forks == crate::fork::generation()
         })
     }
 
-    /// Fills `out` with random bytes (`kos_request_rng_stream`), from the client-side
-    /// generator, asking the server for a new key when the current one is spent.
-    pub fn request_stream(&mut self, out: &mut [u8]) -> Result<(), Error> {
-        let mut rest = out;
-        while !rest.is_empty() {
-            let local = match &mut self.local {
-                Some(l)
-                    if l.left > 0
-                        && l.keyed_at.elapsed() < REKEY_AFTER
-                        && l.forks == crate::fork::generation() =>
-                {
-                    l
-                }
-                _ => self.rekey()?,
-            };
-            let n = rest.len().min(local.left.min(usize::MAX as u64) as usize);
-            let (now, later) = rest.split_at_mut(n);
-            local.rng.fill(now);
-            local.left -= n as u64;
-            rest = later;
-        }
-        Ok(())
-    }
-
-    /// Fills `out` from the client-side generator only if that needs no message (the
-    /// key is fresh and has budget left); `false` leaves `out` untouched. For callers
-    /// that must never wait — an Erlang scheduler — with [`RngClient::request_stream`]
-    /// as the fallback where waiting is allowed.
-    pub fn try_local(&mut self, out: &mut [u8]) -> bool {
-        match &mut self.local {
-            Some(l)
-                if l.left >= out.len() as u64
-                    && l.keyed_at.elapsed() < REKEY_AFTER
-                    && l.forks == crate::fork::generation() =>
-            {
+    /// Fills all of `out` if the current key has the budget, else leaves it untouched
+    /// and returns `false` (a key is needed, or a bigger budget).
+    pub fn try_fill(&mut self, out: &mut [u8]) -> bool {
+        match self.usable() {
+            Some(l) if l.left >= out.len() as u64 => {
                 l.rng.fill(out);
                 l.left -= out.len() as u64;
                 true
@@ -103,31 +67,99 @@ impl RngClient {
         }
     }
 
-    fn rekey(&mut self) -> Result<&mut Local, Error> {
-        // The old generator is dropped (and wiped) before the new key arrives.
+    /// Fills as much of `out` as the current key allows; returns how many bytes (0
+    /// when a new key is needed).
+    pub fn fill_some(&mut self, out: &mut [u8]) -> usize {
+        let Some(l) = self.usable() else { return 0 };
+        let n = out.len().min(l.left.min(usize::MAX as u64) as usize);
+        l.rng.fill(&mut out[..n]);
+        l.left -= n as u64;
+        n
+    }
+
+    /// The call that asks the RNG server for a key.
+    pub const fn key_request() -> Message<'static> {
+        Message::new(KEY, b"")
+    }
+
+    /// Drops the current generator (wiping it) and seeds a new one from the reply to
+    /// [`LocalGenerator::key_request`]. Call it on a token made with
+    /// `Token::set_secret_replies`, so the key leaves no copy in its receive buffer.
+    pub fn install_key(&mut self, reply: Message<'_>) -> Result<(), Error> {
         self.local = None;
+        if reply.label != STATUS_OK || reply.payload.len() != KEY_BYTES {
+            return Err(Error::Protocol(kos_msg::FrameError::Malformed));
+        }
         let mut key = [0u8; KEY_BYTES];
-        self.token
-            .call_with(Message::new(KEY, b""), None, |reply| {
-                if reply.label == STATUS_OK && reply.payload.len() == KEY_BYTES {
-                    key.copy_from_slice(reply.payload);
-                    Ok(())
-                } else {
-                    Err(Error::Protocol(kos_msg::FrameError::Malformed))
-                }
-            })??;
-        let local = self.local.insert(Local {
+        key.copy_from_slice(reply.payload);
+        self.local = Some(Local {
             rng: FastKeyErasure::new(key),
             left: REKEY_BYTES,
             keyed_at: Instant::now(),
             forks: crate::fork::generation(),
         });
         key.zeroize();
-        // The key also sat in the token's receive buffer: wipe it there too.
-        self.token.wipe_buffer();
-        Ok(local)
+        Ok(())
+    }
+}
+
+/// A connection to the RNG server.
+pub struct RngClient {
+    token: Token,
+    local: LocalGenerator,
+}
+
+impl RngClient {
+    /// Connects to `kos_rng_protocol` on whichever of the app's message servers
+    /// grants it, waiting up to [`CONNECT_TIMEOUT`] for the server to come up.
+    pub fn connect(kos: &Kos) -> Result<RngClient, Error> {
+        Ok(RngClient {
+            token: connect_token(kos)?,
+            local: LocalGenerator::new(),
+        })
     }
 
+    /// Connects through one message server.
+    pub fn connect_on(
+        msg_server: &std::sync::Arc<MsgServer>,
+        timeout: Duration,
+    ) -> Result<RngClient, Error> {
+        Ok(RngClient {
+            token: connect_token_on(msg_server, timeout)?,
+            local: LocalGenerator::new(),
+        })
+    }
+
+    /// Fills `out` with random bytes (`kos_request_rng_stream`), from the client-side
+    /// generator, asking the server for a new key when the current one is spent.
+    pub fn request_stream(&mut self, out: &mut [u8]) -> Result<(), Error> {
+        let mut rest = out;
+        while !rest.is_empty() {
+            let n = match self.local.fill_some(rest) {
+                0 => {
+                    self.rekey()?;
+                    continue;
+                }
+                n => n,
+            };
+            rest = &mut rest[n..];
+        }
+        Ok(())
+    }
+
+    /// Fills `out` from the client-side generator only if that needs no message (the
+    /// key is fresh and has budget left); `false` leaves `out` untouched.
+    pub fn try_local(&mut self, out: &mut [u8]) -> bool {
+        self.local.try_fill(out)
+    }
+
+    fn rekey(&mut self) -> Result<(), Error> {
+        let local = &mut self.local;
+        self.token
+            .call_with(LocalGenerator::key_request(), None, |reply| {
+                local.install_key(reply)
+            })?
+    }
     /// Fills `out` with bytes that all come from the server's own generator, one
     /// payload-sized read at a time (the server holds at most one payload for us).
     pub fn read_from_server(&mut self, out: &mut [u8]) -> Result<(), Error> {
@@ -148,4 +180,28 @@ impl RngClient {
         }
         Ok(())
     }
+}
+
+/// A token to `kos_rng_protocol` on whichever of the app's message servers grants it,
+/// waiting up to [`CONNECT_TIMEOUT`] for the server to come up; its replies are wiped
+/// from its buffer once read (they hold keys).
+pub fn connect_token(kos: &Kos) -> Result<Token, Error> {
+    let mut last =
+        Error::NoSuchMsgServer("(none: the manifest gives this app no msg_servers)".into());
+    for msg_server in kos.msg_servers() {
+        match connect_token_on(msg_server, CONNECT_TIMEOUT) {
+            Err(e) if e.is_refusal(Refusal::NotGranted) => last = e,
+            other => return other,
+        }
+    }
+    Err(last)
+}
+
+fn connect_token_on(
+    msg_server: &std::sync::Arc<MsgServer>,
+    timeout: Duration,
+) -> Result<Token, Error> {
+    let mut token = msg_server.connect_wait(PROTOCOL, timeout)?;
+    token.set_secret_replies(true);
+    Ok(token)
 }

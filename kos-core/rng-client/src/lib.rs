@@ -20,5 +20,7 @@ mod client;
 mod ffi;
 mod fork;
 
-pub use client::{RngClient, CONNECT_TIMEOUT, REKEY_AFTER, REKEY_BYTES};
+pub use client::{
+    connect_token, LocalGenerator, RngClient, CONNECT_TIMEOUT, REKEY_AFTER, REKEY_BYTES,
+};
 pub use ffi::{kos_request_rng_stream, kos_rng_strerror, Status};

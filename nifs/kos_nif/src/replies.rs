@@ -22,31 +22,56 @@ mod atoms {
     rustler::atoms! { kos_reply }
 }
 
+/// Takes a reply in Rust instead of handing it to the caller (a key that must never
+/// reach an Erlang heap); the caller then hears only `:ok` or why not.
+pub type Consume = fn(Message<'_>) -> Result<(), Reason>;
+
 /// Who waits for one call: the process and the `ref` it matches on.
 pub struct Caller {
     pid: LocalPid,
     env: OwnedEnv,
     tag: SavedTerm,
+    consume: Option<Consume>,
 }
 
 impl Caller {
-    /// `pid`, matching on `tag` (copied into an environment of its own).
+    /// `pid`, matching on `tag` (copied into an environment of its own); it receives
+    /// `{:kos_reply, tag, {:ok, {label, param, payload}} | {:error, reason}}`.
     pub fn new(pid: LocalPid, tag: Term<'_>) -> Caller {
         let env = OwnedEnv::new();
         let tag = env.save(tag);
-        Caller { pid, env, tag }
+        Caller {
+            pid,
+            env,
+            tag,
+            consume: None,
+        }
+    }
+
+    /// Like [`Caller::new`], but the reply goes to `consume` on the reply thread and
+    /// the caller receives `{:kos_reply, tag, :ok | {:error, reason}}`.
+    pub fn consumed_by(pid: LocalPid, tag: Term<'_>, consume: Consume) -> Caller {
+        Caller {
+            consume: Some(consume),
+            ..Caller::new(pid, tag)
+        }
     }
 
     /// Sends `{:kos_reply, tag, result}` to the caller.
     fn answer(mut self, result: Result<Message<'_>, Reason>) {
+        let consume = self.consume;
         let _ = self.env.send_and_clear(&self.pid, |env| {
-            let result = match result {
-                Ok(m) => (
+            let result = match (result, consume) {
+                (Ok(m), None) => (
                     rustler::types::atom::ok(),
                     message_term(env, m.label, m.param, m.payload),
                 )
                     .encode(env),
-                Err(r) => (rustler::types::atom::error(), r).encode(env),
+                (Ok(m), Some(consume)) => match consume(m) {
+                    Ok(()) => rustler::types::atom::ok().encode(env),
+                    Err(r) => (rustler::types::atom::error(), r).encode(env),
+                },
+                (Err(r), _) => (rustler::types::atom::error(), r).encode(env),
             };
             (atoms::kos_reply(), self.tag.load(env), result).encode(env)
         });

@@ -31,9 +31,17 @@ defmodule Kos.Native do
   end
 
   @doc false
-  def rng_bytes(_n), do: :erlang.nif_error(:nif_not_loaded)
-  @doc false
   def rng_bytes_fast(_n), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def rng_bytes_large(_n), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def rng_rekey_start(_tag), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def rng_rekey_cancel(_id), do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def rng_connect, do: :erlang.nif_error(:nif_not_loaded)
+  @doc false
+  def rng_forget, do: :erlang.nif_error(:nif_not_loaded)
   @doc false
   def root_token, do: :erlang.nif_error(:nif_not_loaded)
   @doc false

@@ -16,14 +16,71 @@ defmodule Kos.Rng do
   `ArgumentError` unless `n` is a non-negative integer.
   """
   @spec bytes(non_neg_integer()) :: {:ok, binary()} | {:error, atom()}
-  def bytes(n) when is_integer(n) and n >= 0 do
-    # Most requests are served by the VM's own generator on this scheduler; only a
-    # re-key (or a large request) goes to a dirty scheduler, where waiting is allowed.
+  def bytes(n) when is_integer(n) and n >= 0, do: fill(n, 2)
+
+  def bytes(n), do: raise(ArgumentError, "expected a non-negative integer, got: #{inspect(n)}")
+
+  # Most requests are served by the VM's own generator on this scheduler. A spent key
+  # is replaced by a call whose reply the NIF installs (nothing waits but this
+  # process); a request too large for a normal scheduler is filled on a dirty CPU one.
+  defp fill(n, rekeys_left) do
     case Kos.Native.rng_bytes_fast(n) do
-      {:ok, _} = ok -> ok
-      :slow -> Kos.Native.rng_bytes(n)
+      {:ok, _} = ok ->
+        ok
+
+      :rekey when rekeys_left > 0 ->
+        with :ok <- rekey(), do: fill(n, rekeys_left - 1)
+
+      # Too large, busy (another process fills now), or re-keyed twice and the key
+      # already spent again by others: the dirty CPU fill always makes progress.
+      _ ->
+        large(n, [])
     end
   end
 
-  def bytes(n), do: raise(ArgumentError, "expected a non-negative integer, got: #{inspect(n)}")
+  defp large(n, parts) do
+    case Kos.Native.rng_bytes_large(n) do
+      {:ok, bytes} ->
+        {:ok, IO.iodata_to_binary(Enum.reverse([bytes | parts]))}
+
+      {:more, bytes} ->
+        with :ok <- rekey(), do: large(n - byte_size(bytes), [bytes | parts])
+    end
+  end
+
+  @rekey_timeout 5_000
+
+  defp rekey(connects_left \\ 1) do
+    ref = make_ref()
+
+    case Kos.Native.rng_rekey_start(ref) do
+      {:ok, id} ->
+        receive do
+          {:kos_reply, ^ref, result} -> keyed(result)
+        after
+          @rekey_timeout ->
+            Kos.Native.rng_rekey_cancel(id)
+
+            receive do
+              {:kos_reply, ^ref, result} -> keyed(result)
+            after
+              0 -> {:error, :timeout}
+            end
+        end
+
+      {:error, :not_connected} when connects_left > 0 ->
+        with :ok <- Kos.Native.rng_connect(), do: rekey(connects_left - 1)
+
+      {:error, _} = error ->
+        keyed(error)
+    end
+  end
+
+  # A closed token means the RNG server restarted: the next request connects anew.
+  defp keyed({:error, :closed} = closed) do
+    Kos.Native.rng_forget()
+    closed
+  end
+
+  defp keyed(result), do: result
 end
