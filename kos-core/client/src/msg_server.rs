@@ -107,27 +107,39 @@ impl MsgServer {
         }
     }
 
-    /// Like [`MsgServer::connect`], but waits (with backoff) up to `timeout` for the
-    /// protocol to be published — the usual case while the system boots or a server
-    /// restarts. Other refusals return at once.
+    /// Like [`MsgServer::connect`], but waits up to `timeout` for the protocol to be
+    /// published — the usual case while the system boots or a server restarts. Other
+    /// refusals return at once.
+    ///
+    /// The wait is an event, not a poll: the message server hands over a notice
+    /// channel that it closes when the protocol is published
+    /// ([`kos_msg::Request::AwaitPublished`]), and no request channel is held while
+    /// waiting, so other threads of the app go on using this message server.
     pub fn connect_wait(
         self: &Arc<Self>,
         protocol: &str,
         timeout: Duration,
     ) -> Result<Token, Error> {
         let deadline = Instant::now() + timeout;
-        let mut pause = Duration::from_millis(2);
         loop {
-            match self.connect(protocol) {
-                Err(e) if e.is_refusal(Refusal::NotPublished) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(e);
-                    }
-                    std::thread::sleep(pause.min(deadline - now));
-                    pause = (pause * 2).min(Duration::from_millis(100));
-                }
+            let not_published = match self.connect(protocol) {
+                Err(e) if e.is_refusal(Refusal::NotPublished) => e,
                 other => return other,
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(not_published);
+            }
+            match self.round_trip(Request::AwaitPublished { protocol })? {
+                // Published meanwhile: connect again at once.
+                (Reply::Published(true), _) => {}
+                (Reply::Waiting, Some(notice)) => {
+                    if !notice.wait_readable(Some(left))? {
+                        return Err(not_published);
+                    }
+                }
+                (Reply::Refused(r), _) => return Err(Error::Refused(r)),
+                _ => return Err(Error::Protocol(kos_msg::FrameError::Malformed)),
             }
         }
     }

@@ -211,15 +211,98 @@ fn connect_wait_rides_out_a_late_publish() {
         client.connect("echo"),
         Err(Error::Refused(Refusal::NotPublished))
     ));
-    let late = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(100));
-        server.publish("echo").unwrap();
-        spawn_echo(server.serve().unwrap()).join().unwrap()
-    });
-    let mut token = client.connect_wait("echo", Duration::from_secs(5)).unwrap();
+    let waiting = {
+        let client = client.clone();
+        thread::spawn(move || client.connect_wait("echo", Duration::from_secs(5)))
+    };
+    // The app's other requests go on meanwhile: the wait holds no request channel.
+    assert!(!client.is_published("echo").unwrap());
+    server.publish("echo").unwrap();
+    let serving = spawn_echo(server.serve().unwrap());
+    let mut token = waiting.join().unwrap().unwrap();
     assert_eq!(token.call(Message::new(0, b"")).unwrap().payload, b"client");
     token.send(Message::new(999, b"")).unwrap();
-    late.join().unwrap();
+    serving.join().unwrap();
+}
+
+#[test]
+fn connect_wait_gives_up_after_its_timeout_and_refuses_what_is_not_granted_at_once() {
+    let sys = system(64);
+    let client = sys.app("client");
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        client.connect_wait("echo", Duration::from_millis(50)),
+        Err(Error::Refused(Refusal::NotPublished))
+    ));
+    assert!(started.elapsed() >= Duration::from_millis(50));
+    let intruder = sys.app("intruder");
+    assert!(matches!(
+        intruder.connect_wait("echo", Duration::from_secs(3600)),
+        Err(Error::Refused(Refusal::NotGranted))
+    ));
+}
+
+/// One raw AwaitPublished request for `protocol` on `channels`: the reply and the
+/// notice channel, if any.
+fn raw_await(
+    channels: &kos_msg_server::hosted::AppChannels,
+    seq: u32,
+    protocol: &str,
+) -> (kos_msg::Reply, Option<kos_transport::Channel>) {
+    use kos_msg::{Control, Reply, Request};
+    let mut buf = [0u8; kos_transport::RECV_BUFFER];
+    let request = Control {
+        seq,
+        body: Request::AwaitPublished { protocol },
+    };
+    channels.request.send(&request, None).unwrap();
+    let reply = channels
+        .request
+        .recv::<Control<Reply>>(&mut buf)
+        .unwrap()
+        .unwrap();
+    (reply.frame.unwrap().body, reply.token)
+}
+
+#[test]
+fn a_publish_ends_every_wait_for_it_and_waits_per_connection_are_bounded() {
+    use kos_msg::Reply;
+    let sys = system(64);
+    let raw = sys.msg.attach("client").unwrap();
+    let (reply, notice) = raw_await(&raw, 1, "echo");
+    assert_eq!(reply, Reply::Waiting);
+    let notice = notice.expect("a notice channel");
+    assert!(
+        !notice.wait_readable(Some(Duration::ZERO)).unwrap(),
+        "not yet"
+    );
+    // Fifteen more waits are fine; the seventeenth is refused, not stored.
+    let mut more: Vec<_> = (2..=16)
+        .map(|seq| raw_await(&raw, seq, "echo").1.expect("a notice"))
+        .collect();
+    assert_eq!(raw_await(&raw, 17, "echo").0, Reply::Refused(Refusal::Busy));
+    // A wait the client gave up is forgotten, which makes room again.
+    more.pop();
+    assert_eq!(raw_await(&raw, 18, "echo").0, Reply::Waiting);
+    let server = sys.app("server");
+    server.publish("echo").unwrap();
+    // The publish closes every notice: each waiter learns it at once.
+    assert!(notice.wait_readable(Some(Duration::from_secs(5))).unwrap());
+    let mut buf = [0u8; 8];
+    assert!(notice.recv_bytes(&mut buf).unwrap().closed);
+    for n in &more {
+        assert!(n.wait_readable(Some(Duration::from_secs(5))).unwrap());
+    }
+    // Published now: answered at once, with no notice.
+    let (reply, notice) = raw_await(&raw, 19, "echo");
+    assert_eq!(reply, Reply::Published(true));
+    assert!(notice.is_none());
+    // Not granted: refused like a connect.
+    let intruder = sys.msg.attach("intruder").unwrap();
+    assert_eq!(
+        raw_await(&intruder, 1, "echo").0,
+        Reply::Refused(Refusal::NotGranted)
+    );
 }
 
 #[test]

@@ -109,12 +109,19 @@ impl<P: AccessPolicy> Directory<P> {
         self.published.contains_key(protocol)
     }
 
+    /// Whether `conn` may connect to `protocol` once it is published.
+    pub fn may_connect(&self, conn: ConnId, protocol: &str) -> Result<(), Refusal> {
+        check_name(protocol)?;
+        if self.policy.may_use(self.app(conn)?, protocol) {
+            Ok(())
+        } else {
+            Err(Refusal::NotGranted)
+        }
+    }
+
     /// `conn` asks for a token to `protocol`.
     pub fn connect(&mut self, conn: ConnId, protocol: &str) -> Result<Grant, Refusal> {
-        check_name(protocol)?;
-        if !self.policy.may_use(self.app(conn)?, protocol) {
-            return Err(Refusal::NotGranted);
-        }
+        self.may_connect(conn, protocol)?;
         let server = *self.published.get(protocol).ok_or(Refusal::NotPublished)?;
         if self.tokens_held(conn) >= self.max_tokens {
             return Err(Refusal::TooManyTokens);

@@ -51,9 +51,24 @@ struct Shared<P> {
     events: Mutex<HashMap<ConnId, Channel>>,
     /// Duplicates of granted server ends, by badge: the power to revoke.
     held: Mutex<HashMap<u64, Channel>>,
+    /// Connections waiting for a protocol to be published, each holding the far end
+    /// of a notice channel that is closed (dropped here) when it is.
+    waiters: Mutex<Vec<Waiter>>,
     next_conn: AtomicU64,
     log: LogSink,
 }
+
+/// One [`Request::AwaitPublished`] in progress.
+struct Waiter {
+    conn: ConnId,
+    protocol: String,
+    notice: Channel,
+}
+
+/// Waits one connection may have in progress: a client that gives up and asks again
+/// leaves its old notice behind until it is pruned, so the bound stops a loop of
+/// short waits from growing the list without end.
+const MAX_WAITERS_PER_CONN: usize = 16;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic elsewhere must not wedge the message server: the state stays usable.
@@ -70,6 +85,7 @@ impl<P: AccessPolicy + Send + 'static> HostedMsgServer<P> {
                 directory: Mutex::new(Directory::new(policy, max_tokens)),
                 events: Mutex::new(HashMap::new()),
                 held: Mutex::new(HashMap::new()),
+                waiters: Mutex::new(Vec::new()),
                 next_conn: AtomicU64::new(1),
                 log,
             }),
@@ -140,9 +156,12 @@ impl<P: AccessPolicy> Shared<P> {
 
     fn handle(&self, conn: ConnId, request: Request<'_>) -> (Reply, Option<Channel>) {
         let result = match request {
-            Request::Publish { protocol } => lock(&self.directory)
-                .publish(conn, protocol)
-                .map(|_| Reply::Done),
+            Request::Publish { protocol } => {
+                lock(&self.directory).publish(conn, protocol).map(|_| {
+                    self.published(protocol);
+                    Reply::Done
+                })
+            }
             Request::Unpublish { protocol } => lock(&self.directory)
                 .unpublish(conn, protocol)
                 .map(|_| Reply::Done),
@@ -150,6 +169,7 @@ impl<P: AccessPolicy> Shared<P> {
                 lock(&self.directory).is_published(protocol),
             )),
             Request::Connect { protocol } => return self.connect(conn, protocol),
+            Request::AwaitPublished { protocol } => return self.await_published(conn, protocol),
             // Cut, not just forget: a released token must not keep working uncounted.
             Request::Release { badge } => lock(&self.directory).release(conn, badge).map(|g| {
                 self.cut(&g);
@@ -203,6 +223,42 @@ impl<P: AccessPolicy> Shared<P> {
         }
     }
 
+    fn await_published(&self, conn: ConnId, protocol: &str) -> (Reply, Option<Channel>) {
+        let directory = lock(&self.directory);
+        if let Err(refusal) = directory.may_connect(conn, protocol) {
+            return (Reply::Refused(refusal), None);
+        }
+        // Decided under the directory's lock, which a publish also takes: a publish
+        // either happened before (answered now) or will find this waiter.
+        if directory.is_published(protocol) {
+            return (Reply::Published(true), None);
+        }
+        let mut waiters = lock(&self.waiters);
+        // Forget this connection's waits whose client already gave up.
+        waiters.retain(|w| w.conn != conn || !peer_gone(&w.notice));
+        if waiters.iter().filter(|w| w.conn == conn).count() >= MAX_WAITERS_PER_CONN {
+            return (Reply::Refused(Refusal::Busy), None);
+        }
+        match Channel::pair() {
+            Ok((ours, theirs)) => {
+                waiters.push(Waiter {
+                    conn,
+                    protocol: protocol.to_string(),
+                    notice: ours,
+                });
+                (Reply::Waiting, Some(theirs))
+            }
+            Err(_) => (Reply::Refused(Refusal::Busy), None),
+        }
+    }
+
+    /// Ends the wait of everyone waiting for `protocol` (called with the directory
+    /// locked, right after it was published).
+    fn published(&self, protocol: &str) {
+        // Dropping a notice closes it: the waiting client's wait returns.
+        lock(&self.waiters).retain(|w| w.protocol != protocol);
+    }
+
     /// Makes the token's channel, sends the server end to the serving app and keeps a
     /// duplicate of it; returns the client end.
     fn hand_to_server(&self, grant: &Grant, client_app: &str) -> io::Result<Channel> {
@@ -241,6 +297,7 @@ impl<P: AccessPolicy> Shared<P> {
             .to_string();
         let detached = lock(&self.directory).detach(conn);
         lock(&self.events).remove(&conn);
+        lock(&self.waiters).retain(|w| w.conn != conn);
         for grant in &detached.grants {
             self.cut(grant);
         }
@@ -275,5 +332,14 @@ fn describe(request: &Request<'_>) -> String {
         Request::Connect { protocol } => format!("connect {protocol}"),
         Request::Release { badge } => format!("release token {badge}"),
         Request::Revoke { badge } => format!("revoke token {badge}"),
+        Request::AwaitPublished { protocol } => format!("wait for {protocol}"),
     }
+}
+
+/// Whether the client end of a notice channel is gone (its client gave up waiting).
+fn peer_gone(notice: &Channel) -> bool {
+    let mut probe = [0u8; 1];
+    // Nothing is ever sent on a notice: a read either would block (the client still
+    // waits) or sees the end.
+    matches!(notice.try_recv_bytes(&mut probe), Ok(r) if r.closed)
 }

@@ -55,6 +55,14 @@ pub enum Request<'a> {
         /// The badge of the client's token.
         badge: u64,
     },
+    /// Say when `protocol` is published: [`Reply::Published`]`(true)` at once if it
+    /// is, else [`Reply::Waiting`] with a notice channel that the message server
+    /// closes once it is (or once this connection goes). Refused like a connect if
+    /// the manifest does not let this app use the protocol.
+    AwaitPublished {
+        /// Protocol name.
+        protocol: &'a str,
+    },
 }
 
 /// The message server's answer to a [`Request`].
@@ -71,6 +79,9 @@ pub enum Reply {
     },
     /// The request was refused, for this reason.
     Refused(Refusal),
+    /// Answer to [`Request::AwaitPublished`] while the protocol is not published: the
+    /// notice channel travels with this frame and ends when it is.
+    Waiting,
 }
 
 /// What the message server tells a serving app on its event channel.
@@ -179,7 +190,8 @@ impl<'a> Frame<'a> for Control<Request<'a>> {
             Request::Publish { protocol }
             | Request::Unpublish { protocol }
             | Request::Query { protocol }
-            | Request::Connect { protocol } => check_name(protocol),
+            | Request::Connect { protocol }
+            | Request::AwaitPublished { protocol } => check_name(protocol),
             Request::Release { .. } | Request::Revoke { .. } => Ok(()),
         }
     }

@@ -91,14 +91,12 @@ fn ask(token: &mut Token, request: Request<'_>) -> Result<Vec<String>, String> {
         let reply = token
             .call(request.message())
             .map_err(|e| format!("call to _root failed: {e}"))?;
-        match Status::from_label(reply.label) {
-            Some(Status::Ok) => {}
-            status => {
-                return Err(format!(
-                    "_root refused with status {status:?}: {}",
-                    String::from_utf8_lossy(&reply.payload)
-                ))
-            }
+        if Status::from_label(reply.label) != Some(Status::Ok) {
+            return Err(format!(
+                "_root refused with status {}: {}",
+                reply.label,
+                String::from_utf8_lossy(&reply.payload)
+            ));
         }
         let Request::Status { .. } = request else {
             return Ok(lines);
