@@ -9,6 +9,8 @@ cargo build --workspace
 for project in elixir/*/; do
     (cd "$project" && mix compile)
 done
+# Above the transport nothing may know Linux: kos-client's public API is checked.
+scripts/check-client-api.py
 # Every test bounds its own waits; this outer bound turns an unforeseen hang into a
 # failure long before CI's 90 minutes.
 timeout --signal=KILL 45m cargo test --workspace
