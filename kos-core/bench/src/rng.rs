@@ -25,9 +25,9 @@ use anyhow::{bail, ensure, Context, Result};
 use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
 use chacha20::ChaCha20;
 use kos_client::MsgServer;
-use kos_msg::rng::PROTOCOL;
 use kos_msg_server::hosted::HostedMsgServer;
 use kos_msg_server::{AccessPolicy, ConnId};
+use kos_rng::protocol::PROTOCOL;
 use kos_rng::service::{ReseedPolicy, RngService};
 use kos_rng_client::RngClient;
 
@@ -133,7 +133,8 @@ impl RngServer {
         let service = RngService::new(seed, ReseedPolicy::default(), 0);
         let thread = cpu::spawn_pinned("rng-server", cpu, allowed, move || {
             // It returns when the message server cuts it off, which is how it stops.
-            kos_rng_server::serve(server, service, Instant::now(), |_| {});
+            let mut service = kos_rng_server::RngServer::new(service, |_: &str| {});
+            kos_client::serve(server, &mut service, |_| {});
         })?;
         Ok(RngServer {
             msg_server,

@@ -18,6 +18,7 @@
 mod calls;
 mod error;
 mod msg_server;
+mod serve;
 mod server;
 mod token;
 
@@ -26,7 +27,10 @@ use std::sync::Arc;
 pub use calls::{CallId, Calls, SharedToken};
 pub use error::Error;
 pub use kos_msg::{root, Message, Refusal, MAX_PAYLOAD};
+/// The service seam [`serve`] drives.
+pub use kos_service;
 pub use msg_server::MsgServer;
+pub use serve::serve;
 pub use server::{ClientInfo, Incoming, ReplyTo, Responder, Server};
 pub use token::{OwnedMessage, Token};
 

@@ -33,5 +33,4 @@ pub const MAX_FRAME: usize = MAX_PAYLOAD + 128;
 /// as on KOS).
 pub const TOKEN_SLOTS: usize = 64;
 
-pub mod rng;
 pub mod root;

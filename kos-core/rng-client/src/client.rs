@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use kos_client::{Error, Kos, Message, MsgServer, Refusal, Token, MAX_PAYLOAD};
-use kos_msg::rng::{KEY, PROTOCOL, READ, STATUS_OK};
+use kos_rng::protocol::{Status, KEY, PROTOCOL, READ};
 use kos_rng::{FastKeyErasure, KEY_BYTES};
 use zeroize::Zeroize;
 
@@ -87,7 +87,7 @@ impl LocalGenerator {
     /// `Token::set_secret_replies`, so the key leaves no copy in its receive buffer.
     pub fn install_key(&mut self, reply: Message<'_>) -> Result<(), Error> {
         self.local = None;
-        if reply.label != STATUS_OK || reply.payload.len() != KEY_BYTES {
+        if Status::from_label(reply.label) != Some(Status::Ok) || reply.payload.len() != KEY_BYTES {
             return Err(Error::Protocol(kos_msg::FrameError::Malformed));
         }
         let mut key = [0u8; KEY_BYTES];
@@ -169,7 +169,9 @@ impl RngClient {
                 Message::new(READ, b"").with_param(wanted as u64),
                 None,
                 |reply| {
-                    if reply.label == STATUS_OK && reply.payload.len() == wanted {
+                    if Status::from_label(reply.label) == Some(Status::Ok)
+                        && reply.payload.len() == wanted
+                    {
                         chunk.copy_from_slice(reply.payload);
                         Ok(())
                     } else {

@@ -3,12 +3,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::thread;
-use std::time::Instant;
 
 use kos_client::{Error, Kos, MsgServer, Refusal};
-use kos_msg::rng::PROTOCOL;
 use kos_msg_server::hosted::HostedMsgServer;
 use kos_msg_server::AccessPolicy;
+use kos_rng::protocol::PROTOCOL;
 use kos_rng::service::{ReseedPolicy, RngService};
 use kos_rng_client::{RngClient, REKEY_BYTES};
 
@@ -35,10 +34,10 @@ impl System {
         let serving = server.serve().unwrap();
         let seed = kos_rng_server::os_entropy().unwrap();
         thread::spawn(move || {
-            kos_rng_server::serve(
+            let service = RngService::new(seed, ReseedPolicy::default(), 0);
+            kos_client::serve(
                 serving,
-                RngService::new(seed, ReseedPolicy::default(), 0),
-                Instant::now(),
+                &mut kos_rng_server::RngServer::new(service, |_: &str| {}),
                 |_| {},
             )
         });

@@ -1,13 +1,13 @@
-//! The RNG server's event loop on the hosted platform.
-//!
-//! It moves calls between a [`kos_client::Server`] and the transport-free
-//! [`kos_rng::service::RngService`], reseeds it from the operating system's entropy
-//! when its policy says so, and never blocks on a client: replies go out without
-//! waiting, so one slow or dead client cannot stall the others.
+//! The RNG server on the hosted platform: the transport-free
+//! [`kos_rng::service::RngService`] as a [`kos_service::Service`], reseeded from the
+//! operating system's entropy when its policy says so, and served by the one
+//! event loop every server uses (`kos_client::serve`). Replies never wait, so one slow
+//! or dead client cannot stall the others, and every reply's bytes are wiped once
+//! sent.
 
-use std::time::{Duration, Instant};
-
-use kos_client::{Error, Incoming, Message, Server, MAX_PAYLOAD};
+use kos_client::kos_service::{Call, Client, Ready, Reply, Service};
+use kos_client::MAX_PAYLOAD;
+use kos_rng::protocol::Status;
 use kos_rng::service::RngService;
 use kos_rng::KEY_BYTES;
 use zeroize::Zeroize;
@@ -19,66 +19,72 @@ pub fn os_entropy() -> std::io::Result<[u8; KEY_BYTES]> {
     Ok(seed)
 }
 
-/// Serves `kos_rng_protocol` on `server` until its message server goes away (the
-/// error says why). `started` is the instant the service's clock counts from.
-pub fn serve(
-    mut server: Server,
-    mut service: RngService,
-    started: Instant,
-    log: impl Fn(&str),
-) -> Error {
-    let now_ms = || started.elapsed().as_millis() as u64;
-    let mut out = Box::new([0u8; MAX_PAYLOAD]);
-    // After a failed reseed, wait a second before trying again (not every wake-up).
-    let mut retry_at = 0;
-    loop {
-        if service.reseed_due(now_ms()) && now_ms() >= retry_at {
-            let served = service.bytes_since_reseed();
-            match os_entropy() {
-                Ok(mut entropy) => {
-                    service.reseed(&entropy, now_ms());
-                    entropy.zeroize();
-                    log(&format!(
-                        "reseeded from OS entropy after {served} bytes: generation {}",
-                        service.generation()
-                    ));
-                }
-                // Keep serving from the current key: it is still secret.
-                Err(e) => {
-                    retry_at = now_ms() + 1_000;
-                    log(&format!("reseed failed, will retry in 1 s: {e}"));
-                }
+/// `kos_rng_protocol` served from an [`RngService`], reseeding it from the OS.
+pub struct RngServer<L> {
+    service: RngService,
+    /// After a failed reseed, the next try waits a second (not every wake-up).
+    retry_at_ms: u64,
+    log: L,
+}
+
+impl<L: Fn(&str)> RngServer<L> {
+    /// Serves `service` (whose clock counts from the loop's start), logging to `log`.
+    pub fn new(service: RngService, log: L) -> Self {
+        RngServer {
+            service,
+            retry_at_ms: 0,
+            log,
+        }
+    }
+}
+
+impl<L: Fn(&str)> Service for RngServer<L> {
+    type Status = Status;
+
+    fn call(
+        &mut self,
+        _client: Client<'_>,
+        call: Call<'_>,
+        out: &mut [u8; MAX_PAYLOAD],
+        _now_us: u64,
+    ) -> Reply<Status> {
+        Reply::Now(self.service.handle(call.label, call.param, out))
+    }
+
+    fn wait_us(&self, now_us: u64) -> u64 {
+        let now_ms = now_us / 1000;
+        let until_reseed = self
+            .service
+            .millis_to_reseed(now_ms)
+            .max(self.retry_at_ms.saturating_sub(now_ms));
+        until_reseed.clamp(1, 60_000) * 1000
+    }
+
+    fn tick(&mut self, now_us: u64, _out: &mut [u8; MAX_PAYLOAD], _ready: &mut Ready<'_, Status>) {
+        let now_ms = now_us / 1000;
+        if !self.service.reseed_due(now_ms) || now_ms < self.retry_at_ms {
+            return;
+        }
+        let served = self.service.bytes_since_reseed();
+        match os_entropy() {
+            Ok(mut entropy) => {
+                self.service.reseed(&entropy, now_ms);
+                entropy.zeroize();
+                (self.log)(&format!(
+                    "reseeded from OS entropy after {served} bytes: generation {}",
+                    self.service.generation()
+                ));
+            }
+            // Keep serving from the current key: it is still secret.
+            Err(e) => {
+                self.retry_at_ms = now_ms + 1_000;
+                (self.log)(&format!("reseed failed, will retry in 1 s: {e}"));
             }
         }
-        let until_reseed = service
-            .millis_to_reseed(now_ms())
-            .max(retry_at.saturating_sub(now_ms()));
-        let timeout = Duration::from_millis(until_reseed.clamp(1, 60_000));
-        match server.next(Some(timeout)) {
-            Ok(None) => {}
-            Ok(Some(Incoming::Call { reply_to, msg, .. })) => {
-                let answer = service.handle(msg.label, msg.param, &mut out);
-                let reply =
-                    Message::new(answer.status, &out[..answer.len]).with_param(answer.param);
-                // A client gone meanwhile (or not reading) is its own problem.
-                let _ = server.reply(reply_to, reply);
-                // Served randomness does not linger in our memory.
-                out[..answer.len].zeroize();
-            }
-            Ok(Some(Incoming::Connected(c))) => {
-                log(&format!("client {} connected (badge {})", c.app, c.badge))
-            }
-            Ok(Some(Incoming::Disconnected(c))) => log(&format!(
-                "client {} disconnected (badge {})",
-                c.app, c.badge
-            )),
-            Ok(Some(Incoming::Send { from, .. })) => {
-                log(&format!("ignored a one-way message from {}", from.app))
-            }
-            Ok(Some(Incoming::Rejected { from, error })) => {
-                log(&format!("rejected a frame from {}: {error}", from.app))
-            }
-            Err(e) => return e,
-        }
+    }
+
+    /// Served randomness does not linger in our memory.
+    fn replied(&mut self, payload: &mut [u8]) {
+        payload.zeroize();
     }
 }

@@ -29,6 +29,7 @@
 
 mod generator;
 mod keystream;
+pub mod protocol;
 pub mod service;
 
 pub use generator::FastKeyErasure;

@@ -5,10 +5,14 @@
 //! and feeds [`RngService::reseed`] fresh entropy from wherever the platform gets it
 //! (the OS on Linux, a boot-provided seed on seL4).
 
-use kos_msg::rng::{KEY, READ, STATUS_OK, STATUS_TOO_LARGE, STATUS_UNKNOWN_OPERATION};
 use kos_msg::MAX_PAYLOAD;
 
+use crate::protocol::{Status, KEY, READ};
 use crate::{FastKeyErasure, KEY_BYTES};
+
+/// The answer to one request: a [`Status`], a param, and how many bytes of the output
+/// buffer form the payload.
+pub type Answer = kos_service::Answer<Status>;
 
 /// When the server mixes in fresh entropy: after this much output, or this long,
 /// whichever comes first.
@@ -28,18 +32,6 @@ impl Default for ReseedPolicy {
             max_millis: 60_000,
         }
     }
-}
-
-/// The answer to one request: a status label, a param, and how many bytes of the
-/// output buffer form the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer {
-    /// Reply label (a `kos_msg::rng::STATUS_*`).
-    pub status: u64,
-    /// Reply param (the reseed generation for [`KEY`]).
-    pub param: u64,
-    /// Payload length in the output buffer.
-    pub len: usize,
 }
 
 /// The RNG server's state: its generator, when it last reseeded, and the reseed
@@ -94,33 +86,23 @@ impl RngService {
     /// Answers one call; the payload is written to the front of `out`.
     pub fn handle(&mut self, label: u64, param: u64, out: &mut [u8; MAX_PAYLOAD]) -> Answer {
         match label {
-            READ if param > MAX_PAYLOAD as u64 => Answer {
-                status: STATUS_TOO_LARGE,
-                param: MAX_PAYLOAD as u64,
-                len: 0,
-            },
+            READ if param > MAX_PAYLOAD as u64 => {
+                Answer::new(Status::TooLarge).with_param(MAX_PAYLOAD as u64)
+            }
             READ => {
                 let len = param as usize;
                 self.rng.fill(&mut out[..len]);
-                Answer {
-                    status: STATUS_OK,
-                    param: self.generation,
-                    len,
-                }
+                Answer::new(Status::Ok)
+                    .with_param(self.generation)
+                    .with_len(len)
             }
             KEY => {
                 self.rng.fill(&mut out[..KEY_BYTES]);
-                Answer {
-                    status: STATUS_OK,
-                    param: self.generation,
-                    len: KEY_BYTES,
-                }
+                Answer::new(Status::Ok)
+                    .with_param(self.generation)
+                    .with_len(KEY_BYTES)
             }
-            _ => Answer {
-                status: STATUS_UNKNOWN_OPERATION,
-                param: 0,
-                len: 0,
-            },
+            _ => Answer::new(Status::UnknownOperation),
         }
     }
 }
@@ -146,11 +128,11 @@ mod test {
         let mut out = [0u8; MAX_PAYLOAD];
         for len in [0, 1, 32, 4096] {
             let a = s.handle(READ, len, &mut out);
-            assert_eq!((a.status, a.len), (STATUS_OK, len as usize));
+            assert_eq!((a.status, a.len), (Status::Ok, len as usize));
         }
         let a = s.handle(READ, 4097, &mut out);
-        assert_eq!((a.status, a.len), (STATUS_TOO_LARGE, 0));
-        assert_eq!(s.handle(99, 0, &mut out).status, STATUS_UNKNOWN_OPERATION);
+        assert_eq!((a.status, a.len), (Status::TooLarge, 0));
+        assert_eq!(s.handle(99, 0, &mut out).status, Status::UnknownOperation);
     }
 
     #[test]
@@ -160,7 +142,7 @@ mod test {
         let mut keys = [[0u8; KEY_BYTES]; 100];
         for key in keys.iter_mut() {
             let a = s.handle(KEY, 0, &mut out);
-            assert_eq!((a.status, a.len), (STATUS_OK, KEY_BYTES));
+            assert_eq!((a.status, a.len), (Status::Ok, KEY_BYTES));
             key.copy_from_slice(&out[..KEY_BYTES]);
         }
         for i in 0..keys.len() {

@@ -2,12 +2,11 @@
 //! message server its manifest entry connects it to.
 
 use std::io::Write;
-use std::time::Instant;
 
-use kos_client::{Kos, Server};
-use kos_msg::rng::PROTOCOL;
+use kos_client::{serve, Kos, Server};
+use kos_rng::protocol::PROTOCOL;
 use kos_rng::service::{ReseedPolicy, RngService};
-use kos_rng_server::{os_entropy, serve};
+use kos_rng_server::{os_entropy, RngServer};
 
 kos_heap::global_heap!();
 
@@ -22,7 +21,6 @@ fn main() {
         eprintln!("{e}");
         std::process::exit(2)
     });
-    let started = Instant::now();
     let mut servers: Vec<(String, Server)> = Vec::new();
     for msg_server in kos.msg_servers() {
         match msg_server
@@ -45,7 +43,8 @@ fn main() {
                 let seed = os_entropy().expect("OS entropy for the seed");
                 let service = RngService::new(seed, ReseedPolicy::default(), 0);
                 say(&format!("serving {PROTOCOL} on {name}"));
-                let error = serve(server, service, started, |l| say(&format!("{name}: {l}")));
+                let log = |l: &str| say(&format!("{name}: {l}"));
+                let error = serve(server, &mut RngServer::new(service, log), log);
                 say(&format!("{name}: stopped serving: {error}"));
             })
         })
