@@ -1,8 +1,9 @@
-//! Serves `kos_echo_protocol`: replies to each call with its payload, and the
-//! caller's badge as `param`.
+//! Serves `kos_echo_protocol`: replies to each call with its payload and label, and
+//! the caller's badge as `param`.
 
 use clap::Parser;
-use kos_client::{Incoming, Message};
+use kos_client::kos_service::{Answer, Call, Client, Reply, Service, Status};
+use kos_client::MAX_PAYLOAD;
 use kos_demo_apps::{kos, say, ECHO_PROTOCOL};
 
 kos_heap::global_heap!();
@@ -15,6 +16,50 @@ struct Args {
     crash_on_call: Option<u64>,
 }
 
+/// The echo protocol has no statuses: a reply's label is the call's.
+#[derive(Debug, Clone, Copy)]
+struct SameLabel(u64);
+
+impl Status for SameLabel {
+    fn label(self) -> u64 {
+        self.0
+    }
+}
+
+struct Echo {
+    calls: u64,
+    crash_on_call: Option<u64>,
+}
+
+impl Service for Echo {
+    type Status = SameLabel;
+
+    fn call(
+        &mut self,
+        client: Client<'_>,
+        call: Call<'_>,
+        out: &mut [u8; MAX_PAYLOAD],
+        _now_us: u64,
+    ) -> Reply<SameLabel> {
+        self.calls += 1;
+        if self.crash_on_call == Some(self.calls) {
+            say!("crashing on call {} as asked", self.calls);
+            std::process::exit(3);
+        }
+        out[..call.payload.len()].copy_from_slice(call.payload);
+        Reply::Now(
+            Answer::new(SameLabel(call.label))
+                .with_param(client.badge)
+                .with_len(call.payload.len()),
+        )
+    }
+
+    fn wait_us(&self, _now_us: u64) -> u64 {
+        // Nothing to do between calls: wake once a minute.
+        60_000_000
+    }
+}
+
 fn main() {
     let args = Args::parse();
     let kos = kos();
@@ -22,41 +67,13 @@ fn main() {
     msg_server
         .publish(ECHO_PROTOCOL)
         .unwrap_or_else(|e| panic!("publish {ECHO_PROTOCOL}: {e}"));
-    let mut server = msg_server.serve().expect("serve");
+    let server = msg_server.serve().expect("serve");
     say!("serving {ECHO_PROTOCOL}");
-    let mut calls = 0u64;
-    loop {
-        match server.next(None) {
-            Ok(Some(Incoming::Connected(c))) => {
-                say!("client {} connected (badge {})", c.app, c.badge)
-            }
-            Ok(Some(Incoming::Disconnected(c))) => {
-                say!("client {} disconnected (badge {})", c.app, c.badge)
-            }
-            Ok(Some(Incoming::Call {
-                from,
-                reply_to,
-                msg,
-                ..
-            })) => {
-                calls += 1;
-                if args.crash_on_call == Some(calls) {
-                    say!("crashing on call {calls} as asked");
-                    std::process::exit(3);
-                }
-                let _ = server.reply(
-                    reply_to,
-                    Message::new(msg.label, &msg.payload).with_param(from.badge),
-                );
-            }
-            Ok(Some(Incoming::Send { .. })) | Ok(None) => {}
-            Ok(Some(Incoming::Rejected { from, error })) => {
-                say!("rejected a frame from {}: {error}", from.app)
-            }
-            Err(e) => {
-                say!("message server gone: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
+    let mut echo = Echo {
+        calls: 0,
+        crash_on_call: args.crash_on_call,
+    };
+    let error = kos_client::serve(server, &mut echo, |line| say!("{line}"));
+    say!("message server gone: {error}");
+    std::process::exit(1);
 }
