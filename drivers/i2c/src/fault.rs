@@ -8,10 +8,7 @@
 
 use embedded_hal::i2c::{Error, ErrorKind, NoAcknowledgeSource};
 
-use crate::protocol::{
-    STATUS_ARBITRATION_LOST, STATUS_BUS_BUSY, STATUS_BUS_ERROR, STATUS_NACK_ADDRESS,
-    STATUS_NACK_DATA, STATUS_TIMEOUT,
-};
+use crate::protocol::Status;
 
 /// A bus fault, one per reply status a bus error can produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,15 +28,15 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// The reply status (`protocol::STATUS_*`) for this fault.
-    pub const fn status(self) -> u64 {
+    /// The reply status for this fault.
+    pub const fn status(self) -> Status {
         match self {
-            Fault::NackAddress => STATUS_NACK_ADDRESS,
-            Fault::NackData => STATUS_NACK_DATA,
-            Fault::ArbitrationLost => STATUS_ARBITRATION_LOST,
-            Fault::BusBusy => STATUS_BUS_BUSY,
-            Fault::Timeout => STATUS_TIMEOUT,
-            Fault::Other => STATUS_BUS_ERROR,
+            Fault::NackAddress => Status::NackAddress,
+            Fault::NackData => Status::NackData,
+            Fault::ArbitrationLost => Status::ArbitrationLost,
+            Fault::BusBusy => Status::BusBusy,
+            Fault::Timeout => Status::Timeout,
+            Fault::Other => Status::BusError,
         }
     }
 }
@@ -99,6 +96,16 @@ mod test {
             Fault::Other,
         ];
         let statuses = all.map(Fault::status);
-        assert_eq!(statuses, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            statuses,
+            [
+                Status::NackAddress,
+                Status::NackData,
+                Status::ArbitrationLost,
+                Status::BusBusy,
+                Status::Timeout,
+                Status::BusError
+            ]
+        );
     }
 }

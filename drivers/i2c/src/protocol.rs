@@ -4,7 +4,7 @@
 //! exactly one bus transaction: START, the operations, STOP, with no other client's
 //! traffic in between. A client may only address the 7-bit addresses the server's
 //! policy lists for its manifest name; anything else is refused before the bus sees
-//! it. The reply's label is a `STATUS_*`; its `param` is always 0 and its payload is
+//! it. The reply's label is a [`Status`]; its `param` is always 0 and its payload is
 //! the bytes read (or, for [`FEATURES`], the bus description).
 //!
 //! Integers on the wire are little-endian. The Elixir library encodes the same bytes,
@@ -65,28 +65,59 @@ pub const FIRST_DEVICE_ADDRESS: u8 = 0x08;
 /// addressing, device ID).
 pub const LAST_DEVICE_ADDRESS: u8 = 0x77;
 
-/// Reply status: done.
-pub const STATUS_OK: u64 = 0;
-/// Reply status: no device acknowledged the address.
-pub const STATUS_NACK_ADDRESS: u64 = 1;
-/// Reply status: the device acknowledged its address but refused a data byte.
-pub const STATUS_NACK_DATA: u64 = 2;
-/// Reply status: another master won the bus in the middle of the transaction.
-pub const STATUS_ARBITRATION_LOST: u64 = 3;
-/// Reply status: the bus was held by someone else and never became free.
-pub const STATUS_BUS_BUSY: u64 = 4;
-/// Reply status: the controller gave up waiting (a device stretching the clock for
-/// too long, or a stuck line).
-pub const STATUS_TIMEOUT: u64 = 5;
-/// Reply status: any other bus fault (misplaced START/STOP, overrun, backend error).
-pub const STATUS_BUS_ERROR: u64 = 6;
-/// Reply status: the address is not among this client's; the bus was not touched.
-pub const STATUS_NOT_PERMITTED: u64 = 7;
-/// Reply status: a malformed param or payload (address above 0x7F, `len` 0 or above
-/// 4096, a bad operation list, a payload where none belongs); the bus was not touched.
-pub const STATUS_BAD_REQUEST: u64 = 8;
-/// Reply status: the label names no operation of this protocol.
-pub const STATUS_UNKNOWN_OPERATION: u64 = 9;
+/// The status a reply carries as its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Done.
+    Ok,
+    /// No device acknowledged the address.
+    NackAddress,
+    /// The device acknowledged its address but refused a data byte.
+    NackData,
+    /// Another master won the bus in the middle of the transaction.
+    ArbitrationLost,
+    /// The bus was held by someone else and never became free.
+    BusBusy,
+    /// The controller gave up waiting (a device stretching the clock for too long, or
+    /// a stuck line).
+    Timeout,
+    /// Any other bus fault (misplaced START/STOP, overrun, backend error).
+    BusError,
+    /// The address is not among this client's; the bus was not touched.
+    NotPermitted,
+    /// A malformed param or payload (address above 0x7F, `len` 0 or above 4096, a bad
+    /// operation list, a payload where none belongs); the bus was not touched.
+    BadRequest,
+    /// The label names no operation of this protocol.
+    UnknownOperation,
+}
+
+impl Status {
+    /// Every status, in label order (label 0 first).
+    pub const ALL: [Status; 10] = [
+        Status::Ok,
+        Status::NackAddress,
+        Status::NackData,
+        Status::ArbitrationLost,
+        Status::BusBusy,
+        Status::Timeout,
+        Status::BusError,
+        Status::NotPermitted,
+        Status::BadRequest,
+        Status::UnknownOperation,
+    ];
+
+    /// The status of a reply label; `None` for a label this protocol does not have.
+    pub fn from_label(label: u64) -> Option<Status> {
+        Status::ALL.get(usize::try_from(label).ok()?).copied()
+    }
+}
+
+impl kos_service::Status for Status {
+    fn label(self) -> u64 {
+        self as u64
+    }
+}
 
 /// The `param` of [`READ`] and [`WRITE_READ`]: the address in bits 0..16, `len` in
 /// bits 16..32.
@@ -102,5 +133,15 @@ mod test {
     fn transfer_param_puts_the_length_above_the_address() {
         assert_eq!(transfer_param(0x76, 2), 0x0002_0076);
         assert_eq!(transfer_param(0x7F, 4096), 0x1000_007F);
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_labels() {
+        use kos_service::Status as _;
+        for (label, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(s.label(), label as u64);
+            assert_eq!(Status::from_label(label as u64), Some(*s));
+        }
+        assert_eq!(Status::from_label(10), None);
     }
 }

@@ -16,44 +16,16 @@ mod tests;
 use embedded_hal::i2c::{I2c, Operation};
 use heapless::Vec;
 
-use crate::protocol::{
-    MAX_OPERATIONS, MAX_TRANSFER, STATUS_BAD_REQUEST, STATUS_NOT_PERMITTED, STATUS_OK,
-};
+use crate::protocol::{Status, MAX_OPERATIONS, MAX_TRANSFER};
 use crate::{AddressPolicy, ClientStats, Fault, MAX_CLIENTS};
 use request::{Op, Operations, Request};
 
 /// Longest backend name sent in a `FEATURES` reply; longer names are cut.
 pub const MAX_BACKEND_NAME: usize = 64;
 
-/// The answer to one request: a status label, a param, and how many bytes of the
-/// output buffer form the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer {
-    /// Reply label (a `protocol::STATUS_*`).
-    pub status: u64,
-    /// Reply param (always 0 in this protocol).
-    pub param: u64,
-    /// Payload length in the output buffer.
-    pub len: usize,
-}
-
-impl Answer {
-    const fn status(status: u64) -> Self {
-        Answer {
-            status,
-            param: 0,
-            len: 0,
-        }
-    }
-
-    const fn ok(len: usize) -> Self {
-        Answer {
-            status: STATUS_OK,
-            param: 0,
-            len,
-        }
-    }
-}
+/// The answer to one request: a [`Status`], a param (always 0 in this protocol),
+/// and how many bytes of the output buffer form the payload.
+pub type Answer = kos_service::Answer<Status>;
 
 /// What `FEATURES` reports about the bus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +125,7 @@ impl<B: I2c> I2cService<B> {
             Ok(request) => request,
             Err(status) => {
                 stats.malformed += 1;
-                return Answer::status(status);
+                return Answer::new(status);
             }
         };
         let Some(address) = request.address() else {
@@ -161,20 +133,20 @@ impl<B: I2c> I2cService<B> {
         };
         if !self.policy.allows(client, address) {
             stats.refused += 1;
-            return Answer::status(STATUS_NOT_PERMITTED);
+            return Answer::new(Status::NotPermitted);
         }
         stats.transactions += 1;
         match run(&mut self.bus, request, out) {
             Ok(Some((written, read))) => {
                 stats.bytes_written += written as u64;
                 stats.bytes_read += read as u64;
-                Answer::ok(read)
+                Answer::new(Status::Ok).with_len(read)
             }
             // Cannot happen for a validated request; refused rather than trusted.
-            Ok(None) => Answer::status(STATUS_BAD_REQUEST),
+            Ok(None) => Answer::new(Status::BadRequest),
             Err(error) => {
                 stats.bus_errors += 1;
-                Answer::status((self.classify)(&error).status())
+                Answer::new((self.classify)(&error).status())
             }
         }
     }
@@ -186,7 +158,7 @@ fn features(info: &BusInfo, out: &mut [u8; MAX_TRANSFER]) -> Answer {
     out[4..6].copy_from_slice(&(MAX_TRANSFER as u16).to_le_bytes());
     let name = truncate(info.backend, MAX_BACKEND_NAME);
     out[6..6 + name.len()].copy_from_slice(name.as_bytes());
-    Answer::ok(6 + name.len())
+    Answer::new(Status::Ok).with_len(6 + name.len())
 }
 
 /// `s` cut to at most `max` bytes on a character boundary, so the name stays UTF-8.

@@ -2,8 +2,8 @@
 //! anything else happens: everything past this point may index without checking.
 
 use crate::protocol::{
-    FEATURES, MAX_ADDRESS, MAX_OPERATIONS, MAX_TRANSFER, OP_HEADER, OP_READ, OP_WRITE, READ,
-    STATUS_BAD_REQUEST, STATUS_UNKNOWN_OPERATION, TRANSACTION, WRITE, WRITE_READ,
+    Status, FEATURES, MAX_ADDRESS, MAX_OPERATIONS, MAX_TRANSFER, OP_HEADER, OP_READ, OP_WRITE,
+    READ, TRANSACTION, WRITE, WRITE_READ,
 };
 
 /// A well-formed request.
@@ -32,19 +32,19 @@ pub(crate) enum Request<'p> {
 
 impl<'p> Request<'p> {
     /// Checks a call; the error is the reply status.
-    pub(crate) fn parse(label: u64, param: u64, payload: &'p [u8]) -> Result<Self, u64> {
+    pub(crate) fn parse(label: u64, param: u64, payload: &'p [u8]) -> Result<Self, Status> {
         match label {
             FEATURES => Ok(Request::Features),
             WRITE => Ok(Request::Write {
                 address: address(param)?,
                 data: checked_len(payload)?,
             }),
-            READ if !payload.is_empty() => Err(STATUS_BAD_REQUEST),
+            READ if !payload.is_empty() => Err(Status::BadRequest),
             READ => {
                 let (address, len) = transfer(param)?;
                 Ok(Request::Read { address, len })
             }
-            WRITE_READ if payload.is_empty() => Err(STATUS_BAD_REQUEST),
+            WRITE_READ if payload.is_empty() => Err(Status::BadRequest),
             WRITE_READ => {
                 let (address, len) = transfer(param)?;
                 let data = checked_len(payload)?;
@@ -56,7 +56,7 @@ impl<'p> Request<'p> {
                 validate_operations(ops)?;
                 Ok(Request::Transaction { address, ops })
             }
-            _ => Err(STATUS_UNKNOWN_OPERATION),
+            _ => Err(Status::UnknownOperation),
         }
     }
 
@@ -73,37 +73,37 @@ impl<'p> Request<'p> {
 }
 
 /// A param that must be exactly a 7-bit address.
-fn address(param: u64) -> Result<u8, u64> {
+fn address(param: u64) -> Result<u8, Status> {
     u8::try_from(param)
         .ok()
         .filter(|&a| a <= MAX_ADDRESS)
-        .ok_or(STATUS_BAD_REQUEST)
+        .ok_or(Status::BadRequest)
 }
 
 /// A [`crate::protocol::transfer_param`]: address and a length of 1..=4096.
-fn transfer(param: u64) -> Result<(u8, usize), u64> {
+fn transfer(param: u64) -> Result<(u8, usize), Status> {
     let address = address(param & 0xFFFF)?;
     let len = transfer_len(param >> 16)?;
     Ok((address, len))
 }
 
-fn transfer_len(len: u64) -> Result<usize, u64> {
+fn transfer_len(len: u64) -> Result<usize, Status> {
     match usize::try_from(len) {
         Ok(len) if (1..=MAX_TRANSFER).contains(&len) => Ok(len),
-        _ => Err(STATUS_BAD_REQUEST),
+        _ => Err(Status::BadRequest),
     }
 }
 
 /// The transport already bounds payloads; this keeps the service safe on its own.
-fn checked_len(payload: &[u8]) -> Result<&[u8], u64> {
+fn checked_len(payload: &[u8]) -> Result<&[u8], Status> {
     if payload.len() <= MAX_TRANSFER {
         Ok(payload)
     } else {
-        Err(STATUS_BAD_REQUEST)
+        Err(Status::BadRequest)
     }
 }
 
-fn validate_operations(ops: &[u8]) -> Result<(), u64> {
+fn validate_operations(ops: &[u8]) -> Result<(), Status> {
     let mut count = 0;
     let mut read = 0;
     for op in Operations(ops) {
@@ -113,7 +113,7 @@ fn validate_operations(ops: &[u8]) -> Result<(), u64> {
         }
     }
     if count == 0 || count > MAX_OPERATIONS || read > MAX_TRANSFER {
-        return Err(STATUS_BAD_REQUEST);
+        return Err(Status::BadRequest);
     }
     Ok(())
 }
@@ -130,7 +130,7 @@ pub(crate) enum Op<'p> {
 pub(crate) struct Operations<'p>(pub(crate) &'p [u8]);
 
 impl<'p> Iterator for Operations<'p> {
-    type Item = Result<Op<'p>, u64>;
+    type Item = Result<Op<'p>, Status>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.0.is_empty() {
@@ -138,7 +138,7 @@ impl<'p> Iterator for Operations<'p> {
         }
         let Some((&[kind, lo, hi], rest)) = self.0.split_first_chunk::<OP_HEADER>() else {
             self.0 = &[];
-            return Some(Err(STATUS_BAD_REQUEST));
+            return Some(Err(Status::BadRequest));
         };
         let len = match transfer_len(u64::from(u16::from_le_bytes([lo, hi]))) {
             Ok(len) => len,
@@ -155,7 +155,7 @@ impl<'p> Iterator for Operations<'p> {
             OP_READ => (Op::Read(len), rest),
             _ => {
                 self.0 = &[];
-                return Some(Err(STATUS_BAD_REQUEST));
+                return Some(Err(Status::BadRequest));
             }
         };
         self.0 = rest;
@@ -168,10 +168,10 @@ mod test {
     use super::*;
     use crate::protocol::transfer_param;
 
-    const OK: Result<(), u64> = Ok(());
-    const BAD: Result<(), u64> = Err(STATUS_BAD_REQUEST);
+    const OK: Result<(), Status> = Ok(());
+    const BAD: Result<(), Status> = Err(Status::BadRequest);
 
-    fn check(label: u64, param: u64, payload: &[u8]) -> Result<(), u64> {
+    fn check(label: u64, param: u64, payload: &[u8]) -> Result<(), Status> {
         Request::parse(label, param, payload).map(|_| ())
     }
 
@@ -197,7 +197,7 @@ mod test {
         assert_eq!(check(WRITE_READ, transfer_param(0x10, 2), &[]), BAD);
         assert_eq!(check(WRITE, 0x10, &[]), OK, "the address probe");
         assert_eq!(check(WRITE, 0x10, &[0; 4097]), BAD);
-        assert_eq!(check(99, 0, &[]), Err(STATUS_UNKNOWN_OPERATION));
+        assert_eq!(check(99, 0, &[]), Err(Status::UnknownOperation));
     }
 
     #[test]
