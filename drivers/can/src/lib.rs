@@ -22,4 +22,7 @@ pub mod service;
 
 pub use controller::{BusState, Controller, ControllerStatus, Fault};
 pub use frame::Frame;
-pub use service::{Answer, CanService, Config, Reply, TooManyClients};
+pub use service::{
+    Answer, CanService, Config, Reply, TooManyClients, ANSWER_NOTHING, ANSWER_SUPERSEDED,
+    ANSWER_TOO_MANY_CLIENTS,
+};

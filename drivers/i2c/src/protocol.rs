@@ -65,57 +65,31 @@ pub const FIRST_DEVICE_ADDRESS: u8 = 0x08;
 /// addressing, device ID).
 pub const LAST_DEVICE_ADDRESS: u8 = 0x77;
 
-/// The status a reply carries as its label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Done.
-    Ok,
-    /// No device acknowledged the address.
-    NackAddress,
-    /// The device acknowledged its address but refused a data byte.
-    NackData,
-    /// Another master won the bus in the middle of the transaction.
-    ArbitrationLost,
-    /// The bus was held by someone else and never became free.
-    BusBusy,
-    /// The controller gave up waiting (a device stretching the clock for too long, or
-    /// a stuck line).
-    Timeout,
-    /// Any other bus fault (misplaced START/STOP, overrun, backend error).
-    BusError,
-    /// The address is not among this client's; the bus was not touched.
-    NotPermitted,
-    /// A malformed param or payload (address above 0x7F, `len` 0 or above 4096, a bad
-    /// operation list, a payload where none belongs); the bus was not touched.
-    BadRequest,
-    /// The label names no operation of this protocol.
-    UnknownOperation,
-}
-
-impl Status {
-    /// Every status, in label order (label 0 first).
-    pub const ALL: [Status; 10] = [
-        Status::Ok,
-        Status::NackAddress,
-        Status::NackData,
-        Status::ArbitrationLost,
-        Status::BusBusy,
-        Status::Timeout,
-        Status::BusError,
-        Status::NotPermitted,
-        Status::BadRequest,
-        Status::UnknownOperation,
-    ];
-
-    /// The status of a reply label; `None` for a label this protocol does not have.
-    pub fn from_label(label: u64) -> Option<Status> {
-        Status::ALL.get(usize::try_from(label).ok()?).copied()
-    }
-}
-
-impl kos_service::Status for Status {
-    fn label(self) -> u64 {
-        self as u64
+kos_service::statuses! {
+    /// The status a reply carries as its label.
+    pub enum Status {
+        /// Done.
+        Ok = 0,
+        /// No device acknowledged the address.
+        NackAddress = 1,
+        /// The device acknowledged its address but refused a data byte.
+        NackData = 2,
+        /// Another master won the bus in the middle of the transaction.
+        ArbitrationLost = 3,
+        /// The bus was held by someone else and never became free.
+        BusBusy = 4,
+        /// The controller gave up waiting (a device stretching the clock for too long, or
+        /// a stuck line).
+        Timeout = 5,
+        /// Any other bus fault (misplaced START/STOP, overrun, backend error).
+        BusError = 6,
+        /// The address is not among this client's; the bus was not touched.
+        NotPermitted = 7,
+        /// A malformed param or payload (address above 0x7F, `len` 0 or above 4096, a bad
+        /// operation list, a payload where none belongs); the bus was not touched.
+        BadRequest = 8,
+        /// The label names no operation of this protocol.
+        UnknownOperation = 9,
     }
 }
 

@@ -19,36 +19,15 @@ pub const READ: u64 = 1;
 /// Get a fresh key for a client-side generator.
 pub const KEY: u64 = 2;
 
-/// The status a reply carries as its label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Done.
-    Ok,
-    /// `param` asks for more than one payload holds.
-    TooLarge,
-    /// The label names no operation of this protocol.
-    UnknownOperation,
-}
-
-impl Status {
-    /// The status of a reply label; `None` for a label this protocol does not have.
-    pub const fn from_label(label: u64) -> Option<Status> {
-        Some(match label {
-            0 => Status::Ok,
-            1 => Status::TooLarge,
-            2 => Status::UnknownOperation,
-            _ => return None,
-        })
-    }
-}
-
-impl kos_service::Status for Status {
-    fn label(self) -> u64 {
-        match self {
-            Status::Ok => 0,
-            Status::TooLarge => 1,
-            Status::UnknownOperation => 2,
-        }
+kos_service::statuses! {
+    /// The status a reply carries as its label.
+    pub enum Status {
+        /// Done.
+        Ok = 0,
+        /// `param` asks for more than one payload holds.
+        TooLarge = 1,
+        /// The label names no operation of this protocol.
+        UnknownOperation = 2,
     }
 }
 

@@ -43,6 +43,64 @@ pub trait Status: Copy + core::fmt::Debug {
     fn label(self) -> u64;
 }
 
+/// Declares a protocol's reply statuses: the enum, `ALL`, `from_label` and its
+/// [`Status`] impl, from one list of variants and their wire labels, so a label is
+/// written once.
+///
+/// ```
+/// kos_service::statuses! {
+///     /// The status a reply carries as its label.
+///     pub enum Status {
+///         /// Done.
+///         Ok = 0,
+///         /// The label names no operation of this protocol.
+///         UnknownOperation = 1,
+///     }
+/// }
+/// use kos_service::Status as _;
+/// assert_eq!(Status::UnknownOperation.label(), 1);
+/// assert_eq!(Status::from_label(0), Some(Status::Ok));
+/// assert_eq!(Status::from_label(2), None);
+/// assert_eq!(Status::ALL, &[Status::Ok, Status::UnknownOperation]);
+/// ```
+#[macro_export]
+macro_rules! statuses {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $label:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant ),+
+        }
+
+        impl $name {
+            /// Every status, in the order declared.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The status of a reply label; `None` for a label this protocol does not
+            /// have.
+            pub const fn from_label(label: u64) -> Option<$name> {
+                match label {
+                    $( $label => Some($name::$variant), )+
+                    _ => None,
+                }
+            }
+        }
+
+        impl $crate::Status for $name {
+            fn label(self) -> u64 {
+                match self {
+                    $( $name::$variant => $label ),+
+                }
+            }
+        }
+    };
+}
+
 /// The answer to one call: a status, a param, and how many bytes at the front of the
 /// service's output buffer form the payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,7 +3,6 @@
 //! allows, each with its own acceptance filters, send queue and receive queue.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
 use clap::Parser;
 use kos_board::{fail, say, serve_or_exit, Settings, UnplugFile};
@@ -34,7 +33,6 @@ fn main() {
         reg: None,
     });
     let (server, msg_server) = serve_or_exit(PROTOCOL);
-    let started = Instant::now();
     let config = Config::new(bus.speed);
     let log = |l: &str| say(l);
     let error = match bus.backend {
@@ -51,7 +49,6 @@ fn main() {
             serve(
                 server,
                 &mut service,
-                started,
                 |s, now_us| {
                     if let Some(unplugged) = unplug.changed() {
                         s.controller_mut().set_ecu_connected(!unplugged);
@@ -75,7 +72,7 @@ fn main() {
                 "serving {PROTOCOL}: AM335x D_CAN at {base:#x}, {} bit/s",
                 bus.speed
             ));
-            serve(server, &mut service, started, |_, _| {}, log)
+            serve(server, &mut service, |_, _| {}, log)
         }
         Backend::Linux => {
             let device = bus.device.clone().unwrap_or_default();
@@ -84,7 +81,7 @@ fn main() {
             let mut service =
                 Box::new(CanService::new(socketcan::SocketCanController(can), config));
             say(&format!("serving {PROTOCOL}: SocketCAN {device}"));
-            serve(server, &mut service, started, |_, _| {}, log)
+            serve(server, &mut service, |_, _| {}, log)
         }
     };
     fail(&format!("stopped serving: {error}"))

@@ -9,7 +9,7 @@
 //! state (error-passive, bus-off, recovery) and its faults reach every client as
 //! bus-event records, whatever its filters.
 //!
-//! The reply's label is a `STATUS_*`. Integers on the wire are little-endian. The
+//! The reply's label is a [`Status`]. Integers on the wire are little-endian. The
 //! Elixir library encodes the same bytes, so every layout here is part of the
 //! contract:
 //!
@@ -37,7 +37,7 @@ pub const PROTOCOL: &str = "kos_can_protocol";
 /// Queue frames for transmission. Payload: 1..=[`MAX_RECORDS`] frame [`Record`]s
 /// (their timestamps are ignored). Every record is checked before any is queued; then
 /// as many as fit join the client's send queue, in order. Reply param: how many were
-/// queued. Refused with [`STATUS_BUS_OFF`] while the controller is bus-off.
+/// queued. Refused with [`Status::BusOff`] while the controller is bus-off.
 pub const SEND: u64 = 1;
 /// Replace the client's acceptance filters. Payload: 0..=[`MAX_FILTERS`] [`Filter`]s
 /// of [`FILTER_LEN`] bytes. A frame is delivered when any filter accepts it; with no
@@ -55,22 +55,42 @@ pub const RECV: u64 = 3;
 /// Report the controller's state and the server's counters: a [`StatusReport`].
 pub const STATUS: u64 = 4;
 
-/// Reply status: done.
-pub const STATUS_OK: u64 = 0;
-/// Reply status: the client's send queue filled; `param` says how many of the frames
-/// were queued (the first ones) before it did.
-pub const STATUS_QUEUE_FULL: u64 = 1;
-/// Reply status: the controller is bus-off; nothing was queued. The server recovers
-/// it after a fixed delay and every client gets a bus event when it has.
-pub const STATUS_BUS_OFF: u64 = 2;
-/// Reply status: a malformed param or payload (a record that is not a valid frame, a
-/// payload that is not whole records or filters, too many filters, `param` 0 for
-/// RECV); nothing changed.
-pub const STATUS_BAD_REQUEST: u64 = 3;
-/// Reply status: the label names no operation of this protocol.
-pub const STATUS_UNKNOWN_OPERATION: u64 = 4;
-/// Reply status: the server already serves as many clients as it has queues for.
-pub const STATUS_TOO_MANY_CLIENTS: u64 = 5;
-/// Reply status to a held RECV: a newer RECV of the same client took its place (one
-/// receiver per client; the newer one gets the records).
-pub const STATUS_SUPERSEDED: u64 = 6;
+kos_service::statuses! {
+    /// The status a reply carries as its label.
+    pub enum Status {
+        /// Done.
+        Ok = 0,
+        /// The client's send queue filled; `param` says how many of the frames were
+        /// queued (the first ones) before it did.
+        QueueFull = 1,
+        /// The controller is bus-off; nothing was queued. The server recovers it after a
+        /// fixed delay and every client gets a bus event when it has.
+        BusOff = 2,
+        /// A malformed param or payload (a record that is not a valid frame, a payload
+        /// that is not whole records or filters, too many filters, `param` 0 for RECV);
+        /// nothing changed.
+        BadRequest = 3,
+        /// The label names no operation of this protocol.
+        UnknownOperation = 4,
+        /// The server already serves as many clients as it has queues for.
+        TooManyClients = 5,
+        /// To a held RECV: a newer RECV of the same client took its place (one receiver
+        /// per client; the newer one gets the records).
+        Superseded = 6,
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_their_labels() {
+        use kos_service::Status as _;
+        for (label, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(s.label(), label as u64);
+            assert_eq!(Status::from_label(label as u64), Some(*s));
+        }
+        assert_eq!(Status::from_label(7), None);
+    }
+}

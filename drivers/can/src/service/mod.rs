@@ -4,8 +4,8 @@
 //! event loop is its only owner and drives it with three calls:
 //!
 //! 1. [`CanService::handle`] for every call. It answers at once
-//!    ([`Reply::Answer`]) except a RECV with nothing pending, which the server holds
-//!    ([`Reply::Deferred`]). `handle` never touches the controller's queues: SEND only
+//!    ([`kos_service::Reply::Now`]) except a RECV with nothing pending, which the
+//!    server holds ([`kos_service::Reply::Hold`]). `handle` never touches the controller's queues: SEND only
 //!    queues frames.
 //! 2. [`CanService::poll`] after every `handle`, whenever the backend signals (a frame
 //!    arrived, transmit space freed, an error interrupt), and at
@@ -17,8 +17,8 @@
 //! ```text
 //! loop {
 //!     wait for a call, a backend signal, or next_deadline_us
-//!     on a call:  match handle(..) { Answer(a) => reply(a), Deferred { superseded } =>
-//!                 { if superseded { reply the held one with Answer::SUPERSEDED } hold it } }
+//!     on a call:  match handle(..) { Now(a) => reply(a), Hold { previous } =>
+//!                 { if let Some(p) = previous { reply the held one with p } hold it } }
 //!     poll(now)
 //!     for badge in ready_receivers(now) { reply the held one with take_pending(badge, ..) }
 //! }
@@ -36,9 +36,8 @@ use heapless::Vec;
 use kos_msg::MAX_PAYLOAD;
 
 use crate::protocol::{
-    BusEvent, Content, Record, StatusReport, MAX_RECORDS, RECORD_LEN, RECV, SEND, SET_FILTERS,
-    STATUS, STATUS_BAD_REQUEST, STATUS_BUS_OFF, STATUS_OK, STATUS_QUEUE_FULL, STATUS_SUPERSEDED,
-    STATUS_TOO_MANY_CLIENTS, STATUS_UNKNOWN_OPERATION,
+    BusEvent, Content, Record, Status, StatusReport, MAX_RECORDS, RECORD_LEN, RECV, SEND,
+    SET_FILTERS, STATUS,
 };
 use crate::{BusState, Controller, ControllerStatus, Fault, Frame};
 use client::{Client, Held};
@@ -75,60 +74,26 @@ impl Config {
     }
 }
 
-/// The answer to one call: a status label, a param, and how many bytes of the
-/// output buffer form the payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Answer {
-    /// Reply label (a `protocol::STATUS_*`).
-    pub status: u64,
-    /// Reply param (see each label in [`crate::protocol`]).
-    pub param: u64,
-    /// Payload length in the output buffer.
-    pub len: usize,
-}
+/// The answer to one call: a [`Status`], a param (see each label in
+/// [`crate::protocol`]), and how many bytes of the output buffer form the payload.
+pub type Answer = kos_service::Answer<Status>;
 
-impl Answer {
-    /// OK, nothing else.
-    pub const NOTHING: Answer = Answer::status(STATUS_OK);
-    /// The answer for a held RECV that another RECV of the same client replaced: the
-    /// receiver that made it can tell it has been taken over and stop, rather than
-    /// call again and take over in turn.
-    pub const SUPERSEDED: Answer = Answer::status(STATUS_SUPERSEDED);
-    /// The client slots are all taken (the server may also refuse an app past its
-    /// share of them).
-    pub const TOO_MANY_CLIENTS: Answer = Answer::status(STATUS_TOO_MANY_CLIENTS);
+/// OK, nothing else.
+pub const ANSWER_NOTHING: Answer = Answer::new(Status::Ok);
+/// The answer for a held RECV that another RECV of the same client replaced: the
+/// receiver that made it can tell it has been taken over and stop, rather than call
+/// again and take over in turn.
+pub const ANSWER_SUPERSEDED: Answer = Answer::new(Status::Superseded);
+/// The client slots are all taken (the server may also refuse an app past its share
+/// of them).
+pub const ANSWER_TOO_MANY_CLIENTS: Answer = Answer::new(Status::TooManyClients);
 
-    const fn status(status: u64) -> Self {
-        Answer {
-            status,
-            param: 0,
-            len: 0,
-        }
-    }
-
-    const fn with_param(status: u64, param: u64) -> Self {
-        Answer {
-            status,
-            param,
-            len: 0,
-        }
-    }
-}
-
-/// What to do with a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reply {
-    /// Reply now.
-    Answer(Answer),
-    /// A RECV with nothing to read yet: hold the reply until the badge shows up in
-    /// [`CanService::ready_receivers`]. `superseded` says this client already had a
-    /// RECV held; answer that one now with [`Answer::SUPERSEDED`] and hold this one in
-    /// its place.
-    Deferred {
-        /// The client's previous RECV is released.
-        superseded: bool,
-    },
-}
+/// What to do with a call: answer now ([`kos_service::Reply::Now`]), or, for a RECV
+/// with nothing to read yet, hold it until the badge shows up in
+/// [`CanService::ready_receivers`] ([`kos_service::Reply::Hold`]); `previous` is
+/// [`ANSWER_SUPERSEDED`] when the client already had a RECV held, which is answered
+/// with it and replaced by this one.
+pub type Reply = kos_service::Reply<Status>;
 
 /// All [`MAX_CLIENTS`] client slots are taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,19 +214,19 @@ impl<C: Controller> CanService<C> {
         now_us: u64,
     ) -> Reply {
         if label == STATUS {
-            return Reply::Answer(self.status_call(payload, out));
+            return Reply::Now(self.status_call(payload, out));
         }
         if !matches!(label, SEND | SET_FILTERS | RECV) {
-            return Reply::Answer(Answer::status(STATUS_UNKNOWN_OPERATION));
+            return Reply::Now(Answer::new(Status::UnknownOperation));
         }
         let Ok(i) = self.slot_or_connect(badge) else {
-            return Reply::Answer(Answer::status(STATUS_TOO_MANY_CLIENTS));
+            return Reply::Now(Answer::new(Status::TooManyClients));
         };
         match label {
-            SEND => Reply::Answer(self.send(i, payload)),
-            SET_FILTERS => Reply::Answer(match self.clients[i].set_filters(payload) {
-                Some(n) => Answer::with_param(STATUS_OK, n as u64),
-                None => Answer::status(STATUS_BAD_REQUEST),
+            SEND => Reply::Now(self.send(i, payload)),
+            SET_FILTERS => Reply::Now(match self.clients[i].set_filters(payload) {
+                Some(n) => Answer::new(Status::Ok).with_param(n as u64),
+                None => Answer::new(Status::BadRequest),
             }),
             _ => self.recv(i, param, payload, out, now_us),
         }
@@ -334,12 +299,12 @@ impl<C: Controller> CanService<C> {
 
     fn status_call(&self, payload: &[u8], out: &mut [u8; MAX_PAYLOAD]) -> Answer {
         if !payload.is_empty() {
-            return Answer::status(STATUS_BAD_REQUEST);
+            return Answer::new(Status::BadRequest);
         }
         let report = self.report().encode();
         out[..report.len()].copy_from_slice(&report);
         Answer {
-            status: STATUS_OK,
+            status: Status::Ok,
             param: 0,
             len: report.len(),
         }
@@ -350,20 +315,20 @@ impl<C: Controller> CanService<C> {
         let records = payload.chunks_exact(RECORD_LEN);
         let whole = records.remainder().is_empty() && (1..=MAX_RECORDS).contains(&records.len());
         if !whole || records.clone().any(|r| sent_frame(r).is_none()) {
-            return Answer::status(STATUS_BAD_REQUEST);
+            return Answer::new(Status::BadRequest);
         }
         if self.status.state == BusState::BusOff {
-            return Answer::status(STATUS_BUS_OFF);
+            return Answer::new(Status::BusOff);
         }
         let queue = &mut self.clients[i].send;
         let mut queued = 0;
         for frame in records.filter_map(sent_frame) {
             if queue.push_back(frame).is_err() {
-                return Answer::with_param(STATUS_QUEUE_FULL, queued);
+                return Answer::new(Status::QueueFull).with_param(queued);
             }
             queued += 1;
         }
-        Answer::with_param(STATUS_OK, queued)
+        Answer::new(Status::Ok).with_param(queued)
     }
 
     /// RECV: what is pending now, or a reply to hold.
@@ -376,7 +341,7 @@ impl<C: Controller> CanService<C> {
         now_us: u64,
     ) -> Reply {
         if max == 0 || !payload.is_empty() {
-            return Reply::Answer(Answer::status(STATUS_BAD_REQUEST));
+            return Reply::Now(Answer::new(Status::BadRequest));
         }
         let max = usize::try_from(max).unwrap_or(MAX_RECORDS).min(MAX_RECORDS);
         let client = &mut self.clients[i];
@@ -384,21 +349,23 @@ impl<C: Controller> CanService<C> {
         // pending: answering this one now would leave the older call to get later
         // records, which a caller that gave up on it would never read.
         if client.held.is_none() && client.has_pending() {
-            return Reply::Answer(self.read(i, max, out));
+            return Reply::Now(self.read(i, max, out));
         }
         let superseded = client.held.is_some();
         client.held = Some(Held {
             max,
             since_us: now_us,
         });
-        Reply::Deferred { superseded }
+        Reply::Hold {
+            previous: superseded.then_some(ANSWER_SUPERSEDED),
+        }
     }
 
     fn read(&mut self, i: usize, max: usize, out: &mut [u8; MAX_PAYLOAD]) -> Answer {
         let client = &mut self.clients[i];
         let records = client.take(out, max, self.status);
         Answer {
-            status: STATUS_OK,
+            status: Status::Ok,
             param: client.pending() as u64,
             len: records * RECORD_LEN,
         }

@@ -74,15 +74,15 @@ fn answer(
 ) -> (Answer, Vec<u8>) {
     let mut out = [0u8; MAX_PAYLOAD];
     match s.handle(badge, label, param, payload, &mut out, T0) {
-        Reply::Answer(a) => (a, out[..a.len].to_vec()),
-        Reply::Deferred { .. } => panic!("label {label} was deferred"),
+        Reply::Now(a) => (a, out[..a.len].to_vec()),
+        Reply::Hold { .. } => panic!("label {label} was deferred"),
     }
 }
 
 fn set_filters(s: &mut CanService<FakeController>, badge: u64, filters: &[Filter]) {
     let payload: Vec<u8> = filters.iter().flat_map(Filter::encode).collect();
     let (a, _) = answer(s, badge, SET_FILTERS, 0, &payload);
-    assert_eq!((a.status, a.param), (STATUS_OK, filters.len() as u64));
+    assert_eq!((a.status, a.param), (Status::Ok, filters.len() as u64));
 }
 
 fn send(s: &mut CanService<FakeController>, badge: u64, frames: &[Frame]) -> Answer {
@@ -92,7 +92,7 @@ fn send(s: &mut CanService<FakeController>, badge: u64, frames: &[Frame]) -> Ans
 /// RECV when records are expected to be pending.
 fn recv(s: &mut CanService<FakeController>, badge: u64) -> Vec<Record> {
     let (a, payload) = answer(s, badge, RECV, MAX_RECORDS as u64, &[]);
-    assert_eq!(a.status, STATUS_OK);
+    assert_eq!(a.status, Status::Ok);
     decode(&payload)
 }
 
@@ -104,11 +104,11 @@ fn recv_reply(s: &mut CanService<FakeController>, badge: u64, now_us: u64) -> Re
 fn take(s: &mut CanService<FakeController>, badge: u64, now_us: u64) -> Option<Vec<Record>> {
     let mut out = [0u8; MAX_PAYLOAD];
     let a = s.take_pending(badge, &mut out, now_us)?;
-    assert_eq!(a.status, STATUS_OK);
+    assert_eq!(a.status, Status::Ok);
     Some(decode(&out[..a.len]))
 }
 
-const DEFERRED: Reply = Reply::Deferred { superseded: false };
+const DEFERRED: Reply = Reply::Hold { previous: None };
 
 #[test]
 fn each_client_gets_only_the_frames_its_filters_accept() {
@@ -139,7 +139,10 @@ fn clients_hear_each_other_but_not_themselves() {
     set_filters(&mut s, B, &[Filter::ACCEPT_ALL]);
     set_filters(&mut s, C, &[Filter::standard(0x300, 0x7FF)]);
     let frame = std_frame(0x123, &[0xCA, 0xFE]);
-    assert_eq!(send(&mut s, A, &[frame]), Answer::with_param(STATUS_OK, 1));
+    assert_eq!(
+        send(&mut s, A, &[frame]),
+        Answer::new(Status::Ok).with_param(1)
+    );
     s.poll(T0);
     assert_eq!(s.controller().sent, [frame]);
     assert_eq!(frames(&recv(&mut s, B)), [frame]);
@@ -155,11 +158,11 @@ fn clients_hear_each_other_but_not_themselves() {
 fn a_full_send_queue_says_how_many_were_queued() {
     let mut s = service();
     let many: Vec<Frame> = (0..40).map(|i| std_frame(i, &[i as u8])).collect();
-    let full = Answer::with_param(STATUS_QUEUE_FULL, SEND_QUEUE as u64);
+    let full = Answer::new(Status::QueueFull).with_param(SEND_QUEUE as u64);
     assert_eq!(send(&mut s, A, &many), full);
     assert_eq!(
         send(&mut s, A, &many[..1]),
-        Answer::with_param(STATUS_QUEUE_FULL, 0)
+        Answer::new(Status::QueueFull).with_param(0)
     );
     s.poll(T0);
     assert_eq!(
@@ -169,7 +172,7 @@ fn a_full_send_queue_says_how_many_were_queued() {
     );
     assert_eq!(
         send(&mut s, A, &many[..1]),
-        Answer::with_param(STATUS_OK, 1)
+        Answer::new(Status::Ok).with_param(1)
     );
 }
 
@@ -178,8 +181,8 @@ fn a_flooding_client_does_not_starve_another() {
     let mut s = service();
     let flood: Vec<Frame> = (0..32).map(|i| std_frame(0x100 + i, &[])).collect();
     let few: Vec<Frame> = (0..3).map(|i| std_frame(0x200 + i, &[])).collect();
-    assert_eq!(send(&mut s, A, &flood).status, STATUS_OK);
-    assert_eq!(send(&mut s, B, &few).status, STATUS_OK);
+    assert_eq!(send(&mut s, A, &flood).status, Status::Ok);
+    assert_eq!(send(&mut s, B, &few).status, Status::Ok);
     // One transmit buffer freeing per poll, as on a saturated bus.
     for round in 0..6 {
         s.controller_mut().tx_budget = 1;
@@ -218,13 +221,20 @@ fn a_new_recv_replaces_a_held_one() {
     set_filters(&mut s, A, &[Filter::ACCEPT_ALL]);
     assert_eq!(recv_reply(&mut s, A, T0), DEFERRED);
     let again = recv_reply(&mut s, A, T0 + 1);
-    assert_eq!(again, Reply::Deferred { superseded: true });
+    assert_eq!(
+        again,
+        Reply::Hold {
+            previous: Some(ANSWER_SUPERSEDED)
+        }
+    );
     // Even with records pending, the newer call is the one that gets them.
     s.controller_mut().rx.push_back(Ok(std_frame(1, &[])));
     s.poll(T0 + 2);
     assert_eq!(
         recv_reply(&mut s, A, T0 + 3),
-        Reply::Deferred { superseded: true }
+        Reply::Hold {
+            previous: Some(ANSWER_SUPERSEDED)
+        }
     );
     assert_eq!(take(&mut s, A, T0 + 3).map(|r| r.len()), Some(1));
 }
@@ -279,7 +289,7 @@ fn a_reply_carries_at_most_what_was_asked_and_says_what_is_left() {
         .extend((0..5).map(|i| Ok(std_frame(i, &[]))));
     s.poll(T0);
     let (a, payload) = answer(&mut s, A, RECV, 2, &[]);
-    assert_eq!((a.status, a.param, a.len), (STATUS_OK, 3, 2 * RECORD_LEN));
+    assert_eq!((a.status, a.param, a.len), (Status::Ok, 3, 2 * RECORD_LEN));
     assert_eq!(frames(&decode(&payload))[0].raw_id(), 0);
     let (a, _) = answer(&mut s, A, RECV, u64::MAX, &[]);
     assert_eq!((a.param, a.len), (0, 3 * RECORD_LEN));
@@ -291,7 +301,7 @@ fn bus_off_refuses_sends_tells_everyone_and_recovers_after_the_delay() {
     set_filters(&mut s, A, &[Filter::ACCEPT_ALL]);
     s.connect(B).unwrap();
     s.controller_mut().tx_budget = 0;
-    assert_eq!(send(&mut s, A, &[std_frame(1, &[])]).status, STATUS_OK);
+    assert_eq!(send(&mut s, A, &[std_frame(1, &[])]).status, Status::Ok);
     let bus_off = ControllerStatus {
         state: BusState::BusOff,
         tec: 255,
@@ -309,7 +319,7 @@ fn bus_off_refuses_sends_tells_everyone_and_recovers_after_the_delay() {
         assert_eq!(recv(&mut s, client), [Record::event(event, T0)]);
     }
     let frame = std_frame(2, &[9]);
-    assert_eq!(send(&mut s, A, &[frame]), Answer::status(STATUS_BUS_OFF));
+    assert_eq!(send(&mut s, A, &[frame]), Answer::new(Status::BusOff));
     assert_eq!(s.report().bus_off_events, 1);
 
     let delay = Config::new(0).restart_delay_us;
@@ -325,7 +335,7 @@ fn bus_off_refuses_sends_tells_everyone_and_recovers_after_the_delay() {
         assert_eq!(back[0].status.state, BusState::ErrorActive);
     }
     assert_eq!(s.next_deadline_us(), None);
-    assert_eq!(send(&mut s, A, &[frame]).status, STATUS_OK);
+    assert_eq!(send(&mut s, A, &[frame]).status, Status::Ok);
     s.poll(T0 + delay + 1);
     assert_eq!(
         s.controller().sent,
@@ -367,7 +377,7 @@ fn error_states_and_faults_become_events() {
     c.tx_fault = Some(Fault::Acknowledge);
     let refused = std_frame(7, &[1]);
     let next = std_frame(7, &[2]);
-    assert_eq!(send(&mut s, A, &[refused, next]).status, STATUS_OK);
+    assert_eq!(send(&mut s, A, &[refused, next]).status, Status::Ok);
     s.poll(T0);
     let got = events(&recv(&mut s, A));
     let errors: Vec<_> = got.iter().map(|e| e.error).collect();
@@ -413,11 +423,11 @@ fn malformed_requests_change_nothing() {
     ];
     for (label, param, payload) in bad {
         let (a, _) = answer(&mut s, A, label, param, payload);
-        assert_eq!(a, Answer::status(STATUS_BAD_REQUEST), "label {label}");
+        assert_eq!(a, Answer::new(Status::BadRequest), "label {label}");
     }
     assert_eq!(
         answer(&mut s, A, 99, 0, &[]).0.status,
-        STATUS_UNKNOWN_OPERATION
+        Status::UnknownOperation
     );
     assert_eq!(
         s.pending_tx(),
@@ -441,23 +451,23 @@ fn clients_are_limited_and_disconnecting_frees_the_slot_and_its_queues() {
         s.connect(badge).unwrap();
     }
     let late = 1000;
-    let refused = Answer::status(STATUS_TOO_MANY_CLIENTS);
+    let refused = Answer::new(Status::TooManyClients);
     assert_eq!(send(&mut s, late, &[std_frame(1, &[])]), refused);
     assert_eq!(s.connect(late), Err(TooManyClients));
     assert_eq!(
         answer(&mut s, late, STATUS, 0, &[]).0.status,
-        STATUS_OK,
+        Status::Ok,
         "needs no slot"
     );
     s.connect(0).unwrap(); // already connected: no new slot needed
 
     s.controller_mut().tx_budget = 0;
-    assert_eq!(send(&mut s, 3, &[std_frame(1, &[])]).status, STATUS_OK);
+    assert_eq!(send(&mut s, 3, &[std_frame(1, &[])]).status, Status::Ok);
     assert_eq!(s.pending_tx(), 1);
     assert!(s.disconnect(3));
     assert!(!s.disconnect(3));
     assert_eq!(s.pending_tx(), 0);
-    assert_eq!(send(&mut s, late, &[std_frame(1, &[])]).status, STATUS_OK);
+    assert_eq!(send(&mut s, late, &[std_frame(1, &[])]).status, Status::Ok);
     assert_eq!(s.clients(), MAX_CLIENTS);
 }
 
@@ -469,7 +479,7 @@ fn status_reports_state_counters_and_bitrate() {
     s.controller_mut().rx.push_back(Ok(std_frame(3, &[])));
     s.poll(T0);
     let (a, payload) = answer(&mut s, C, STATUS, 0, &[]);
-    assert_eq!((a.status, a.len), (STATUS_OK, STATUS_REPORT_LEN));
+    assert_eq!((a.status, a.len), (Status::Ok, STATUS_REPORT_LEN));
     let report = StatusReport::decode(payload[..].try_into().unwrap()).unwrap();
     assert_eq!(report.status, ControllerStatus::ACTIVE);
     assert_eq!((report.frames_sent, report.frames_received), (2, 1));
@@ -525,16 +535,20 @@ fn no_input_makes_the_service_panic() {
             payload.push(byte);
         }
         match s.handle(badge, label, param, &payload, &mut out, now) {
-            Reply::Answer(a) => {
-                assert!(a.status <= STATUS_TOO_MANY_CLIENTS);
+            Reply::Now(a) => {
+                assert_ne!(
+                    a.status,
+                    Status::Superseded,
+                    "only a held RECV is superseded"
+                );
                 assert!(a.len <= MAX_PAYLOAD);
-                if label == RECV && a.status == STATUS_OK {
+                if label == RECV && a.status == Status::Ok {
                     assert_eq!(a.len % RECORD_LEN, 0);
                     decode(&out[..a.len]);
                 }
             }
-            Reply::Deferred { superseded } => {
-                assert_eq!(superseded, held[badge as usize]);
+            Reply::Hold { previous } => {
+                assert_eq!(previous.is_some(), held[badge as usize]);
                 held[badge as usize] = true;
             }
         }
