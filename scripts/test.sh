@@ -17,5 +17,9 @@ timeout --signal=KILL 45m cargo test --workspace
 # The kos Elixir library's own suite outside a system (its :kos-tagged tests run inside
 # one, in test/tests/elixir_kos.rs).
 (cd elixir/kos && mix test)
+# The apps' and their protocol libraries' own unit tests (host-only: no system).
+for project in elixir/weather_protocol elixir/weatherstation; do
+    (cd "$project" && mix test)
+done
 # The mix tasks, run as a user runs them (archive install, kos.new … kos.push).
 (cd elixir/kos_mix && mix test)

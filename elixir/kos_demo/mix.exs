@@ -7,7 +7,7 @@ defmodule KosDemo.MixProject do
       version: "0.1.0",
       elixir: "~> 1.14",
       start_permanent: true,
-      deps: [{:kos, path: "../kos"}]
+      deps: [{:kos, path: "../kos"}, {:weather_protocol, path: "../weather_protocol"}]
     ]
   end
 

@@ -35,7 +35,7 @@ impl Fault {
             Fault::NackData => Status::NackData,
             Fault::ArbitrationLost => Status::ArbitrationLost,
             Fault::BusBusy => Status::BusBusy,
-            Fault::Timeout => Status::Timeout,
+            Fault::Timeout => Status::BusTimeout,
             Fault::Other => Status::BusError,
         }
     }
@@ -103,7 +103,7 @@ mod test {
                 Status::NackData,
                 Status::ArbitrationLost,
                 Status::BusBusy,
-                Status::Timeout,
+                Status::BusTimeout,
                 Status::BusError
             ]
         );

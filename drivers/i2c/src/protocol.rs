@@ -80,7 +80,7 @@ kos_service::statuses! {
         BusBusy = 4,
         /// The controller gave up waiting (a device stretching the clock for too long, or
         /// a stuck line).
-        Timeout = 5,
+        BusTimeout = 5,
         /// Any other bus fault (misplaced START/STOP, overrun, backend error).
         BusError = 6,
         /// The address is not among this client's; the bus was not touched.

@@ -2,49 +2,13 @@ defmodule Kos.CANTest do
   use ExUnit.Case
   alias Kos.CAN.Frame
 
-  describe "Kos.CAN encoding matches the protocol's documented bytes" do
-    # The vectors of drivers/can/src/protocol/record.rs and filter.rs.
-    @std_frame <<0x23, 0x01, 0x00, 0x00, 2, 0, 0, 0, 0xDE, 0xAD, 0, 0, 0, 0, 0, 0, 0x40, 0x42,
-                 0x0F, 0, 0, 0, 0, 0>>
-    @ext_remote <<0xF0, 0xDE, 0xBC, 0xDA, 4, 0, 0, 0, 0::64, 0::64>>
-    @bus_off <<0, 0, 0, 0, 8, 1, 0, 0, 2, 255, 3, 6, 7, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0>>
-
-    test "frames and events" do
-      frame = %Frame{id: 0x123, data: <<0xDE, 0xAD>>}
-      # Sent records carry no timestamp; the server stamps what it delivers.
-      assert binary_part(Kos.CAN.encode(frame), 0, 16) == binary_part(@std_frame, 0, 16)
-
-      assert {:frame,
-              %Frame{
-                id: 0x123,
-                extended: false,
-                remote: false,
-                data: <<0xDE, 0xAD>>,
-                timestamp_us: 1_000_000
-              }} = Kos.CAN.decode(@std_frame)
-
-      assert Kos.CAN.encode(%Frame{id: 0x1ABCDEF0, extended: true, remote: true, dlc: 4}) ==
-               @ext_remote
-
-      assert {:frame, %Frame{remote: true, dlc: 4, data: ""}} = Kos.CAN.decode(@ext_remote)
-
-      assert Kos.CAN.decode(@bus_off) ==
-               {:bus_event,
-                %{state: :bus_off, tec: 255, rec: 3, error: :ack, dropped: 7, timestamp_us: 2}}
-    end
-
-    test "filters" do
-      assert Kos.CAN.encode_filter({0x12345678, 0x1FFFFF00, :extended}) ==
-               <<0x78, 0x56, 0x34, 0x92, 0x00, 0xFF, 0xFF, 0x9F>>
-    end
-
+  # Byte-for-byte agreement with the Rust protocol is kos_wire_vectors_test.exs.
+  describe "Kos.CAN encoding" do
     test "a data frame's length is its data's, whatever dlc says" do
       received = %Frame{id: 0x100, data: <<1, 2, 3, 4, 5, 6, 7, 8>>, dlc: 8}
       assert <<_::32, 2, _::binary>> = Kos.CAN.encode(%{received | data: <<9, 9>>})
     end
-  end
 
-  describe "Kos.CAN encoding" do
     test "records round-trip; out-of-range ids and long data are refused" do
       for f <- [
             %Frame{id: 0x7DF, data: <<2, 1, 0x0C>>},

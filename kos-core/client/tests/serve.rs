@@ -34,6 +34,15 @@ impl Status for Said {
     fn label(self) -> u64 {
         self as u64 + 100
     }
+
+    fn name(self) -> &'static str {
+        match self {
+            Said::Done => "Done",
+            Said::Released => "Released",
+            Said::Replaced => "Replaced",
+            Said::NoRoom => "NoRoom",
+        }
+    }
 }
 
 /// Labels of the scripted protocol.

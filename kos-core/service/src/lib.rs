@@ -41,6 +41,8 @@ pub struct Call<'a> {
 pub trait Status: Copy + core::fmt::Debug {
     /// The reply label.
     fn label(self) -> u64;
+    /// The variant's name as declared (`NackAddress`): what wire vectors and logs call it.
+    fn name(self) -> &'static str;
 }
 
 /// Declares a protocol's reply statuses: the enum, `ALL`, `from_label` and its
@@ -59,6 +61,7 @@ pub trait Status: Copy + core::fmt::Debug {
 /// }
 /// use kos_service::Status as _;
 /// assert_eq!(Status::UnknownOperation.label(), 1);
+/// assert_eq!(Status::UnknownOperation.name(), "UnknownOperation");
 /// assert_eq!(Status::from_label(0), Some(Status::Ok));
 /// assert_eq!(Status::from_label(2), None);
 /// assert_eq!(Status::ALL, &[Status::Ok, Status::UnknownOperation]);
@@ -95,6 +98,12 @@ macro_rules! statuses {
             fn label(self) -> u64 {
                 match self {
                     $( $name::$variant => $label ),+
+                }
+            }
+
+            fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => stringify!($variant) ),+
                 }
             }
         }

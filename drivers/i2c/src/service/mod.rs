@@ -12,6 +12,8 @@
 mod request;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod vectors;
 
 use embedded_hal::i2c::{I2c, Operation};
 use heapless::Vec;

@@ -276,7 +276,7 @@ fn the_backend_classifier_decides_what_an_error_means() {
     let mut out = [0u8; MAX_TRANSFER];
     let mut write = || s.handle(DISPLAY, WRITE, OLED.into(), &[0], &mut out).status;
     assert_eq!(write(), Status::BusBusy);
-    assert_eq!(write(), Status::Timeout);
+    assert_eq!(write(), Status::BusTimeout);
     assert_eq!(write(), Status::BusError);
     bus.done();
 }

@@ -53,6 +53,17 @@ defmodule Kos.CAN do
   @status 4
   @record 24
 
+  # Failure statuses (label 0 is success).
+  @statuses %{
+    1 => :queue_full,
+    2 => :bus_off,
+    3 => :bad_request,
+    4 => :unknown_operation,
+    5 => :too_many_clients,
+    6 => :superseded
+  }
+  @max_records 170
+
   @typedoc "A connection to the CAN server; filters and queues belong to it."
   @opaque can :: Kos.Msg.token()
 
@@ -122,11 +133,19 @@ defmodule Kos.CAN do
   """
   @spec receive_records(can(), pos_integer()) ::
           {:ok, [{:frame, Frame.t()} | {:bus_event, map()}]} | {:error, term()}
-  def receive_records(can, max \\ 64) when max in 1..170 do
+  def receive_records(can, max \\ 64) when max in 1..@max_records do
     case Kos.Msg.call(can, @recv, "", param: max, timeout: 10_000) do
-      {:ok, {0, _, payload}} -> {:ok, for(<<r::binary-size(@record) <- payload>>, do: decode(r))}
-      {:ok, {status, _, _}} -> {:error, reason(status)}
-      error -> error
+      {:ok, {0, _, payload}} ->
+        case decode_records(payload) do
+          {:ok, records} -> {:ok, records}
+          :error -> {:error, :bad_reply}
+        end
+
+      {:ok, {status, _, _}} ->
+        {:error, reason(status)}
+
+      error ->
+        error
     end
   end
 
@@ -137,24 +156,11 @@ defmodule Kos.CAN do
   @spec status(can()) :: {:ok, map()} | {:error, term()}
   def status(can) do
     case Kos.Msg.call(can, @status, "") do
-      {:ok,
-       {0, _,
-        <<state, tec, rec, _, sent::little-64, received::little-64, errors::little-64,
-          bus_off::little-64, bitrate::little-32, _::binary>>}} ->
-        {:ok,
-         %{
-           state: state(state),
-           tec: tec,
-           rec: rec,
-           frames_sent: sent,
-           frames_received: received,
-           bus_errors: errors,
-           bus_off_events: bus_off,
-           bitrate: bitrate
-         }}
-
-      {:ok, {0, _, _}} ->
-        {:error, :bad_reply}
+      {:ok, {0, _, payload}} ->
+        case decode_status(payload) do
+          {:ok, report} -> {:ok, report}
+          {:error, _} -> {:error, :bad_reply}
+        end
 
       {:ok, {status, _, _}} ->
         {:error, reason(status)}
@@ -163,6 +169,29 @@ defmodule Kos.CAN do
         error
     end
   end
+
+  @doc false
+  # The STATUS reply's 40-byte report as a map.
+  @spec decode_status(binary()) :: {:ok, map()} | {:error, :bad_report}
+  def decode_status(
+        <<state, tec, rec, _, sent::little-64, received::little-64, errors::little-64,
+          bus_off::little-64, bitrate::little-32>>
+      )
+      when state in 0..2 do
+    {:ok,
+     %{
+       state: state(state),
+       tec: tec,
+       rec: rec,
+       frames_sent: sent,
+       frames_received: received,
+       bus_errors: errors,
+       bus_off_events: bus_off,
+       bitrate: bitrate
+     }}
+  end
+
+  def decode_status(_), do: {:error, :bad_report}
 
   @doc "The 24-byte record of a frame, as `kos_can_protocol` carries it."
   @spec encode(Frame.t()) :: binary()
@@ -191,38 +220,69 @@ defmodule Kos.CAN do
 
   def encode(other), do: raise(ArgumentError, "not a CAN frame: #{inspect(other)}")
 
-  @doc "Decodes one 24-byte record."
-  @spec decode(binary()) :: {:frame, Frame.t()} | {:bus_event, map()}
-  def decode(<<word::little-32, dlc, kind, _::16, data::binary-size(8), ts::little-64>>) do
-    case kind do
-      0 ->
-        remote = (word &&& 1 <<< 30) != 0
-        bytes = if remote, do: <<>>, else: binary_part(data, 0, min(dlc, 8))
+  @doc """
+  Decodes one 24-byte record, refusing what `kos_can_protocol` does not allow
+  (reserved bits set, an unknown kind, state or error code, a standard id above
+  0x7FF, a dlc above 8) with `{:error, :bad_record}`.
+  """
+  @spec decode(binary()) :: {:frame, Frame.t()} | {:bus_event, map()} | {:error, :bad_record}
+  def decode(<<word::little-32, dlc, 0, 0::16, data::binary-size(8), ts::little-64>>)
+      when (word &&& 1 <<< 29) == 0 and dlc <= 8 do
+    extended = (word &&& 1 <<< 31) != 0
+    remote = (word &&& 1 <<< 30) != 0
+    id = word &&& 0x1FFFFFFF
 
-        {:frame,
-         %Frame{
-           id: word &&& 0x1FFFFFFF,
-           extended: (word &&& 1 <<< 31) != 0,
-           remote: remote,
-           data: bytes,
-           dlc: dlc,
-           timestamp_us: ts
-         }}
-
-      _ ->
-        <<state, tec, rec, error, dropped::little-32>> = data
-
-        {:bus_event,
-         %{
-           state: state(state),
-           tec: tec,
-           rec: rec,
-           error: error(error),
-           dropped: dropped,
-           timestamp_us: ts
-         }}
+    if extended or id <= 0x7FF do
+      {:frame,
+       %Frame{
+         id: id,
+         extended: extended,
+         remote: remote,
+         data: if(remote, do: <<>>, else: binary_part(data, 0, dlc)),
+         dlc: dlc,
+         timestamp_us: ts
+       }}
+    else
+      {:error, :bad_record}
     end
   end
+
+  def decode(<<_::32, _dlc, 1, 0::16, state, tec, rec, error, dropped::little-32, ts::little-64>>)
+      when state in 0..2 and error in 0..7 do
+    {:bus_event,
+     %{
+       state: state(state),
+       tec: tec,
+       rec: rec,
+       error: error(error),
+       dropped: dropped,
+       timestamp_us: ts
+     }}
+  end
+
+  def decode(_), do: {:error, :bad_record}
+
+  @doc false
+  # Every record of a RECV reply, or `:error` if any is not one.
+  @spec decode_records(binary()) :: {:ok, list()} | :error
+  def decode_records(payload) when rem(byte_size(payload), @record) == 0 do
+    records = for <<r::binary-size(@record) <- payload>>, do: decode(r)
+    if Enum.any?(records, &match?({:error, _}, &1)), do: :error, else: {:ok, records}
+  end
+
+  def decode_records(_), do: :error
+
+  @doc false
+  # The constants the vectors check: labels, failure statuses and limits.
+  def __protocol__(:labels),
+    do: %{send: @send, set_filters: @set_filters, recv: @recv, status: @status}
+
+  def __protocol__(:statuses), do: @statuses
+
+  def __protocol__(:limits),
+    do: %{record_len: @record, max_records: @max_records, filter_len: 8, max_filters: 16}
+
+  def __protocol__(:name), do: @protocol
 
   # One receiver per connection: a newer one (another subscribe/3, or a
   # receive_records/2 call) takes over and this one ends. It also ends with the
@@ -276,7 +336,6 @@ defmodule Kos.CAN do
   defp state(0), do: :error_active
   defp state(1), do: :error_passive
   defp state(2), do: :bus_off
-  defp state(_), do: :unknown
 
   defp error(0), do: :none
   defp error(1), do: :overrun
@@ -285,12 +344,7 @@ defmodule Kos.CAN do
   defp error(4), do: :crc
   defp error(5), do: :form
   defp error(6), do: :ack
-  defp error(_), do: :other
+  defp error(7), do: :other
 
-  defp reason(2), do: :bus_off
-  defp reason(3), do: :bad_request
-  defp reason(4), do: :unknown_operation
-  defp reason(5), do: :too_many_clients
-  defp reason(6), do: :superseded
-  defp reason(_), do: :can_error
+  defp reason(status), do: Map.get(@statuses, status, :can_error)
 end

@@ -29,6 +29,7 @@ defmodule Kos.I2C do
   @write_read 4
   @transaction 5
   @max_transfer 4096
+  @max_operations 16
 
   @statuses %{
     1 => :nack_address,
@@ -56,22 +57,18 @@ defmodule Kos.I2C do
   """
   @spec features(bus()) :: {:ok, map()} | {:error, reason()}
   def features(bus) do
-    with {:ok, <<speed::little-32, max::little-16, backend::binary>>} <-
-           call(bus, @features, 0, "") do
-      {:ok, %{speed_hz: speed, max_transfer: max, backend: backend}}
-    else
-      {:ok, _} -> {:error, :bad_reply}
-      error -> error
+    with {:ok, payload} <- call(bus, {@features, 0, ""}) do
+      case decode_features(payload) do
+        {:ok, features} -> {:ok, features}
+        :error -> {:error, :bad_reply}
+      end
     end
   end
 
   @doc "Writes `data` to the device at `address` (START, address, bytes, STOP)."
   @spec write(bus(), address(), binary(), keyword()) :: :ok | {:error, reason()}
   def write(bus, address, data, opts \\ []) when is_binary(data) do
-    check_address!(address)
-    check_size!(byte_size(data), 0)
-
-    case call(bus, @write, address, data, opts) do
+    case call(bus, encode_call({:write, address, data}), opts) do
       {:ok, _} -> :ok
       error -> error
     end
@@ -79,11 +76,8 @@ defmodule Kos.I2C do
 
   @doc "Reads `count` bytes from the device at `address`."
   @spec read(bus(), address(), pos_integer(), keyword()) :: {:ok, binary()} | {:error, reason()}
-  def read(bus, address, count, opts \\ []) do
-    check_address!(address)
-    check_size!(count, 1)
-    call(bus, @read, address + (count <<< 16), "", opts)
-  end
+  def read(bus, address, count, opts \\ []),
+    do: call(bus, encode_call({:read, address, count}), opts)
 
   @doc """
   Writes `data`, then — after a repeated START, with no STOP between — reads `count`
@@ -91,13 +85,8 @@ defmodule Kos.I2C do
   """
   @spec write_read(bus(), address(), binary(), pos_integer(), keyword()) ::
           {:ok, binary()} | {:error, reason()}
-  def write_read(bus, address, data, count, opts \\ []) when is_binary(data) do
-    check_address!(address)
-    # The register to read from, at least: a read alone is `read/4`.
-    check_size!(byte_size(data), 1)
-    check_size!(count, 1)
-    call(bus, @write_read, address + (count <<< 16), data, opts)
-  end
+  def write_read(bus, address, data, count, opts \\ []) when is_binary(data),
+    do: call(bus, encode_call({:write_read, address, data, count}), opts)
 
   @doc """
   Runs `operations` — `{:write, binary}` and `{:read, count}`, each of 1 to 4096 bytes,
@@ -106,8 +95,39 @@ defmodule Kos.I2C do
   """
   @spec transaction(bus(), address(), [{:write, binary()} | {:read, pos_integer()}], keyword()) ::
           {:ok, binary()} | {:error, reason()}
-  def transaction(bus, address, operations, opts \\ []) when is_list(operations) do
+  def transaction(bus, address, operations, opts \\ []) when is_list(operations),
+    do: call(bus, encode_call({:transaction, address, operations}), opts)
+
+  @doc false
+  # The label, param and payload of a call, checked as the server will check them:
+  # the one encoder, tested against `kos_i2c::protocol`'s vectors.
+  @spec encode_call(tuple()) :: {pos_integer(), non_neg_integer(), binary()}
+  def encode_call({:write, address, data}) when is_binary(data) do
     check_address!(address)
+    check_size!(byte_size(data), 0)
+    {@write, address, data}
+  end
+
+  def encode_call({:read, address, count}) do
+    check_address!(address)
+    check_size!(count, 1)
+    {@read, address + (count <<< 16), ""}
+  end
+
+  def encode_call({:write_read, address, data, count}) when is_binary(data) do
+    check_address!(address)
+    # The register to read from, at least: a read alone is `read/4`.
+    check_size!(byte_size(data), 1)
+    check_size!(count, 1)
+    {@write_read, address + (count <<< 16), data}
+  end
+
+  def encode_call({:transaction, address, operations}) when is_list(operations) do
+    check_address!(address)
+
+    if length(operations) not in 1..@max_operations do
+      raise ArgumentError, "a transaction has 1..#{@max_operations} operations"
+    end
 
     payload =
       for op <- operations, into: <<>> do
@@ -124,10 +144,36 @@ defmodule Kos.I2C do
       end
 
     check_size!(byte_size(payload), 0)
-    call(bus, @transaction, address, payload, opts)
+    {@transaction, address, payload}
   end
 
-  defp call(bus, label, param, payload, opts \\ []) do
+  @doc false
+  # The FEATURES reply's payload as a map, or `:error`.
+  @spec decode_features(binary()) :: {:ok, map()} | :error
+  def decode_features(<<speed::little-32, max::little-16, backend::binary>>),
+    do: {:ok, %{speed_hz: speed, max_transfer: max, backend: backend}}
+
+  def decode_features(_), do: :error
+
+  @doc false
+  # The constants the vectors check: labels, failure statuses and limits.
+  def __protocol__(:labels),
+    do: %{
+      features: @features,
+      write: @write,
+      read: @read,
+      write_read: @write_read,
+      transaction: @transaction
+    }
+
+  def __protocol__(:statuses), do: @statuses
+
+  def __protocol__(:limits),
+    do: %{max_transfer: @max_transfer, max_operations: @max_operations, max_address: 0x7F}
+
+  def __protocol__(:name), do: @protocol
+
+  defp call(bus, {label, param, payload}, opts \\ []) do
     case Kos.Msg.call(bus, label, payload, Keyword.put(opts, :param, param)) do
       {:ok, {0, _param, reply}} -> {:ok, reply}
       {:ok, {status, _param, _}} -> {:error, Map.get(@statuses, status, :bus_error)}

@@ -1,12 +1,10 @@
 defmodule KosDemo.WeatherDisplay do
   @moduledoc """
-  Asks the weatherstation for its latest reading (`weather_protocol`, label 1) every
-  `interval` ms and prints it: an app using what another app publishes, through the
+  Asks the weatherstation for its latest reading (`weather_protocol`, read with
+  `WeatherProtocol`) every `interval` ms and prints it: an app using what another app publishes, through the
   manifest's grant alone.
   """
   use GenServer
-
-  @latest 1
 
   def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
 
@@ -23,7 +21,7 @@ defmodule KosDemo.WeatherDisplay do
   end
 
   defp ask(%{token: nil} = state) do
-    case Kos.Msg.connect("weather_protocol") do
+    case Kos.Msg.connect(WeatherProtocol.name()) do
       {:ok, token} ->
         ask(%{state | token: token})
 
@@ -34,21 +32,21 @@ defmodule KosDemo.WeatherDisplay do
   end
 
   defp ask(state) do
-    case Kos.Msg.call(state.token, @latest, "") do
-      {:ok,
-       {0, _, <<centi::signed-little-32, pa::little-32, permille::little-32, age::little-32>>}} ->
-        IO.puts(
-          "weather: #{centi / 100} °C, #{pa / 100} hPa, #{permille / 10} %RH (#{age} ms old)"
-        )
+    with {:ok, {status, _param, payload}} <-
+           Kos.Msg.call(state.token, WeatherProtocol.latest(), ""),
+         {:ok, r} <- WeatherProtocol.decode(status, payload) do
+      IO.puts(
+        "weather: #{r.temperature_c} °C, #{r.pressure_hpa} hPa, #{r.humidity_rh} %RH (#{r.age_ms} ms old)"
+      )
 
-        state
-
-      {:ok, {1, _, _}} ->
+      state
+    else
+      {:error, :no_reading} ->
         IO.puts("weather: no reading yet")
         state
 
-      {:ok, other} ->
-        IO.puts("weather: unexpected reply #{inspect(other)}")
+      {:error, :bad_reply} ->
+        IO.puts("weather: unexpected reply")
         state
 
       {:error, reason} ->

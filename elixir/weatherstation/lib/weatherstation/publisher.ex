@@ -1,15 +1,10 @@
 defmodule Weatherstation.Publisher do
   @moduledoc """
-  Publishes the latest reading to other apps as `weather_protocol`, where the manifest
-  grants it: a call with label 1 (`LATEST`) is answered with status 0 and
-  `<<centi_celsius::signed-little-32, pascal::little-32, permille_rh::little-32,
-  age_ms::little-32>>`, or status 1 before the first reading. Inside this VM,
-  `latest/0` gives the same reading as a map.
+  Publishes the latest reading to other apps as `weather_protocol` (its layout is
+  `WeatherProtocol`'s), where the manifest grants it. Inside this VM, `latest/0` gives
+  the same reading as a map.
   """
   use GenServer
-
-  @protocol "weather_protocol"
-  @latest 1
 
   def start_link(_), do: GenServer.start_link(__MODULE__, [], name: __MODULE__)
 
@@ -23,7 +18,7 @@ defmodule Weatherstation.Publisher do
   def init(_) do
     # Serving is optional: a system that grants no one weather_protocol still runs.
     served =
-      case Kos.Msg.serve(@protocol) do
+      case Kos.Msg.serve(WeatherProtocol.name()) do
         :ok -> true
         {:error, _} -> false
       end
@@ -42,26 +37,10 @@ defmodule Weatherstation.Publisher do
     do: {:reply, Map.put(state.reading, :at_ms, state.at), state}
 
   @impl true
-  def handle_info({:kos_call, _client, responder, {@latest, _param, _payload}}, state) do
-    case state.reading do
-      nil ->
-        Kos.Msg.reply(responder, 1, "")
-
-      r ->
-        Kos.Msg.reply(
-          responder,
-          0,
-          <<round(r.temperature_c * 100)::signed-little-32,
-            round(r.pressure_hpa * 100)::little-32, round(r.humidity_rh * 10)::little-32,
-            now() - state.at::little-32>>
-        )
-    end
-
-    {:noreply, state}
-  end
-
-  def handle_info({:kos_call, _client, responder, _other}, state) do
-    Kos.Msg.reply(responder, 2, "")
+  def handle_info({:kos_call, _client, responder, {label, _param, _payload}}, state) do
+    age = if state.at, do: now() - state.at, else: 0
+    {status, payload} = WeatherProtocol.reply(label, state.reading, age)
+    Kos.Msg.reply(responder, status, payload)
     {:noreply, state}
   end
 

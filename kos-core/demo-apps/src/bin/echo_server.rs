@@ -24,6 +24,10 @@ impl Status for SameLabel {
     fn label(self) -> u64 {
         self.0
     }
+
+    fn name(self) -> &'static str {
+        "SameLabel"
+    }
 }
 
 struct Echo {
