@@ -19,7 +19,7 @@ use crate::replies::{self, Caller};
 use crate::session::kos;
 
 mod atoms {
-    rustler::atoms! { kos_call, kos_send, kos_connected, kos_disconnected, kos_closed, badge, app, protocol }
+    rustler::atoms! { kos_call, kos_send, kos_connected, kos_disconnected, kos_closed }
 }
 
 /// A token held by Elixir.
@@ -119,16 +119,21 @@ fn msg_reply<'a>(
     ok_or_error(env, sent.map_err(Reason::from))
 }
 
+/// A client as the serving process sees it: `%{badge: 7, app: "display", protocol: "…"}`.
+#[derive(rustler::NifMap)]
+struct Client<'c> {
+    badge: u64,
+    app: &'c str,
+    protocol: &'c str,
+}
+
 fn client_map<'a>(env: Env<'a>, c: &ClientInfo) -> Term<'a> {
-    Term::map_from_pairs(
-        env,
-        &[
-            (atoms::badge().encode(env), c.badge.encode(env)),
-            (atoms::app().encode(env), c.app.encode(env)),
-            (atoms::protocol().encode(env), c.protocol.encode(env)),
-        ],
-    )
-    .expect("map")
+    Client {
+        badge: c.badge,
+        app: &c.app,
+        protocol: &c.protocol,
+    }
+    .encode(env)
 }
 
 /// `serve(msg_server, protocol)`: publishes `protocol` and delivers its events to the

@@ -20,7 +20,26 @@ use rustler::{Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 use tokio::sync::oneshot;
 
 mod atoms {
-    rustler::atoms! { orbit_event, orbit_command, orbit_result_sent, ping, restart, upgrade, url, sha256, size, version, bad_key, files, bytes, dir }
+    rustler::atoms! { orbit_event, orbit_command, orbit_result_sent, ping, restart, upgrade, bad_key }
+}
+
+/// An upgrade command as the owner receives it: `{:upgrade, %{url:, sha256:, size:,
+/// version:}}`.
+#[derive(rustler::NifMap)]
+struct UpgradeInfo<'c> {
+    url: &'c str,
+    sha256: &'c str,
+    size: u64,
+    version: &'c str,
+}
+
+/// A staged upgrade: `%{version:, files:, bytes:, dir:}`.
+#[derive(rustler::NifMap)]
+struct Staged {
+    version: String,
+    files: usize,
+    bytes: u64,
+    dir: String,
 }
 
 /// How long the owner has to answer a command before Orbit is told it did not.
@@ -95,17 +114,13 @@ impl Handler for ToOwner {
                     size,
                     version,
                 } => {
-                    let map = Term::map_from_pairs(
-                        env,
-                        &[
-                            (atoms::url().encode(env), url.encode(env)),
-                            (atoms::sha256().encode(env), sha256.encode(env)),
-                            (atoms::size().encode(env), size.encode(env)),
-                            (atoms::version().encode(env), version.encode(env)),
-                        ],
-                    )
-                    .expect("map");
-                    (atoms::upgrade(), map).encode(env)
+                    let info = UpgradeInfo {
+                        url,
+                        sha256,
+                        size: *size,
+                        version,
+                    };
+                    (atoms::upgrade(), info).encode(env)
                 }
             };
             (atoms::orbit_command(), id, cmd).encode(env)
@@ -283,20 +298,13 @@ fn orbit_stage<'a>(
         });
     match staged {
         Ok(u) => {
-            let map = Term::map_from_pairs(
-                env,
-                &[
-                    (atoms::version().encode(env), u.version.encode(env)),
-                    (atoms::files().encode(env), u.files.encode(env)),
-                    (atoms::bytes().encode(env), u.bytes.encode(env)),
-                    (
-                        atoms::dir().encode(env),
-                        u.dir.display().to_string().encode(env),
-                    ),
-                ],
-            )
-            .expect("map");
-            (rustler::types::atom::ok(), map).encode(env)
+            let staged = Staged {
+                version: u.version,
+                files: u.files,
+                bytes: u.bytes,
+                dir: u.dir.display().to_string(),
+            };
+            (rustler::types::atom::ok(), staged).encode(env)
         }
         Err(e) => (rustler::types::atom::error(), e).encode(env),
     }
