@@ -110,6 +110,14 @@ mod test {
     }
 
     #[test]
+    fn device_addresses_are_the_ones_the_manifest_grants() {
+        assert_eq!(
+            FIRST_DEVICE_ADDRESS..=LAST_DEVICE_ADDRESS,
+            kos_manifest::I2C_DEVICE_ADDRESSES
+        );
+    }
+
+    #[test]
     fn statuses_round_trip_through_their_labels() {
         use kos_service::Status as _;
         for (label, s) in Status::ALL.iter().enumerate() {

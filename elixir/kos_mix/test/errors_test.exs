@@ -15,6 +15,9 @@ defmodule KosMix.ErrorsTest do
 
   defp in_tmp(fun), do: File.cd!(@tmp, fun)
 
+  defp limits, do: KosMix.Limits.fetch!(KosMix.Checkout.root())
+  defp parse!(term, file, app), do: KosMix.AppManifest.parse!(term, file, app, limits())
+
   describe "kos.new" do
     test "refuses bad names, taken names, bad modules and budgets, existing directories" do
       in_tmp(fn ->
@@ -28,8 +31,12 @@ defmodule KosMix.ErrorsTest do
           Mix.Tasks.Kos.New.run(["9lives"])
         end
 
-        assert_raise Mix.Error, ~r/at most 31/, fn ->
-          Mix.Tasks.Kos.New.run([String.duplicate("a", 32)])
+        # The manifest's own limits, from the kos tool, not a copy.
+        limits = KosMix.Limits.fetch!(KosMix.Checkout.root())
+        assert limits.name_len.last == 32
+
+        assert_raise Mix.Error, ~r/at most 32/, fn ->
+          Mix.Tasks.Kos.New.run([String.duplicate("a", 33)])
         end
 
         assert_raise Mix.Error, ~r/taken by an Erlang\/OTP, Elixir or KOS app/, fn ->
@@ -42,8 +49,8 @@ defmodule KosMix.ErrorsTest do
           Mix.Tasks.Kos.New.run(["hello", "--module", "hello"])
         end
 
-        assert_raise Mix.Error, ~r/16 to 4096 MiB/, fn ->
-          Mix.Tasks.Kos.New.run(["hello", "--memory", "8"])
+        assert_raise Mix.Error, ~r/8 to 4096 MiB/, fn ->
+          Mix.Tasks.Kos.New.run(["hello", "--memory", "7"])
         end
 
         assert_raise Mix.Error, ~r/Invalid option/, fn ->
@@ -85,58 +92,77 @@ defmodule KosMix.ErrorsTest do
   describe "kos.exs" do
     test "each rule names the file and the fix" do
       f = "/p/kos.exs"
-      assert_raise Mix.Error, ~r/keyword list/, fn -> KosMix.AppManifest.parse!(%{}, f, :a) end
+      assert_raise Mix.Error, ~r/keyword list/, fn -> parse!(%{}, f, :a) end
 
       assert_raise Mix.Error, ~r/unknown key.*:memory/, fn ->
-        KosMix.AppManifest.parse!([memory: 4], f, :a)
+        parse!([memory: 4], f, :a)
       end
 
-      assert_raise Mix.Error, ~r/memory_mib must be.*16 to 4096/, fn ->
-        KosMix.AppManifest.parse!([memory_mib: 4], f, :a)
+      assert_raise Mix.Error, ~r/memory_mib must be.*8 to 4096/, fn ->
+        parse!([memory_mib: 4], f, :a)
+      end
+
+      # What the manifest checker accepts, the tasks accept: its smallest budget, its
+      # longest name; one past either is refused.
+      assert %{memory_mib: 8} = parse!([memory_mib: 8], f, :a)
+      long = String.to_atom(String.duplicate("a", 32))
+      assert %{name: _} = parse!([], f, long)
+
+      assert_raise Mix.Error, ~r/cannot name a manifest node.*at most 32/, fn ->
+        parse!([], f, String.to_atom(String.duplicate("a", 33)))
+      end
+
+      assert_raise Mix.Error, ~r/i2c_addresses must be.*0x08\.\.0x77/, fn ->
+        parse!([i2c_addresses: [0x07]], f, :a)
       end
 
       error =
         assert_raise Mix.Error, fn ->
-          KosMix.AppManifest.parse!([uses: [:kos_led_protocol]], f, :a)
+          parse!([uses: [:kos_led_protocol]], f, :a)
         end
 
       assert error.message =~ "#{f}: unknown protocol :kos_led_protocol"
       assert error.message =~ "kos_rng_protocol"
 
       assert_raise Mix.Error, ~r/args must be a list of strings/, fn ->
-        KosMix.AppManifest.parse!([args: [1]], f, :a)
+        parse!([args: [1]], f, :a)
       end
 
       assert_raise Mix.Error, ~r/device_admin must give each of/, fn ->
-        KosMix.AppManifest.parse!([device_admin: [orbit: "ws://x"]], f, :a)
+        parse!([device_admin: [orbit: "ws://x"]], f, :a)
       end
 
       assert_raise Mix.Error, ~r/cannot name a manifest node/, fn ->
-        KosMix.AppManifest.parse!([], f, :"Bad-App")
+        parse!([], f, :"Bad-App")
       end
     end
 
     test "a missing or broken kos.exs" do
       assert_raise Mix.Error, ~r/kos.exs is missing.*mix kos.new/s, fn ->
-        KosMix.AppManifest.read!(@tmp, :a)
+        KosMix.AppManifest.read!(@tmp, :a, limits())
       end
 
       File.write!(Path.join(@tmp, "kos.exs"), "[memory_mib: ")
-      assert_raise Mix.Error, ~r/does not evaluate/, fn -> KosMix.AppManifest.read!(@tmp, :a) end
+
+      assert_raise Mix.Error, ~r/does not evaluate/, fn ->
+        KosMix.AppManifest.read!(@tmp, :a, limits())
+      end
     end
 
     test "the system manifest grants what the app uses and adds its servers" do
       app =
-        KosMix.AppManifest.parse!(
+        parse!(
           [uses: [:kos_rng_protocol, :kos_root_protocol], args: [~s(a"b)]],
           "k",
           :probe
         )
 
-      dts = KosMix.SystemManifest.render(app, "1.2.3")
-      assert dts =~ ~s(kos_rng_protocol { servers = "rng_server"; clients = "probe"; };)
+      root = KosMix.Checkout.root()
+      dts = KosMix.SystemManifest.render(app, "1.2.3", root)
+      # The RNG server's entry is the checkout's fragment, the one demo.dts includes.
+      assert dts =~ File.read!(Path.join(root, "systems/services/rng_server.dtsi"))
+      assert dts =~ ~s(kos_rng_protocol { clients = "probe"; };)
       assert dts =~ ~s(kos_root_protocol { servers = "_root"; clients = "probe"; };)
-      assert dts =~ ~s(rng_server { kind = "native"; binary = "rng_server")
 
       assert dts =~
                ~s(probe { kind = "beam"; app = "probe"; msg_servers = "main"; memory_mib = <48>; args = "a\\"b"; };)
@@ -144,21 +170,39 @@ defmodule KosMix.ErrorsTest do
       refute dts =~ "device_admin"
     end
 
+    test "a system of every service and the device admin passes the kos checker" do
+      admin = [orbit: "ws://x", device: "d", key: "k", deployment_key: "p", images: "i"]
+      uses = [:kos_rng_protocol, :kos_i2c_protocol, :kos_can_protocol, :kos_root_protocol]
+      app = parse!([uses: uses, i2c_addresses: [0x76], device_admin: admin], "k", :probe)
+      root = KosMix.Checkout.root()
+      file = Path.join(@tmp, "system.dts")
+      File.write!(file, KosMix.SystemManifest.render(app, "1.0.0", root))
+      kos = KosMix.Checkout.binary!(root, "kos")
+      {summary, 0} = System.cmd(kos, ["manifest", "show", file], stderr_to_stdout: true)
+
+      for server <- ~w(rng_server i2c_server can_server device_admin probe),
+          do: assert(summary =~ ~r/^  #{server} /m)
+
+      assert summary =~ ~r/kos_root_protocol\s+served by _root\s+used by probe, device_admin/
+      assert summary =~ ~r/kos_can_protocol\s+served by can_server\s+used by probe/
+    end
+
     test "an app using I2C gets the I2C server and its addresses" do
       app =
-        KosMix.AppManifest.parse!(
+        parse!(
           [uses: [:kos_i2c_protocol], i2c_addresses: [0x76, 0x77]],
           "k",
           :probe
         )
 
-      dts = KosMix.SystemManifest.render(app, "1.0.0")
-      assert dts =~ ~s(kos_i2c_protocol { servers = "i2c_server"; clients = "probe"; };)
-      assert dts =~ ~s(i2c_server { kind = "native"; binary = "i2c_server")
+      root = KosMix.Checkout.root()
+      dts = KosMix.SystemManifest.render(app, "1.0.0", root)
+      assert dts =~ File.read!(Path.join(root, "systems/services/i2c_server.dtsi"))
+      assert dts =~ ~s(kos_i2c_protocol { clients = "probe"; };)
       assert dts =~ "i2c_addresses = <0x76 0x77>;"
 
       assert_raise Mix.Error, ~r/i2c_addresses must be distinct device addresses/, fn ->
-        KosMix.AppManifest.parse!([i2c_addresses: [0x80]], "k", :probe)
+        parse!([i2c_addresses: [0x80]], "k", :probe)
       end
     end
   end

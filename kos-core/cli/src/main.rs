@@ -108,6 +108,16 @@ enum ManifestCommand {
         /// The manifest (.dts or .dtb).
         file: PathBuf,
     },
+    /// Print the manifest's limits (name lengths and characters, memory and heap
+    /// budgets, I2C addresses, bus speeds), as the checker applies them.
+    ///
+    /// Examples: `kos manifest limits` (a table); `kos manifest limits --format erlang`
+    /// (one Erlang term a line, what the mix tasks read).
+    Limits {
+        /// `text` for people, `erlang` for tools (`:file.consult/1`-able terms).
+        #[arg(long, value_enum, default_value_t = manifest_cmd::LimitsFormat::Text)]
+        format: manifest_cmd::LimitsFormat,
+    },
 }
 
 fn main() -> ExitCode {
@@ -136,6 +146,10 @@ fn main() -> ExitCode {
         ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),
         Command::Manifest(ManifestCommand::Show { file }) => manifest_cmd::show(&file),
+        Command::Manifest(ManifestCommand::Limits { format }) => {
+            print!("{}", manifest_cmd::limits(format));
+            Ok(())
+        }
         Command::Bundle(BundleCommand::Create {
             image,
             out,

@@ -1,10 +1,54 @@
-//! `kos manifest check` and `kos manifest show`.
+//! `kos manifest check`, `kos manifest show` and `kos manifest limits`.
 
 use std::fmt::Write;
 use std::path::Path;
 
 use anyhow::Result;
+use kos_manifest::limits::{is_name_byte, is_name_start, LIMITS};
 use kos_manifest::{AppKind, Manifest};
+
+/// How `kos manifest limits` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LimitsFormat {
+    /// A table for people.
+    Text,
+    /// Erlang terms, one a line, for tools: `{limit, Key, Min, Max}` and
+    /// `{name_chars, First, Rest}`.
+    Erlang,
+}
+
+/// The manifest's limits as `kos manifest limits` prints them.
+pub fn limits(format: LimitsFormat) -> String {
+    let bytes = |pred: fn(u8) -> bool| -> String {
+        (0..=127u8).filter(|&b| pred(b)).map(char::from).collect()
+    };
+    let (first, rest) = (bytes(is_name_start), bytes(is_name_byte));
+    let mut out = String::new();
+    match format {
+        LimitsFormat::Text => {
+            for l in LIMITS {
+                let _ = writeln!(
+                    out,
+                    "{:<14} {:>8} ..= {:<8} {}",
+                    l.key, l.min, l.max, l.what
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{:<14} first one of [{first}], then [{rest}]",
+                "name_chars"
+            );
+        }
+        LimitsFormat::Erlang => {
+            let _ = writeln!(out, "%% kos manifest limits --format erlang");
+            for l in LIMITS {
+                let _ = writeln!(out, "{{limit, {}, {}, {}}}.", l.key, l.min, l.max);
+            }
+            let _ = writeln!(out, "{{name_chars, <<\"{first}\">>, <<\"{rest}\">>}}.");
+        }
+    }
+    out
+}
 
 /// Loads and validates; prints a one-line verdict.
 pub fn check(file: &Path) -> Result<()> {

@@ -31,6 +31,7 @@ mod bus;
 #[cfg(feature = "std")]
 pub mod dtc;
 mod error;
+pub mod limits;
 mod model;
 mod order;
 mod parse;
@@ -47,17 +48,21 @@ use core::ops::RangeInclusive;
 /// The reserved name of the root server; allowed only in the `servers` of [`ROOT_PROTOCOL`].
 pub const ROOT_APP: &str = "_root";
 /// The protocol the root server serves (restart applications, install upgrades).
-pub const ROOT_PROTOCOL: &str = "kos_root_protocol";
+pub const ROOT_PROTOCOL: &str = kos_msg::root::PROTOCOL;
 /// The root node's `compatible` string this crate reads.
 pub const COMPATIBLE: &str = "kos,system-0.10";
 /// Longest app or message-server name, in bytes.
 pub const MAX_NAME_LEN: usize = 32;
-/// Longest protocol name, in bytes.
-pub const MAX_PROTOCOL_LEN: usize = 64;
+/// Longest protocol name, in bytes: what the message protocol carries.
+pub const MAX_PROTOCOL_LEN: usize = kos_msg::MAX_PROTOCOL_LEN;
 /// Allowed `heap_kib` of a native app.
 pub const HEAP_KIB_RANGE: RangeInclusive<u32> = 64..=1_048_576;
 /// Allowed `memory_mib` of a beam app.
 pub const MEMORY_MIB_RANGE: RangeInclusive<u32> = 8..=4096;
+/// 7-bit I2C addresses an app may be given in `i2c_addresses`: 0x00–0x07 and
+/// 0x78–0x7F are reserved (UM10204 §3.1.12). `kos_i2c::protocol` checks its own
+/// constants against this.
+pub const I2C_DEVICE_ADDRESSES: RangeInclusive<u8> = 0x08..=0x77;
 /// Allowed `buffer_kib` of an app's `tracing` node.
 pub const TRACE_BUFFER_KIB_RANGE: RangeInclusive<u32> = 4..=65_536;
 /// `buffer_kib` of an app's `tracing` node when the property is absent.

@@ -25,8 +25,8 @@ use crate::model::{
     App, AppKind, Manifest, MsgServer, Network, ProtocolAccess, RestartMode, RestartPolicy, Tracing,
 };
 use crate::{
-    COMPATIBLE, DEFAULT_TRACE_BUFFER_KIB, HEAP_KIB_RANGE, MAX_NAME_LEN, MAX_PROTOCOL_LEN,
-    MEMORY_MIB_RANGE, ROOT_APP, TRACE_BUFFER_KIB_RANGE,
+    COMPATIBLE, DEFAULT_TRACE_BUFFER_KIB, HEAP_KIB_RANGE, I2C_DEVICE_ADDRESSES, MAX_NAME_LEN,
+    MAX_PROTOCOL_LEN, MEMORY_MIB_RANGE, ROOT_APP, TRACE_BUFFER_KIB_RANGE,
 };
 
 /// Parses `blob` and checks the per-node rules.
@@ -235,11 +235,14 @@ fn parse_i2c_addresses(node: &Node) -> Result<Vec<u8>, ManifestError> {
         // 0x00–0x07 and 0x78–0x7F are reserved (UM10204 §3.1.12): the general call
         // reaches every device, and the others reach devices indirectly, so granting
         // one would void the per-address isolation.
-        if !(0x08..=0x77).contains(&address) {
+        let device = u8::try_from(address).is_ok_and(|a| I2C_DEVICE_ADDRESSES.contains(&a));
+        if !device {
             return Err(node.error(
                 Rule::BadValue,
                 format!(
-                    "`i2c_addresses` has {address:#x}; a device address is 0x08..=0x77 (the rest are reserved by the I2C specification)"
+                    "`i2c_addresses` has {address:#x}; a device address is {:#04x}..={:#04x} (the rest are reserved by the I2C specification)",
+                    I2C_DEVICE_ADDRESSES.start(),
+                    I2C_DEVICE_ADDRESSES.end()
                 ),
             ));
         }
@@ -353,11 +356,7 @@ fn parse_protocol(node: &Node) -> Result<ProtocolAccess, ManifestError> {
 
 /// App and message-server names: `[a-z0-9_]`, a letter first, at most `max` bytes.
 fn check_name(node: &Node, name: &str, max: usize, what: &str) -> Result<(), ManifestError> {
-    let valid = name.len() <= max
-        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
-        && name
-            .bytes()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_'));
+    let valid = name.len() <= max && crate::limits::is_valid_name(name);
     if valid {
         Ok(())
     } else {

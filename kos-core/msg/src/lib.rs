@@ -23,7 +23,7 @@ pub use status::Refusal;
 /// Version byte that opens every frame; a peer speaking another version is refused.
 pub const PROTOCOL_VERSION: u8 = 1;
 
-/// Longest protocol name accepted on the wire (matches the manifest's rule).
+/// Longest protocol name accepted on the wire; the manifest's rule is this constant.
 pub const MAX_PROTOCOL_LEN: usize = 64;
 
 /// Largest encoded frame: version byte, enum tag, ids, message header and a full payload.

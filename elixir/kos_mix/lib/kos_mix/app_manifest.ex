@@ -18,7 +18,9 @@ defmodule KosMix.AppManifest do
         ]
       ]
 
-  Every mistake raises with the file, the key and what would be right.
+  Every mistake raises with the file, the key and what would be right. Names,
+  budgets and addresses are checked against `KosMix.Limits`: the `kos` tool's own
+  limits, so a value accepted here is accepted by the manifest checker.
   """
 
   defstruct [:name, :app, :memory_mib, uses: [], args: [], i2c_addresses: [], device_admin: nil]
@@ -29,8 +31,8 @@ defmodule KosMix.AppManifest do
   @admin_keys [:orbit, :device, :key, :deployment_key, :images]
 
   @doc "Reads and checks `kos.exs` in `dir` for the OTP app `app`."
-  @spec read!(Path.t(), atom()) :: t()
-  def read!(dir, app) do
+  @spec read!(Path.t(), atom(), KosMix.Limits.t()) :: t()
+  def read!(dir, app, limits) do
     file = Path.join(dir, "kos.exs")
 
     unless File.regular?(file) do
@@ -50,12 +52,12 @@ defmodule KosMix.AppManifest do
         e -> Mix.raise("#{file} does not evaluate: #{Exception.message(e)}")
       end
 
-    parse!(term, file, app)
+    parse!(term, file, app, limits)
   end
 
   @doc "Checks an evaluated `kos.exs`; `file` names it in errors."
-  @spec parse!(term(), String.t(), atom()) :: t()
-  def parse!(term, file, app) do
+  @spec parse!(term(), String.t(), atom(), KosMix.Limits.t()) :: t()
+  def parse!(term, file, app, limits) do
     unless Keyword.keyword?(term) do
       Mix.raise("#{file} must evaluate to a keyword list, got: #{inspect(term)}")
     end
@@ -69,33 +71,36 @@ defmodule KosMix.AppManifest do
     end
 
     %__MODULE__{
-      name: manifest_name!(app, file),
+      name: manifest_name!(app, file, limits),
       app: app,
-      memory_mib: memory!(Keyword.get(term, :memory_mib, 48), file),
+      memory_mib: memory!(Keyword.get(term, :memory_mib, 48), file, limits.memory_mib),
       uses: uses!(Keyword.get(term, :uses, []), file),
       args: args!(Keyword.get(term, :args, []), file),
-      i2c_addresses: addresses!(Keyword.get(term, :i2c_addresses, []), file),
+      i2c_addresses:
+        addresses!(Keyword.get(term, :i2c_addresses, []), file, limits.i2c_addresses),
       device_admin: admin!(Keyword.get(term, :device_admin), file)
     }
   end
 
-  defp manifest_name!(app, file) do
+  defp manifest_name!(app, file, limits) do
     name = Atom.to_string(app)
 
-    if name =~ ~r/^[a-z][a-z0-9_]{0,30}$/ do
+    if KosMix.Limits.valid_name?(name, limits) do
       name
     else
       Mix.raise(
-        "#{file}: the app #{inspect(app)} cannot name a manifest node (lowercase letters, digits, _; at most 31)"
+        "#{file}: the app #{inspect(app)} cannot name a manifest node (lowercase letters, digits, _, a letter first; at most #{limits.name_len.last})"
       )
     end
   end
 
-  defp memory!(mib, _file) when is_integer(mib) and mib >= 16 and mib <= 4096, do: mib
+  defp memory!(mib, file, range) do
+    if is_integer(mib) and mib in range, do: mib, else: bad_memory!(mib, file, range)
+  end
 
-  defp memory!(other, file) do
+  defp bad_memory!(other, file, range) do
     Mix.raise(
-      "#{file}: memory_mib must be a whole number of MiB from 16 to 4096, got: #{inspect(other)}"
+      "#{file}: memory_mib must be a whole number of MiB from #{range.first} to #{range.last}, got: #{inspect(other)}"
     )
   end
 
@@ -126,16 +131,18 @@ defmodule KosMix.AppManifest do
     end
   end
 
-  defp addresses!(list, file) do
-    if is_list(list) and Enum.all?(list, &(is_integer(&1) and &1 in 0x08..0x77)) and
+  defp addresses!(list, file, range) do
+    if is_list(list) and Enum.all?(list, &(is_integer(&1) and &1 in range)) and
          length(Enum.uniq(list)) == length(list) do
       list
     else
       Mix.raise(
-        "#{file}: i2c_addresses must be distinct device addresses (0x08..0x77), got: #{inspect(list)}"
+        "#{file}: i2c_addresses must be distinct device addresses (#{hex(range.first)}..#{hex(range.last)}), got: #{inspect(list)}"
       )
     end
   end
+
+  defp hex(n), do: "0x" <> String.pad_leading(Integer.to_string(n, 16), 2, "0")
 
   defp admin!(nil, _file), do: nil
 

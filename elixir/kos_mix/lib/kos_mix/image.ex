@@ -41,13 +41,13 @@ defmodule KosMix.Image do
   def write!(%AppManifest{} = app, version, root) do
     kos = Checkout.binary!(root, "kos")
     nif = Checkout.binary!(root, "libkos_nif.so")
-    natives = native_system_apps(app) |> Enum.map(&Checkout.binary!(root, &1))
+    natives = native_system_apps(app, root) |> Enum.map(&Checkout.binary!(root, &1))
     admin_lib = if app.device_admin, do: Checkout.system_app_lib!(root, "device_admin")
     paths = paths()
 
     File.rm_rf!(paths.image)
     File.mkdir_p!(paths.image)
-    File.write!(paths.manifest, SystemManifest.render(app, version))
+    File.write!(paths.manifest, SystemManifest.render(app, version, root))
     copy_libs!(Path.join(Mix.Project.build_path(), "lib"), beam_lib(paths, app.name))
 
     write_sys_config!(
@@ -66,12 +66,11 @@ defmodule KosMix.Image do
     paths
   end
 
-  defp native_system_apps(app) do
+  defp native_system_apps(app, root) do
     app.uses
-    |> Enum.map(&Services.fetch/1)
-    |> Enum.filter(&(&1.entry && &1.entry =~ ~s(kind = "native")))
-    |> Enum.map(& &1.server)
+    |> Enum.map(&Services.fetch(&1).server)
     |> Enum.uniq()
+    |> Enum.filter(&(Services.kind(root, &1) == :native))
   end
 
   defp beam_lib(paths, name),

@@ -8,29 +8,41 @@ defmodule KosMix.SystemManifest do
 
   alias KosMix.{AppManifest, Services}
 
-  @doc "The manifest text for `app` at `version`."
-  @spec render(AppManifest.t(), String.t()) :: String.t()
-  def render(%AppManifest{} = app, version) do
+  @doc """
+  The manifest text for `app` at `version`: the system apps' fragments from the
+  checkout at `root` (`systems/services/*.dtsi`, copied in so the image stands alone),
+  then the grants and the app's own entry.
+  """
+  @spec render(AppManifest.t(), String.t(), Path.t()) :: String.t()
+  def render(%AppManifest{} = app, version, root) do
     grants = grants(app)
 
-    system_apps =
+    servers =
       grants
-      |> Enum.map(fn {protocol, _} -> Services.fetch(protocol) end)
-      |> Enum.filter(& &1.entry)
-      |> Enum.uniq_by(& &1.server)
-      |> Enum.map(fn s -> "        #{s.server} { #{s.entry} };\n" end)
+      |> Enum.map(fn {protocol, _} -> Services.fetch(protocol).server end)
+      |> Kernel.++(if app.device_admin, do: ["device_admin"], else: [])
+      |> Enum.uniq()
 
+    fragments =
+      for server <- servers, text = Services.include!(root, server), into: "" do
+        "/* systems/services/#{server}.dtsi */\n" <> text <> "\n"
+      end
+
+    # The fragments name each protocol's server; the app's grants add the clients
+    # (kos_root_protocol, built into `_root`, has no fragment unless device_admin's).
     acl =
       Enum.map(grants, fn {protocol, clients} ->
         server = Services.fetch(protocol).server
+        servers = if server == "_root", do: ~s(servers = "_root"; ), else: ""
         quoted = Enum.map_join(clients, ", ", &~s("#{&1}"))
-        "                #{protocol} { servers = \"#{server}\"; clients = #{quoted}; };\n"
+        "                #{protocol} { #{servers}clients = #{quoted}; };\n"
       end)
 
     """
     /dts-v1/;
 
     /* Made by `mix kos.build` from #{app.name}'s kos.exs (version #{version}). */
+    #{fragments}
     / {
         compatible = "kos,system-0.10";
 
@@ -42,7 +54,7 @@ defmodule KosMix.SystemManifest do
         };
 
         apps {
-    #{system_apps}#{app_entry(app)}#{admin_entry(app, version)}    };
+    #{app_entry(app)}#{admin_entry(app, version)}    };
     };
     """
   end
@@ -65,8 +77,9 @@ defmodule KosMix.SystemManifest do
 
   defp admin_entry(%{device_admin: nil}, _version), do: ""
 
+  # The rest of the entry is services/device_admin.dtsi's.
   defp admin_entry(%{device_admin: a}, version) do
-    ~s(        device_admin { kind = "beam"; app = "device_admin"; msg_servers = "main"; memory_mib = <64>;) <>
+    "        device_admin {" <>
       args([a.orbit, a.device, a.key, version, a.deployment_key, a.images]) <> " };\n"
   end
 

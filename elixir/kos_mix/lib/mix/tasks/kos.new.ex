@@ -18,8 +18,9 @@ defmodule Mix.Tasks.Kos.New do
     * `README.md`.
 
   NAME is the OTP app name and the app's name in the manifest: lowercase letters,
-  digits and underscores, starting with a letter, at most 31 characters, and not the
-  name of an Erlang/OTP, Elixir or KOS system app. The project is created in a new
+  digits and underscores, starting with a letter, as long as the manifest allows
+  (`kos manifest limits`: 32 bytes), and not the name of an Erlang/OTP, Elixir or KOS
+  system app. The project is created in a new
   directory `NAME` under the current one.
 
   ## Command line options
@@ -59,7 +60,9 @@ defmodule Mix.Tasks.Kos.New do
         _ -> Mix.raise("Expected one app name, got: #{Enum.join(args, " ")}")
       end
 
-    check_name!(name)
+    root = KosMix.Checkout.root(opts)
+    limits = KosMix.Limits.fetch!(root)
+    check_name!(name, limits)
     module = opts[:module] || Macro.camelize(name)
 
     unless module =~ ~r/^[A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_]*)*$/ do
@@ -68,11 +71,12 @@ defmodule Mix.Tasks.Kos.New do
 
     memory = opts[:memory] || 48
 
-    unless memory in 16..4096 do
-      Mix.raise("--memory #{memory}: the budget must be 16 to 4096 MiB")
+    unless memory in limits.memory_mib do
+      Mix.raise(
+        "--memory #{memory}: the budget must be #{limits.memory_mib.first} to #{limits.memory_mib.last} MiB"
+      )
     end
 
-    root = KosMix.Checkout.root(opts)
     dir = Path.expand(name)
 
     if File.exists?(dir) do
@@ -104,15 +108,19 @@ defmodule Mix.Tasks.Kos.New do
     """)
   end
 
-  defp check_name!(name) do
+  defp check_name!(name, limits) do
+    max = limits.name_len.last
+
     cond do
-      not (name =~ ~r/^[a-z][a-z0-9_]*$/) ->
+      byte_size(name) > max ->
+        Mix.raise(
+          "#{inspect(name)} is too long for a manifest node name: at most #{max} characters"
+        )
+
+      not KosMix.Limits.valid_name?(name, limits) ->
         Mix.raise(
           "#{inspect(name)} is not a valid app name: use lowercase letters, digits and _, starting with a letter (e.g. hello_kos)"
         )
-
-      String.length(name) > 31 ->
-        Mix.raise("#{inspect(name)} is too long for a manifest node name: at most 31 characters")
 
       name in @reserved ->
         Mix.raise(
