@@ -23,8 +23,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-mod version;
-pub use version::{check_version, VersionProblem, MAX_VERSION_LEN};
+pub use kos_version::{check_version, VersionProblem, MAX_VERSION_LEN};
 
 /// Path of the device endpoint on an Orbit server.
 pub const DEVICE_PATH: &str = "/device/ws";

@@ -9,7 +9,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-pub use orbit_protocol::VersionProblem;
+pub use kos_version::VersionProblem;
 
 /// What is wrong with a path, in the index or in the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub enum IndexProblem {
     Json(String),
     /// `format` is not one this crate understands.
     UnknownFormat(u64),
-    /// The `version` string breaks the version rule ([`orbit_protocol::check_version`]).
+    /// The `version` string breaks the version rule ([`kos_version::check_version`]).
     BadVersion(VersionProblem),
     /// `files` is not sorted by path (byte order): `path` came after `previous`.
     Unsorted { previous: String, path: String },

@@ -10,6 +10,8 @@
 //! separators, `..` and dot-files as a whole name, option-like names, spaces, quotes,
 //! control characters and terminal escapes. Every reader checks it: a device never
 //! trusts that Orbit did, and Orbit never trusts that the bundle's creator did.
+#![no_std]
+#![deny(missing_docs)]
 
 use core::fmt;
 

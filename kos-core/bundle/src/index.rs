@@ -84,7 +84,7 @@ impl Index {
         if self.format != FORMAT {
             return Err(IndexProblem::UnknownFormat(self.format));
         }
-        orbit_protocol::check_version(&self.version).map_err(IndexProblem::BadVersion)?;
+        kos_version::check_version(&self.version).map_err(IndexProblem::BadVersion)?;
         let mut previous: Option<&str> = None;
         // Every directory some file lives in; a file path found here would have to be both
         // a file and a directory on disk.
@@ -164,7 +164,7 @@ pub fn read_index(bundle: &Path) -> Result<Index, BundleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orbit_protocol::VersionProblem;
+    use kos_version::VersionProblem;
 
     fn entry(path: &str) -> FileEntry {
         FileEntry {

@@ -58,7 +58,7 @@ pub fn create_with_progress(
     key: &SigningKey,
     mut on_file: impl FnMut(&str, u64),
 ) -> Result<Summary, BundleError> {
-    if let Err(problem) = orbit_protocol::check_version(version) {
+    if let Err(problem) = kos_version::check_version(version) {
         return Err(BundleError::BadVersion {
             version: version.to_owned(),
             problem,
