@@ -6,6 +6,6 @@ defmodule Kos.MixProject do
   end
 
   def application do
-    [extra_applications: []]
+    [mod: {Kos.Application, []}, extra_applications: []]
   end
 end

@@ -48,6 +48,39 @@ defmodule Kos.CANTest do
     end
 
     @tag :kos
+    test "a receiver is supervised, replaced by a newer one, and ends with its subscriber" do
+      {:ok, can} = Kos.CAN.open()
+      filters = [{0x0C0, 0x7FF}]
+      subscriber = spawn(fn -> receive do: (:stop -> :ok) end)
+
+      {:ok, first} = Kos.CAN.subscribe(can, filters, subscriber)
+
+      receivers = fn ->
+        Enum.map(DynamicSupervisor.which_children(Kos.CAN.Receivers), &elem(&1, 1))
+      end
+
+      assert first in receivers.()
+      ref = Process.monitor(first)
+      # A newer receiver on the connection supersedes the first, which ends normally.
+      {:ok, second} = Kos.CAN.subscribe(can, filters, subscriber)
+      assert_receive {:DOWN, ^ref, :process, ^first, :normal}, 5_000
+      # A receiver ends, normally, with its subscriber.
+      ref = Process.monitor(second)
+      send(subscriber, :stop)
+      assert_receive {:DOWN, ^ref, :process, ^second, :normal}, 5_000
+
+      # A receiver that crashes is restarted by its supervisor, and frames keep coming.
+      before = receivers.()
+      {:ok, third} = Kos.CAN.subscribe(can, filters)
+      assert_receive {:kos_can, :frame, %Frame{id: 0x0C0}}, 2_000
+      Process.exit(third, :kill)
+      # Bounded: the supervisor sees the crash and starts the replacement.
+      assert Enum.find_value(1..100_000, fn _ -> receivers.() -- [third | before] != [] end)
+      flush_frames()
+      assert_receive {:kos_can, :frame, %Frame{id: 0x0C0}}, 2_000
+    end
+
+    @tag :kos
     test "an OBD-II request is answered by the ECU" do
       {:ok, can} = Kos.CAN.open()
       {:ok, _} = Kos.CAN.subscribe(can, [{0x7E8, 0x7FF}])
@@ -91,6 +124,14 @@ defmodule Kos.CANTest do
       assert {:error, {:queue_full, 32}} = Kos.CAN.send(can, frames)
 
       assert {:error, :bad_request} = Kos.CAN.set_filters(can, List.duplicate(:all, 17))
+    end
+  end
+
+  defp flush_frames do
+    receive do
+      {:kos_can, :frame, _} -> flush_frames()
+    after
+      0 -> :ok
     end
   end
 

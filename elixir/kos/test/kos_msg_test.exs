@@ -51,10 +51,17 @@ defmodule Kos.MsgTest do
     test "calls to a stuck server time out and hold nothing the VM needs" do
       {:ok, token} = Kos.Msg.connect("demo_protocol")
       # More waiting calls than the VM has dirty I/O schedulers (10).
+      {:ok, {0xC0DE, held_before, _}} = Kos.Msg.call(token, 0xC0DE, "")
+
       stuck =
         for _ <- 1..30, do: Task.async(fn -> Kos.Msg.call(token, 0xDEAD, "", timeout: 2_000) end)
 
-      Process.sleep(100)
+      # Every stuck call has reached the server (it says how many it holds).
+      assert Enum.find_value(1..10_000, fn _ ->
+               {:ok, {0xC0DE, held, _}} = Kos.Msg.call(token, 0xC0DE, "")
+               held - held_before >= 30
+             end)
+
       # While they wait, file I/O (dirty I/O schedulers) and other calls go on...
       path = Path.join(System.tmp_dir!(), "kos_msg_test_#{System.unique_integer([:positive])}")
       File.write!(path, "still working")

@@ -364,9 +364,16 @@ fn a_server_that_dies_mid_call_leaves_the_caller_with_closed() {
         Err(Error::Closed)
     ));
     dying.join().unwrap();
-    // The protocol is unpublished with its server gone.
-    thread::sleep(Duration::from_millis(50));
-    assert!(!client.is_published("echo").unwrap());
+    // The protocol is unpublished with its server gone: the message server notices the
+    // hang-up on its own event loop, so wait (bounded) until it has.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while client.is_published("echo").unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still published 5 s after its server died"
+        );
+        thread::yield_now();
+    }
 }
 
 #[test]
@@ -389,12 +396,14 @@ fn call_timeout_gives_up_and_a_late_reply_is_not_mistaken_for_the_next() {
     server.publish("echo").unwrap();
     let mut serving = server.serve().unwrap();
     let mut token = sys.app("client").connect("echo").unwrap();
+    // The server answers the first call only once the client has given up on it.
+    let (gave_up, given_up) = std::sync::mpsc::channel::<()>();
     let slow = thread::spawn(move || {
         let mut n = 0;
         while let Ok(Some(incoming)) = serving.next(Some(Duration::from_secs(5))) {
             if let Incoming::Call { reply_to, msg, .. } = incoming {
                 if n == 0 {
-                    thread::sleep(Duration::from_millis(200));
+                    given_up.recv_timeout(Duration::from_secs(5)).unwrap();
                 }
                 n += 1;
                 serving
@@ -410,6 +419,7 @@ fn call_timeout_gives_up_and_a_late_reply_is_not_mistaken_for_the_next() {
         token.call_timeout(Message::new(1, b""), Duration::from_millis(20)),
         Err(Error::Timeout)
     ));
+    gave_up.send(()).unwrap();
     assert_eq!(token.call(Message::new(2, b"")).unwrap().label, 2);
     slow.join().unwrap();
 }

@@ -109,20 +109,21 @@ defmodule Kos.CAN do
   end
 
   @doc """
-  Sets `filters` and starts a process, linked to the caller, that receives for this
-  connection and sends each record to `to` (default: the caller) as
+  Sets `filters` and starts a receiver (`Kos.CAN.Receiver`, supervised by the `kos`
+  application) that polls this connection and sends each record to `to` (default:
+  the caller) as
   `{:kos_can, :frame, %Frame{}}` or `{:kos_can, :bus_event, event}`, where `event` is
   `%{state: :error_active | :error_passive | :bus_off, tec: n, rec: n, error: atom,
   dropped: n}` (`dropped`: frames this connection lost because it read too slowly).
 
   A connection has one receiver: subscribing again (say, with new filters) replaces
-  the previous one, which ends. When the connection is lost the subscriber gets
-  `{:kos_can, :error, :closed}` and should `open/1` a new one.
+  the previous one, which ends. The receiver ends with `to`. When the connection is
+  lost the subscriber gets `{:kos_can, :error, :closed}` and should `open/1` a new one.
   """
   @spec subscribe(can(), [filter()], pid()) :: {:ok, pid()} | {:error, term()}
   def subscribe(can, filters, to \\ self()) do
     with :ok <- set_filters(can, filters) do
-      {:ok, spawn_link(fn -> forward(can, to) end)}
+      DynamicSupervisor.start_child(Kos.CAN.Receivers, {Kos.CAN.Receiver, {can, to}})
     end
   end
 
@@ -283,43 +284,6 @@ defmodule Kos.CAN do
     do: %{record_len: @record, max_records: @max_records, filter_len: 8, max_filters: 16}
 
   def __protocol__(:name), do: @protocol
-
-  # One receiver per connection: a newer one (another subscribe/3, or a
-  # receive_records/2 call) takes over and this one ends. It also ends with the
-  # process it sends to, and when the connection is gone (`{:kos_can, :error,
-  # :closed}` tells the subscriber to open a new one).
-  defp forward(can, to) do
-    ref = Process.monitor(to)
-    forward(can, to, ref)
-  end
-
-  defp forward(can, to, ref) do
-    receive do
-      {:DOWN, ^ref, :process, _, _} -> exit(:normal)
-    after
-      0 -> :ok
-    end
-
-    case receive_records(can, 64) do
-      {:ok, records} ->
-        Enum.each(records, fn {kind, value} -> Kernel.send(to, {:kos_can, kind, value}) end)
-        forward(can, to, ref)
-
-      {:error, :timeout} ->
-        forward(can, to, ref)
-
-      {:error, :superseded} ->
-        :ok
-
-      {:error, :closed} ->
-        Kernel.send(to, {:kos_can, :error, :closed})
-
-      {:error, reason} ->
-        Kernel.send(to, {:kos_can, :error, reason})
-        Process.sleep(1_000)
-        forward(can, to, ref)
-    end
-  end
 
   @doc "The 8 bytes of an acceptance filter, as `kos_can_protocol` carries it."
   @spec encode_filter(filter()) :: binary()

@@ -4,13 +4,16 @@ defmodule KosDemo.Upcase do
   the caller's badge as the reply's param.
 
   A call with label #{0xDEAD} is held and never answered (up to 1000 of them): it
-  stands in for a stuck server in the `kos` library's tests.
+  stands in for a stuck server in the `kos` library's tests. A call with label
+  #{0xC0DE} is answered with the number of calls held since start as its param, so a test
+  knows when its stuck calls have arrived.
   """
   use GenServer
 
   @protocol "demo_protocol"
   @hold 0xDEAD
   @max_held 1000
+  @count_held 0xC0DE
 
   def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
 
@@ -18,12 +21,18 @@ defmodule KosDemo.Upcase do
   def init(nil) do
     :ok = Kos.Msg.serve(@protocol)
     IO.puts("serving #{@protocol}")
-    {:ok, %{calls: 0, held: []}}
+    {:ok, %{calls: 0, held: [], held_count: 0}}
   end
 
   @impl true
   def handle_info({:kos_call, _client, responder, {@hold, _, _}}, state) do
-    {:noreply, %{state | held: Enum.take([responder | state.held], @max_held)}}
+    held = Enum.take([responder | state.held], @max_held)
+    {:noreply, %{state | held: held, held_count: state.held_count + 1}}
+  end
+
+  def handle_info({:kos_call, _client, responder, {@count_held, _, _}}, state) do
+    :ok = Kos.Msg.reply(responder, @count_held, "", param: state.held_count)
+    {:noreply, state}
   end
 
   def handle_info({:kos_call, client, responder, {label, _param, payload}}, state) do
