@@ -9,6 +9,8 @@ use std::time::SystemTime;
 #[derive(Clone)]
 pub struct Logger {
     out: Arc<Mutex<()>>,
+    /// Where lines go instead of standard output (tests read them).
+    captured: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Default for Logger {
@@ -22,11 +24,28 @@ impl Logger {
     pub fn new() -> Self {
         Logger {
             out: Arc::new(Mutex::new(())),
+            captured: None,
         }
+    }
+
+    /// A logger that keeps `[who] message` lines in memory, for tests.
+    #[cfg(test)]
+    pub(crate) fn capturing() -> (Self, Arc<Mutex<Vec<String>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let logger = Logger {
+            out: Arc::new(Mutex::new(())),
+            captured: Some(lines.clone()),
+        };
+        (logger, lines)
     }
 
     /// Logs `message` under the component name `who`.
     pub fn line(&self, who: &str, message: &str) {
+        if let Some(lines) = &self.captured {
+            let mut lines = lines.lock().unwrap_or_else(|p| p.into_inner());
+            lines.push(format!("[{who}] {message}"));
+            return;
+        }
         let stamp = humantime::format_rfc3339_millis(SystemTime::now());
         let _guard = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let mut stdout = std::io::stdout().lock();

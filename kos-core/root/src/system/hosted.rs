@@ -1,0 +1,189 @@
+//! The hosted launcher: an app is a Linux process holding exactly the channels its
+//! manifest entry grants (attached to the system's message servers), a BEAM app in
+//! its own memory group, and a thread per process that reports its exit to the
+//! supervisor.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::mpsc::Sender;
+
+use kos_manifest::{App, AppKind};
+use kos_msg_server::hosted::HostedMsgServer;
+use kos_msg_server::ConnId;
+
+use super::supervisor::{Launcher, Stop};
+use super::{host, Control, RunOptions, ROOT};
+use crate::app_process::{self, Launch};
+use crate::policy::ManifestPolicy;
+use crate::Logger;
+
+/// What runs for an app.
+pub(super) enum Program {
+    /// A native binary.
+    Native(PathBuf),
+    /// An Erlang VM running an OTP application.
+    Beam(beam_host::BeamLaunch),
+}
+
+/// What a running process holds that its end releases.
+#[derive(Default)]
+struct Held {
+    /// Its memory group, if budgets are enforced.
+    group: Option<beam_host::budget::Group>,
+    /// Its message-server connections: (server, connection).
+    conns: Vec<(String, ConnId)>,
+}
+
+/// Starts apps as Linux processes.
+pub(super) struct HostedLauncher {
+    /// Indexed like the supervisor's slots.
+    programs: Vec<Program>,
+    held: Vec<Held>,
+    /// Memory groups for BEAM instances; `None` where the kernel offers none.
+    cgroups: Option<beam_host::budget::Cgroups>,
+    msg_servers: HashMap<String, HostedMsgServer<ManifestPolicy>>,
+    options: RunOptions,
+    logger: Logger,
+    control: Sender<Control>,
+}
+
+impl HostedLauncher {
+    pub(super) fn new(
+        programs: Vec<Program>,
+        cgroups: Option<beam_host::budget::Cgroups>,
+        msg_servers: HashMap<String, HostedMsgServer<ManifestPolicy>>,
+        options: RunOptions,
+        logger: Logger,
+        control: Sender<Control>,
+    ) -> Self {
+        HostedLauncher {
+            held: programs.iter().map(|_| Held::default()).collect(),
+            programs,
+            cgroups,
+            msg_servers,
+            options,
+            logger,
+            control,
+        }
+    }
+}
+
+impl Launcher for HostedLauncher {
+    fn start(&mut self, i: usize, generation: u64, app: &App) -> std::io::Result<u32> {
+        let held = &mut self.held[i];
+        let mut channels = Vec::new();
+        for name in &app.msg_servers {
+            match self.msg_servers[name].attach(&app.name) {
+                Ok(c) => {
+                    held.conns.push((name.clone(), c.conn));
+                    channels.push((name.clone(), c));
+                }
+                Err(e) => {
+                    self.logger
+                        .line(&app.name, &format!("cannot attach to `{name}`: {e}"));
+                    return Err(e);
+                }
+            }
+        }
+        let heap_kib = match app.kind {
+            AppKind::Native { heap_kib, .. } => heap_kib,
+            AppKind::Beam { memory_mib, .. } => memory_mib * 1024,
+        };
+        let program = &self.programs[i];
+        let (binary, args, env): (PathBuf, Vec<String>, Vec<(&str, String)>) = match program {
+            Program::Native(binary) => (binary.clone(), app.args.clone(), Vec::new()),
+            Program::Beam(beam) => {
+                let mut args = beam.args();
+                if !app.args.is_empty() {
+                    // What follows -extra is the app's System.argv().
+                    args.push("-extra".into());
+                    args.extend(app.args.iter().cloned());
+                }
+                let env = vec![
+                    // A crashing VM must not litter the working directory with dumps.
+                    ("ERL_CRASH_DUMP_SECONDS", "0".to_string()),
+                    // Where the `kos` library finds the KOS NIF library.
+                    (
+                        beam_host::ENV_NIF_DIR,
+                        self.options.bin_dir.display().to_string(),
+                    ),
+                ];
+                (PathBuf::from(beam_host::ERL), args, env)
+            }
+        };
+        held.group = match (&self.cgroups, program, &app.kind) {
+            (Some(cgroups), Program::Beam(_), AppKind::Beam { memory_mib, .. }) => {
+                match cgroups.group(
+                    &format!("{}-{generation}", app.name),
+                    u64::from(*memory_mib) << 20,
+                ) {
+                    Ok(g) => Some(g),
+                    Err(e) => {
+                        self.logger
+                            .line(&app.name, &format!("runs without a memory group: {e}"));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let launch = Launch {
+            app: &app.name,
+            binary: &binary,
+            args: &args,
+            heap_kib,
+            env: &env,
+            cgroup_procs: held.group.as_ref().map(|g| g.procs_file()),
+            channels,
+        };
+        let mut child = app_process::spawn(launch, &self.logger).inspect_err(|e| {
+            self.logger.line(
+                &app.name,
+                &format!("failed to start {}: {e}", binary.display()),
+            );
+        })?;
+        let pid = child.id();
+        let control = self.control.clone();
+        let waiter = std::thread::Builder::new()
+            .name(format!("wait-{}", app.name))
+            .spawn(move || {
+                let status = child.wait();
+                let _ = control.send(Control::Exited {
+                    slot: i,
+                    generation,
+                    status,
+                });
+            });
+        if let Err(e) = waiter {
+            self.logger
+                .line(ROOT, &format!("cannot watch pid {pid}: {e}"));
+        }
+        Ok(pid)
+    }
+
+    fn ended(&mut self, i: usize) -> Option<u64> {
+        let held = std::mem::take(&mut self.held[i]);
+        // Its process is gone: void its directory entries now, so that a restart can
+        // publish again without waiting for the message server to notice.
+        for (name, conn) in held.conns {
+            self.msg_servers[&name].detach(conn);
+        }
+        let group = held.group?;
+        let killed = group.oom_killed().then(|| group.limit_bytes() >> 20);
+        group.remove();
+        killed
+    }
+
+    fn signal(&mut self, pid: u32, stop: Stop) {
+        let sig = match stop {
+            Stop::Ask => libc::SIGTERM,
+            Stop::Kill => libc::SIGKILL,
+        };
+        host::signal(pid, sig);
+    }
+
+    fn resident_kib(&self, pid: u32) -> u64 {
+        host::resident_kib(pid)
+    }
+}
