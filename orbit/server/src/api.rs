@@ -63,12 +63,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// A device as the API shows it: its record plus whether it is connected now.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeviceView {
+    /// What the store keeps.
     #[serde(flatten)]
-    record: DeviceRecord,
-    online: bool,
-    connected_since: Option<i64>,
+    pub record: DeviceRecord,
+    /// Connected to this Orbit now.
+    pub online: bool,
+    /// Unix ms of the current connection's start.
+    pub connected_since: Option<i64>,
 }
 
 /// `GET /api/devices`
@@ -94,11 +97,12 @@ pub async fn list_devices(
 }
 
 /// Body of `POST /api/devices`.
-#[derive(Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Register {
-    name: String,
+    /// The device's name ([`valid_name`]).
+    pub name: String,
     /// PEM: an Ed25519 public key or a device registration certificate.
-    public_key: String,
+    pub public_key: String,
 }
 
 /// Device names: what a shell, a URL and a log line all take without quoting.

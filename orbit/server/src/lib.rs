@@ -9,6 +9,8 @@
 
 pub mod api;
 pub mod bundles;
+pub mod cli;
+pub mod client;
 pub mod device_ws;
 pub mod hub;
 pub mod keys;

@@ -9,15 +9,15 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// A registered device.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A registered device (also the API's JSON, read back by [`crate::client`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceRecord {
     /// Unique name.
     pub name: String,
     /// Its Ed25519 public key.
-    #[serde(serialize_with = "hex_key")]
+    #[serde(serialize_with = "hex_key", deserialize_with = "key_from_hex")]
     pub public_key: [u8; 32],
     /// Unix ms.
     pub registered_at: i64,
@@ -35,8 +35,15 @@ fn hex_key<S: serde::Serializer>(key: &[u8; 32], s: S) -> Result<S::Ok, S::Error
     s.serialize_str(&hex::encode(key))
 }
 
-/// A command sent (or attempted) to a device.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+fn key_from_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
+    let text = String::deserialize(d)?;
+    let mut key = [0; 32];
+    hex::decode_to_slice(&text, &mut key).map_err(serde::de::Error::custom)?;
+    Ok(key)
+}
+
+/// A command sent (or attempted) to a device (also the API's JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandRecord {
     /// Orbit's id, also the protocol's.
     pub id: u64,
