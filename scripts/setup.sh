@@ -19,6 +19,16 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # which Orbit's dashboard is tested.
 if [ "${1:-}" = "--for-tests" ]; then
     command -v chromium >/dev/null 2>&1 || need+=(chromium)
+    # KOS on seL4 (sel4/README.md): the kernel's build tools and generators (Debian's
+    # Python with ply, six and tempita), QEMU to boot it, the ARM cross compiler for the
+    # ARM boards' kernels. Installing qemu-system-x86 replaces a backported qemu-utils.
+    command -v make >/dev/null 2>&1 || need+=(make)
+    command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+    command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+    command -v arm-linux-gnueabihf-gcc >/dev/null 2>&1 || need+=(gcc-arm-linux-gnueabihf)
+    for module in ply six tempita; do
+        /usr/bin/python3 -c "import $module" 2>/dev/null || need+=("python3-$module")
+    done
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -4,6 +4,7 @@
 //! summarises a manifest; `kos bundle create|show` makes and reads upgrade bundles.
 //! See `kos --help`.
 
+mod board_cmd;
 mod bundle_cmd;
 mod manifest_cmd;
 mod run_cmd;
@@ -65,6 +66,42 @@ enum Command {
     /// Make or read upgrade bundles (what `orbit upgrade` sends to a device).
     #[command(subcommand)]
     Bundle(BundleCommand),
+    /// The boards KOS runs on: list them, show one's kernel options, build its seL4
+    /// kernel and root task, boot it in QEMU.
+    #[command(subcommand)]
+    Board(BoardCommand),
+}
+
+#[derive(Subcommand)]
+enum BoardCommand {
+    /// List the boards: kernel, architecture, platform, how a system runs.
+    List,
+    /// Show a board: memory, device backends, how it is built and run, and every
+    /// kernel option with what it means.
+    ///
+    /// Example: `kos board show qemu-x86_64`
+    Show {
+        /// The board (see `kos board list`).
+        name: String,
+    },
+    /// Build a board's seL4 kernel (from the sel4-sys package cargo fetches) and, on
+    /// x86_64, the root task; with --boot, boot them in QEMU.
+    ///
+    /// Examples: `kos board build qemu-x86_64 --boot`; `kos board build sabre` (the ARM
+    /// kernel compiles; booting it needs an elfloader).
+    Build {
+        /// The board.
+        name: String,
+        /// Where the build goes [default: target/sel4/NAME beside this kos binary].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Boot the result in QEMU and exit with the system's verdict.
+        #[arg(long)]
+        boot: bool,
+        /// Longest boot before QEMU is stopped.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+        timeout: Duration,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,6 +198,14 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
         Command::Bundle(BundleCommand::Show { bundle }) => bundle_cmd::show(&bundle),
+        Command::Board(BoardCommand::List) => board_cmd::list(),
+        Command::Board(BoardCommand::Show { name }) => board_cmd::show(&name),
+        Command::Board(BoardCommand::Build {
+            name,
+            out,
+            boot,
+            timeout,
+        }) => board_cmd::build(&name, out, boot, timeout),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
