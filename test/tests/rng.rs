@@ -80,9 +80,9 @@ fn build_c_demo(dir: &Path) {
         lib.display()
     );
     let status = Command::new("cc")
-        .arg(root.join("kos-core/rng-client/examples/c/rng_demo.c"))
+        .arg(root.join("services/rng-client/examples/c/rng_demo.c"))
         .arg("-I")
-        .arg(root.join("kos-core/rng-client/include"))
+        .arg(root.join("services/rng-client/include"))
         .arg(&lib)
         .args(["-lpthread", "-ldl", "-lm", "-o"])
         .arg(dir.join("rng_demo"))
