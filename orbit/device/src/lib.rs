@@ -296,59 +296,45 @@ impl Session {
 
     /// [`Session::serve`], also sending whatever arrives on `outgoing` (a device's own
     /// reports, such as an upgrade confirmed after its trial).
+    ///
+    /// The link keeps reading while a command runs: Orbit's WebSocket pings are
+    /// answered (tungstenite queues the pong as it reads), so a long download and
+    /// verification does not get the device dropped. Commands that arrive meanwhile
+    /// are acknowledged at once and run in order after it; a command breaking the
+    /// protocol's rules gets its failure result without reaching the handler.
     pub async fn serve_with<H: Handler>(
-        mut self,
+        self,
         handler: &mut H,
         outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
     ) -> Error {
+        let Session { mut ws, http_base } = self;
         for msg in handler.on_connect() {
-            if let Err(e) = send(&mut self.ws, &msg).await {
+            if let Err(e) = send(&mut ws, &msg).await {
                 return e;
             }
         }
-        let mut outgoing_open = true;
+        let mut link = Link {
+            ws,
+            outgoing,
+            outgoing_open: true,
+            waiting: std::collections::VecDeque::new(),
+        };
         loop {
-            let next = tokio::select! {
-                frame = self.ws.next() => frame,
-                out = outgoing.recv(), if outgoing_open => {
-                    match out {
-                        Some(msg) => {
-                            if let Err(e) = send(&mut self.ws, &msg).await {
-                                return e;
-                            }
-                        }
-                        None => outgoing_open = false,
-                    }
-                    continue;
-                }
+            let (id, command) = match link.waiting.pop_front() {
+                Some(next) => next,
+                None => match link.next_command().await {
+                    Ok(next) => next,
+                    Err(e) => return e,
+                },
             };
-            let frame = match next {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Close(c))) => {
-                    return Error::Closed(c.map(|c| c.reason.to_string()).unwrap_or_default())
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => return Error::Closed(e.to_string()),
-                None => return Error::Closed("end of stream".into()),
-            };
-            let (id, command) = match serde_json::from_str::<ToDevice>(&frame) {
-                Ok(ToDevice::Command { id, command }) => (id, command),
-                Ok(other) => {
-                    tracing::warn!("ignoring unexpected message from Orbit: {other:?}");
-                    continue;
-                }
-                // A newer Orbit may send commands this device does not know: say so.
-                Err(e) => {
-                    tracing::warn!("ignoring undecodable message from Orbit: {e}");
-                    continue;
-                }
-            };
-            if let Err(e) = send(&mut self.ws, &ToOrbit::Ack { id }).await {
-                return e;
-            }
-            // A command that breaks the protocol's rules never reaches the handler.
             let outcome = match command.check() {
-                Ok(()) => handler.handle(id, &command, &self.http_base).await,
+                Ok(()) => {
+                    let running = handler.handle(id, &command, &http_base);
+                    match link.while_running(running).await {
+                        Ok(outcome) => outcome,
+                        Err(e) => return e,
+                    }
+                }
                 Err(why) => {
                     handler.refused(id, &why);
                     Err(why)
@@ -359,23 +345,113 @@ impl Session {
                 Err(d) => (false, d),
             };
             let upgraded = ok && matches!(command, Command::Upgrade { .. });
-            if let Err(e) = send(
-                &mut self.ws,
-                &ToOrbit::Result {
-                    id,
-                    ok,
-                    detail: detail.clone(),
-                },
-            )
-            .await
-            {
+            let result = ToOrbit::Result {
+                id,
+                ok,
+                detail: detail.clone(),
+            };
+            if let Err(e) = send(&mut link.ws, &result).await {
                 return e;
             }
             handler.result_sent(id);
             if upgraded {
-                if let Err(e) = send(&mut self.ws, &ToOrbit::Status { version: detail }).await {
+                if let Err(e) = send(&mut link.ws, &ToOrbit::Status { version: detail }).await {
                     return e;
                 }
+            }
+        }
+    }
+}
+
+/// An authenticated connection being served: the socket, the device's own reports to
+/// send, and commands acknowledged while another ran.
+struct Link<'o> {
+    ws: Socket,
+    outgoing: &'o mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
+    outgoing_open: bool,
+    waiting: std::collections::VecDeque<(u64, Command)>,
+}
+
+/// What the link brought: a frame, or a report of the device's own to send.
+enum Event {
+    Frame(Option<Result<Message, tokio_tungstenite::tungstenite::Error>>),
+    Report(Option<ToOrbit>),
+}
+
+impl Link<'_> {
+    /// Reads until a command arrives (sending the device's reports meanwhile) and
+    /// acknowledges it.
+    async fn next_command(&mut self) -> Result<(u64, Command), Error> {
+        loop {
+            let event = self.next_event().await;
+            if let Some(command) = self.take(event).await? {
+                return Ok(command);
+            }
+        }
+    }
+
+    /// Drives `running` (a command's handler) to its end while the link goes on:
+    /// pings answered, reports sent, new commands acknowledged and kept for later.
+    async fn while_running<F: std::future::Future>(
+        &mut self,
+        running: F,
+    ) -> Result<F::Output, Error> {
+        tokio::pin!(running);
+        loop {
+            // Only the waits race the command: what arrived is dealt with whole.
+            let event = tokio::select! {
+                outcome = &mut running => return Ok(outcome),
+                event = self.next_event() => event,
+            };
+            if let Some(command) = self.take(event).await? {
+                self.waiting.push_back(command);
+            }
+        }
+    }
+
+    /// The next frame or report. Cancel-safe: both waits lose nothing when dropped.
+    async fn next_event(&mut self) -> Event {
+        tokio::select! {
+            frame = self.ws.next() => Event::Frame(frame),
+            out = self.outgoing.recv(), if self.outgoing_open => Event::Report(out),
+        }
+    }
+
+    /// Acts on an event: a report is sent, a command acknowledged and returned.
+    async fn take(&mut self, event: Event) -> Result<Option<(u64, Command)>, Error> {
+        let text = match event {
+            Event::Report(Some(msg)) => {
+                send(&mut self.ws, &msg).await?;
+                return Ok(None);
+            }
+            Event::Report(None) => {
+                self.outgoing_open = false;
+                return Ok(None);
+            }
+            Event::Frame(Some(Ok(Message::Text(text)))) => text,
+            Event::Frame(Some(Ok(Message::Close(c)))) => {
+                return Err(Error::Closed(
+                    c.map(|c| c.reason.to_string()).unwrap_or_default(),
+                ))
+            }
+            // Pings are answered by tungstenite as it reads; nothing else to do.
+            Event::Frame(Some(Ok(_))) => return Ok(None),
+            Event::Frame(Some(Err(e))) => return Err(Error::Closed(e.to_string())),
+            Event::Frame(None) => return Err(Error::Closed("end of stream".into())),
+        };
+        match serde_json::from_str::<ToDevice>(&text) {
+            Ok(ToDevice::Command { id, command }) => {
+                send(&mut self.ws, &ToOrbit::Ack { id }).await?;
+                Ok(Some((id, command)))
+            }
+            Ok(other) => {
+                tracing::warn!("ignoring unexpected message from Orbit: {other:?}");
+                Ok(None)
+            }
+            // A newer Orbit may send commands this device does not know: say so.
+            Err(e) => {
+                tracing::warn!("ignoring undecodable message from Orbit: {e}");
+                Ok(None)
             }
         }
     }

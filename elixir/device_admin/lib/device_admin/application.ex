@@ -33,6 +33,12 @@ defmodule DeviceAdmin.Application do
                 "device_admin args: URL DEVICE KEY_FILE [VERSION [DEPLOYMENT_KEY [IMAGES_DIR]]], got #{inspect(other)}"
       end
 
-    Supervisor.start_link([{DeviceAdmin.Link, config}], strategy: :one_for_one)
+    children = [
+      # Bundle downloads and verification run here, apart from the link's process.
+      {Task.Supervisor, name: DeviceAdmin.Staging},
+      {DeviceAdmin.Link, config}
+    ]
+
+    Supervisor.start_link(children, strategy: :one_for_one)
   end
 end

@@ -55,7 +55,16 @@ defmodule DeviceAdmin.Link do
     IO.puts("device_admin: connecting to #{url} as #{device} (version #{version})")
     trusted = if trusted_file, do: File.read!(trusted_file)
 
-    {:ok, %{conn: conn, restart_after: nil, trusted: trusted, images: images, version: version}}
+    {:ok,
+     %{
+       conn: conn,
+       restart_after: nil,
+       trusted: trusted,
+       images: images,
+       version: version,
+       # Upgrades being staged: task ref => command id.
+       staging: %{}
+     }}
   end
 
   # The outcome of an upgrade that the previous device admin started, if any. The new
@@ -130,7 +139,25 @@ defmodule DeviceAdmin.Link do
       "device_admin: upgrade to #{info.version} requested (command #{id}, #{info.size} bytes)"
     )
 
-    case Kos.Orbit.stage(state.conn, info, state.trusted, state.images) do
+    # Downloading and verifying takes as long as the bundle is big: it runs in its own
+    # supervised process, and this one goes on with the link's messages meanwhile.
+    %{conn: conn, trusted: trusted, images: images} = state
+
+    task =
+      Task.Supervisor.async_nolink(DeviceAdmin.Staging, fn ->
+        Kos.Orbit.stage(conn, info, trusted, images)
+      end)
+
+    {:noreply, %{state | staging: Map.put(state.staging, task.ref, id)}}
+  end
+
+  def handle_info({ref, staged}, %{staging: staging} = state)
+      when is_reference(ref) and is_map_key(staging, ref) do
+    Process.demonitor(ref, [:flush])
+    id = Map.fetch!(staging, ref)
+    state = %{state | staging: Map.delete(state.staging, ref)}
+
+    case staged do
       {:ok, staged} ->
         IO.puts(
           "device_admin: bundle #{staged.version} verified (#{staged.files} files); switching"
@@ -144,6 +171,15 @@ defmodule DeviceAdmin.Link do
     end
 
     {:noreply, state}
+  end
+
+  # The staging process died: the command fails, with why.
+  def handle_info({:DOWN, ref, :process, _, why}, %{staging: staging} = state)
+      when is_map_key(staging, ref) do
+    id = Map.fetch!(staging, ref)
+    IO.puts("device_admin: staging crashed: #{inspect(why)}")
+    :ok = Kos.Orbit.result(state.conn, id, :error, "staging crashed: #{inspect(why)}")
+    {:noreply, %{state | staging: Map.delete(state.staging, ref)}}
   end
 
   def handle_info({:orbit_result_sent, id}, %{restart_after: id} = state) do
