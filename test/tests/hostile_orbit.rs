@@ -27,6 +27,24 @@ fn fake_orbit(
     bundle: Vec<u8>,
     fetches: Arc<AtomicUsize>,
 ) -> (u16, Results) {
+    fake_orbit_with(commands, bundle, fetches, None)
+}
+
+/// A slow network and an Orbit that pings: the bundle is sent 4 KiB at a time with
+/// `drip` between pieces, and while a command runs the session pings every 100 ms,
+/// counting the device's pongs in `Pinging::pongs`.
+struct Pinging {
+    drip: Duration,
+    pongs: Arc<AtomicUsize>,
+}
+
+fn fake_orbit_with(
+    commands: Vec<Command>,
+    bundle: Vec<u8>,
+    fetches: Arc<AtomicUsize>,
+    pinging: Option<Pinging>,
+) -> (u16, Results) {
+    let pinging = pinging.map(Arc::new);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, results) = mpsc::channel();
@@ -35,11 +53,13 @@ fn fake_orbit(
             let Ok(stream) = stream else { return };
             if is_websocket(&stream) {
                 let (commands, tx) = (commands.clone(), tx.clone());
-                std::thread::spawn(move || device_session(stream, commands, tx));
+                let pongs = pinging.as_ref().map(|p| p.pongs.clone());
+                std::thread::spawn(move || device_session(stream, commands, tx, pongs));
             } else {
                 fetches.fetch_add(1, Ordering::SeqCst);
                 let bundle = bundle.clone();
-                std::thread::spawn(move || serve_file(stream, &bundle));
+                let drip = pinging.as_ref().map(|p| p.drip);
+                std::thread::spawn(move || serve_file(stream, &bundle, drip));
             }
         }
     });
@@ -64,7 +84,7 @@ fn is_websocket(stream: &TcpStream) -> bool {
     false
 }
 
-fn serve_file(mut stream: TcpStream, body: &[u8]) {
+fn serve_file(mut stream: TcpStream, body: &[u8], drip: Option<Duration>) {
     use std::io::Write;
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -76,13 +96,27 @@ fn serve_file(mut stream: TcpStream, body: &[u8]) {
         "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    let _ = stream.write_all(body);
+    match drip {
+        None => {
+            let _ = stream.write_all(body);
+        }
+        // The slow network is the scenario here, not a wait for anything.
+        Some(pause) => {
+            for piece in body.chunks(4096) {
+                if stream.write_all(piece).is_err() {
+                    return;
+                }
+                std::thread::sleep(pause);
+            }
+        }
+    }
 }
 
 fn device_session(
     stream: TcpStream,
     commands: Vec<Command>,
     tx: mpsc::Sender<(u64, bool, String)>,
+    pongs: Option<Arc<AtomicUsize>>,
 ) {
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
@@ -116,6 +150,55 @@ fn device_session(
         return;
     };
     if !send(&mut ws, &ToDevice::Welcome) {
+        return;
+    }
+    if let Some(pongs) = &pongs {
+        // Ping every 100 ms (a read that times out) while waiting for each result.
+        ws.get_ref()
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        for (id, command) in (1..).zip(commands.clone()) {
+            if !send(&mut ws, &ToDevice::Command { id, command }) {
+                return;
+            }
+            loop {
+                match ws.read() {
+                    Ok(Message::Text(t)) => {
+                        if let Ok(ToOrbit::Result {
+                            id: got,
+                            ok,
+                            detail,
+                        }) = serde_json::from_str(&t)
+                        {
+                            if got == id {
+                                let _ = tx.send((id, ok, detail));
+                                break;
+                            }
+                        }
+                    }
+                    Ok(Message::Pong(_)) => {
+                        pongs.fetch_add(1, Ordering::SeqCst);
+                    }
+                    Ok(Message::Close(_)) => return,
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(e))
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        if ws.send(Message::Ping(b"orbit".to_vec().into())).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                }
+            }
+        }
+        ws.get_ref()
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        while read(&mut ws).is_some() {}
         return;
     }
     for (id, command) in (1..).zip(commands) {
@@ -248,5 +331,56 @@ fn upgrade_commands_from_a_hostile_orbit_touch_nothing_outside_the_images_direct
     // The device admin refused and carried on: never restarted, nothing switched.
     assert_eq!(sys.seen(&["[device_admin]", "started (pid"]).len(), 1);
     assert!(sys.seen(&["[_root]", "upgrade"]).is_empty());
+    assert!(sys.stop().success());
+}
+
+#[test]
+fn the_device_answers_pings_while_a_slow_bundle_downloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device_key, _) = openssl_keypair(dir.path(), "dev1");
+    let (_, deploy_pub) = openssl_keypair(dir.path(), "deploy");
+    let images = dir.path().join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    // 96 KiB of noise (the digest and size are right; it is no bundle), sent 4 KiB
+    // every 100 ms: the download takes about 2.4 s, Orbit pings every 100 ms.
+    let bundle: Vec<u8> = (0..96 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let pongs = Arc::new(AtomicUsize::new(0));
+    let pinging = Pinging {
+        drip: Duration::from_millis(100),
+        pongs: pongs.clone(),
+    };
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let (port, results) = fake_orbit_with(
+        vec![upgrade(&bundle, "2.0.0")],
+        bundle,
+        fetches.clone(),
+        Some(pinging),
+    );
+    let mut sys = RunningSystem::boot(&format!(
+        r#"
+    apps {{
+        device_admin {{ kind = "beam"; app = "device_admin"; memory_mib = <64>;
+                        args = "ws://127.0.0.1:{port}", "dev1", "{}", "1.0.0", "{}", "{}"; }};
+    }};
+"#,
+        device_key.display(),
+        deploy_pub.display(),
+        images.display()
+    ));
+    let (id, ok, detail) = results
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the device answers the upgrade");
+    assert_eq!((id, ok), (1, false), "noise is no bundle: {detail}");
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+    // About 24 pings went out during the download; the old link answered none until
+    // the command was over.
+    let answered = pongs.load(Ordering::SeqCst);
+    assert!(
+        answered >= 10,
+        "only {answered} pongs during a 2.4 s download"
+    );
+    assert!(names(&images).is_empty(), "{:?}", names(&images));
     assert!(sys.stop().success());
 }
