@@ -14,6 +14,6 @@ defmodule CanExample.MixProject do
   end
 
   def application do
-    [mod: {CanExample.Application, []}]
+    [mod: {CanExample.Application, []}, extra_applications: [:logger]]
   end
 end

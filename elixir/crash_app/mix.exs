@@ -6,6 +6,6 @@ defmodule CrashApp.MixProject do
   end
 
   def application do
-    [mod: {CrashApp.Application, []}]
+    [mod: {CrashApp.Application, []}, extra_applications: [:logger]]
   end
 end

@@ -12,6 +12,6 @@ defmodule DeviceAdmin.MixProject do
   end
 
   def application do
-    [mod: {DeviceAdmin.Application, []}]
+    [mod: {DeviceAdmin.Application, []}, extra_applications: [:logger]]
   end
 end

@@ -6,6 +6,6 @@ defmodule HogApp.MixProject do
   end
 
   def application do
-    [mod: {HogApp.Application, []}]
+    [mod: {HogApp.Application, []}, extra_applications: [:logger]]
   end
 end

@@ -6,6 +6,6 @@ defmodule IdleApp.MixProject do
   end
 
   def application do
-    [mod: {IdleApp.Application, []}]
+    [mod: {IdleApp.Application, []}, extra_applications: [:logger]]
   end
 end

@@ -6,6 +6,6 @@ defmodule Kos.MixProject do
   end
 
   def application do
-    [mod: {Kos.Application, []}, extra_applications: []]
+    [mod: {Kos.Application, []}, extra_applications: [:logger]]
   end
 end

@@ -12,6 +12,6 @@ defmodule KosDemo.MixProject do
   end
 
   def application do
-    [mod: {KosDemo.Application, []}, extra_applications: [:crypto]]
+    [mod: {KosDemo.Application, []}, extra_applications: [:crypto, :logger]]
   end
 end

@@ -14,6 +14,6 @@ defmodule Weatherstation.MixProject do
   end
 
   def application do
-    [mod: {Weatherstation.Application, []}]
+    [mod: {Weatherstation.Application, []}, extra_applications: [:logger]]
   end
 end

@@ -5,6 +5,7 @@ defmodule CanExample.Node do
   logged (broadcasts once a second, as they come ten times as often). A lost
   connection is reopened at the next interval.
   """
+  require Logger
   use GenServer
   alias CanExample.OBD
 
@@ -105,5 +106,5 @@ defmodule CanExample.Node do
   end
 
   defp hex(n), do: Integer.to_string(n, 16)
-  defp say(line), do: IO.puts("can_example: " <> line)
+  defp say(line), do: Logger.info("can_example: " <> line)
 end

@@ -5,6 +5,7 @@ defmodule CrashApp.Application do
   the application stops and, being permanent, takes the VM down with it — the way a
   real bug ends an instance.
   """
+  require Logger
   use Application
 
   @impl true
@@ -21,7 +22,7 @@ defmodule CrashApp.Application do
   end
 
   defp crash_after(delay) do
-    IO.puts("up; crashing in #{delay} ms")
+    Logger.info("up; crashing in #{delay} ms")
     Process.sleep(delay)
     raise "crashing on purpose"
   end

@@ -21,6 +21,7 @@ defmodule DeviceAdmin.Link do
   the outcome to Orbit as soon as it is connected: success when it runs the version
   the bundle carried, a rollback otherwise.
   """
+  require Logger
   use GenServer
 
   @pending "pending-upgrade"
@@ -52,7 +53,7 @@ defmodule DeviceAdmin.Link do
       end
 
     {:ok, conn} = Kos.Orbit.connect(url, device, key, version, reports: reports)
-    IO.puts("device_admin: connecting to #{url} as #{device} (version #{version})")
+    Logger.info("device_admin: connecting to #{url} as #{device} (version #{version})")
     trusted = if trusted_file, do: File.read!(trusted_file)
 
     {:ok,
@@ -81,12 +82,12 @@ defmodule DeviceAdmin.Link do
 
       cond do
         target == version and trial != nil ->
-          IO.puts("device_admin: running #{version} on trial; reporting once it is kept")
+          Logger.info("device_admin: running #{version} on trial; reporting once it is kept")
           {:confirm_after, String.to_integer(trial) + 1_000, id}
 
         target == version ->
           File.rm(path)
-          IO.puts("device_admin: upgrade to #{target} done (command #{id})")
+          Logger.info("device_admin: upgrade to #{target} done (command #{id})")
           [{id, :ok, "running #{version}"}]
 
         true ->
@@ -99,13 +100,13 @@ defmodule DeviceAdmin.Link do
   end
 
   defp upgrade_rolled_back(id, target, version) do
-    IO.puts("device_admin: upgrade to #{target} was rolled back (command #{id})")
+    Logger.warning("device_admin: upgrade to #{target} was rolled back (command #{id})")
     [{id, :error, "rolled back: the #{target} system did not stay up; running #{version} again"}]
   end
 
   @impl true
   def handle_info({:orbit_event, text}, state) do
-    IO.puts("device_admin: #{text}")
+    Logger.info("device_admin: #{text}")
     {:noreply, state}
   end
 
@@ -117,7 +118,7 @@ defmodule DeviceAdmin.Link do
   def handle_info({:orbit_command, id, :restart}, state) do
     case Kos.Root.status() do
       {:ok, apps} ->
-        IO.puts("device_admin: restart requested by Orbit (command #{id})")
+        Logger.info("device_admin: restart requested by Orbit (command #{id})")
         :ok = Kos.Orbit.result(state.conn, id, :ok, "restarting #{length(apps)} applications")
         {:noreply, %{state | restart_after: id}}
 
@@ -135,7 +136,7 @@ defmodule DeviceAdmin.Link do
   end
 
   def handle_info({:orbit_command, id, {:upgrade, info}}, state) do
-    IO.puts(
+    Logger.info(
       "device_admin: upgrade to #{info.version} requested (command #{id}, #{info.size} bytes)"
     )
 
@@ -159,14 +160,14 @@ defmodule DeviceAdmin.Link do
 
     case staged do
       {:ok, staged} ->
-        IO.puts(
+        Logger.info(
           "device_admin: bundle #{staged.version} verified (#{staged.files} files); switching"
         )
 
         switch(state, id, staged.version, staged.dir)
 
       {:error, reason} ->
-        IO.puts("device_admin: upgrade refused: #{reason}")
+        Logger.warning("device_admin: upgrade refused: #{reason}")
         :ok = Kos.Orbit.result(state.conn, id, :error, reason)
     end
 
@@ -177,15 +178,15 @@ defmodule DeviceAdmin.Link do
   def handle_info({:DOWN, ref, :process, _, why}, %{staging: staging} = state)
       when is_map_key(staging, ref) do
     id = Map.fetch!(staging, ref)
-    IO.puts("device_admin: staging crashed: #{inspect(why)}")
+    Logger.warning("device_admin: staging crashed: #{inspect(why)}")
     :ok = Kos.Orbit.result(state.conn, id, :error, "staging crashed: #{inspect(why)}")
     {:noreply, %{state | staging: Map.delete(state.staging, ref)}}
   end
 
   def handle_info({:orbit_result_sent, id}, %{restart_after: id} = state) do
     case Kos.Root.restart_all() do
-      :ok -> IO.puts("device_admin: restarting all applications")
-      {:error, reason} -> IO.puts("device_admin: restart failed: #{reason}")
+      :ok -> Logger.warning("device_admin: restarting all applications")
+      {:error, reason} -> Logger.warning("device_admin: restart failed: #{reason}")
     end
 
     {:noreply, %{state | restart_after: nil}}
@@ -196,7 +197,7 @@ defmodule DeviceAdmin.Link do
   # The trial is over and this system still runs: the upgrade is kept.
   def handle_info({:confirm_upgrade, id}, state) do
     File.rm(Path.join(state.images, @pending))
-    IO.puts("device_admin: upgrade to #{state.version} kept (command #{id})")
+    Logger.info("device_admin: upgrade to #{state.version} kept (command #{id})")
     :ok = Kos.Orbit.report(state.conn, id, :ok, "running #{state.version}")
     {:noreply, state}
   end
@@ -208,13 +209,13 @@ defmodule DeviceAdmin.Link do
 
     case Kos.Root.upgrade(staging) do
       :ok ->
-        IO.puts("device_admin: _root is switching to #{version}")
+        Logger.info("device_admin: _root is switching to #{version}")
 
       {:error, reason} ->
         File.rm(pending)
         File.rm_rf(staging)
         why = with {:bad_image, text} <- reason, do: "the image cannot run: #{text}"
-        IO.puts("device_admin: upgrade refused by _root: #{inspect(why)}")
+        Logger.warning("device_admin: upgrade refused by _root: #{inspect(why)}")
         :ok = Kos.Orbit.result(state.conn, id, :error, "refused by _root: #{why}")
     end
   end

@@ -3,6 +3,7 @@ defmodule HogApp.Application do
   A KOS BEAM app that keeps allocating — 4 MiB every 100 ms, all kept — until its
   memory budget stops it. Used to show that one instance over budget is stopped alone.
   """
+  require Logger
   use Application
 
   @impl true
@@ -14,7 +15,7 @@ defmodule HogApp.Application do
 
   defp grow(kept, mib) do
     chunk = :binary.copy(<<mib::8>>, 4 * 1024 * 1024)
-    IO.puts("holding #{mib + 4} MiB")
+    Logger.info("holding #{mib + 4} MiB")
     Process.sleep(100)
     grow([chunk | kept], mib + 4)
   end

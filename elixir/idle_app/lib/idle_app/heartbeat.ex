@@ -1,4 +1,6 @@
 defmodule IdleApp.Heartbeat do
+  require Logger
+
   @moduledoc "Prints that the app is up, then a heartbeat every `interval` ms."
   use GenServer
 
@@ -6,14 +8,14 @@ defmodule IdleApp.Heartbeat do
 
   @impl true
   def init(interval) do
-    IO.puts("up (os pid #{System.pid()}, #{length(:code.all_loaded())} modules loaded)")
+    Logger.info("up (os pid #{System.pid()}, #{length(:code.all_loaded())} modules loaded)")
     Process.send_after(self(), :beat, interval)
     {:ok, {interval, 1}}
   end
 
   @impl true
   def handle_info(:beat, {interval, n}) do
-    IO.puts("heartbeat #{n}")
+    Logger.info("heartbeat #{n}")
     Process.send_after(self(), :beat, interval)
     {:noreply, {interval, n + 1}}
   end

@@ -1,4 +1,6 @@
 defmodule KosDemo.Caller do
+  require Logger
+
   @moduledoc "Calls `demo_protocol` every `interval` ms and prints each reply."
   use GenServer
 
@@ -17,11 +19,11 @@ defmodule KosDemo.Caller do
     state =
       case state.token && Kos.Msg.call(state.token, 7, "hello #{state.n + 1}") do
         {:ok, {label, param, payload}} ->
-          IO.puts("reply #{state.n + 1}: #{payload} (label #{label}, badge #{param})")
+          Logger.info("reply #{state.n + 1}: #{payload} (label #{label}, badge #{param})")
           %{state | n: state.n + 1}
 
         {:error, reason} ->
-          IO.puts("call failed: #{inspect(reason)}")
+          Logger.warning("call failed: #{inspect(reason)}")
           %{state | token: nil}
 
         nil ->
@@ -38,7 +40,7 @@ defmodule KosDemo.Caller do
         %{state | token: token}
 
       {:error, reason} ->
-        IO.puts("connect failed: #{inspect(reason)}")
+        Logger.warning("connect failed: #{inspect(reason)}")
         state
     end
   end

@@ -1,4 +1,6 @@
 defmodule KosDemo.Sampler do
+  require Logger
+
   @moduledoc "Prints `Kos.Rng.bytes(16)` every `interval` ms, and `Kos.Root.status()` once."
   use GenServer
 
@@ -11,11 +13,11 @@ defmodule KosDemo.Sampler do
     case Kos.Root.status() do
       {:ok, apps} ->
         Enum.each(apps, fn app ->
-          IO.puts("app #{app.name}: #{app.state}, #{app.rss_kib || 0} KiB")
+          Logger.info("app #{app.name}: #{app.state}, #{app.rss_kib || 0} KiB")
         end)
 
       {:error, reason} ->
-        IO.puts("root status: #{inspect({:error, reason})}")
+        Logger.info("root status: #{inspect({:error, reason})}")
     end
 
     {:ok, interval}
@@ -24,8 +26,8 @@ defmodule KosDemo.Sampler do
   @impl true
   def handle_info(:sample, interval) do
     case Kos.Rng.bytes(16) do
-      {:ok, bytes} -> IO.puts("random bytes: #{Base.encode16(bytes, case: :lower)}")
-      error -> IO.puts("random bytes: #{inspect(error)}")
+      {:ok, bytes} -> Logger.info("random bytes: #{Base.encode16(bytes, case: :lower)}")
+      error -> Logger.info("random bytes: #{inspect(error)}")
     end
 
     Process.send_after(self(), :sample, interval)

@@ -8,6 +8,7 @@ defmodule KosDemo.Upcase do
   #{0xC0DE} is answered with the number of calls held since start as its param, so a test
   knows when its stuck calls have arrived.
   """
+  require Logger
   use GenServer
 
   @protocol "demo_protocol"
@@ -20,7 +21,7 @@ defmodule KosDemo.Upcase do
   @impl true
   def init(nil) do
     :ok = Kos.Msg.serve(@protocol)
-    IO.puts("serving #{@protocol}")
+    Logger.info("serving #{@protocol}")
     {:ok, %{calls: 0, held: [], held_count: 0}}
   end
 
@@ -41,22 +42,22 @@ defmodule KosDemo.Upcase do
   end
 
   def handle_info({:kos_send, client, {label, _param, payload}}, state) do
-    IO.puts("#{client.app} sent #{label}: #{inspect(payload)}")
+    Logger.info("#{client.app} sent #{label}: #{inspect(payload)}")
     {:noreply, state}
   end
 
   def handle_info({:kos_connected, client}, state) do
-    IO.puts("client #{client.app} connected (badge #{client.badge})")
+    Logger.info("client #{client.app} connected (badge #{client.badge})")
     {:noreply, state}
   end
 
   def handle_info({:kos_disconnected, client}, state) do
-    IO.puts("client #{client.app} disconnected")
+    Logger.info("client #{client.app} disconnected")
     {:noreply, state}
   end
 
   def handle_info(other, state) do
-    IO.puts("unexpected message: #{inspect(other)}")
+    Logger.warning("unexpected message: #{inspect(other)}")
     {:noreply, state}
   end
 end

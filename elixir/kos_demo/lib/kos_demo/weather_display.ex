@@ -4,6 +4,7 @@ defmodule KosDemo.WeatherDisplay do
   `WeatherProtocol`) every `interval` ms and prints it: an app using what another app publishes, through the
   manifest's grant alone.
   """
+  require Logger
   use GenServer
 
   def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
@@ -26,7 +27,7 @@ defmodule KosDemo.WeatherDisplay do
         ask(%{state | token: token})
 
       {:error, reason} ->
-        IO.puts("weather: no weatherstation: #{inspect(reason)}")
+        Logger.warning("weather: no weatherstation: #{inspect(reason)}")
         state
     end
   end
@@ -35,22 +36,22 @@ defmodule KosDemo.WeatherDisplay do
     with {:ok, {status, _param, payload}} <-
            Kos.Msg.call(state.token, WeatherProtocol.latest(), ""),
          {:ok, r} <- WeatherProtocol.decode(status, payload) do
-      IO.puts(
+      Logger.info(
         "weather: #{r.temperature_c} °C, #{r.pressure_hpa} hPa, #{r.humidity_rh} %RH (#{r.age_ms} ms old)"
       )
 
       state
     else
       {:error, :no_reading} ->
-        IO.puts("weather: no reading yet")
+        Logger.info("weather: no reading yet")
         state
 
       {:error, :bad_reply} ->
-        IO.puts("weather: unexpected reply")
+        Logger.warning("weather: unexpected reply")
         state
 
       {:error, reason} ->
-        IO.puts("weather: call failed: #{inspect(reason)}")
+        Logger.warning("weather: call failed: #{inspect(reason)}")
         %{state | token: nil}
     end
   end

@@ -5,6 +5,7 @@ defmodule Weatherstation.Station do
   at every interval and set up afresh (calibration read again) when it answers again;
   the I2C server going away is survived the same way.
   """
+  require Logger
   use GenServer
   alias Weatherstation.BME280
 
@@ -81,5 +82,5 @@ defmodule Weatherstation.Station do
 
   defp fixed(value, decimals), do: :erlang.float_to_binary(value / 1, decimals: decimals)
 
-  defp say(line), do: IO.puts("weatherstation: " <> line)
+  defp say(line), do: Logger.info("weatherstation: " <> line)
 end
