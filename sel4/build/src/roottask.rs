@@ -1,15 +1,15 @@
-//! Builds the KOS root task (`sel4/roottask`): a freestanding `no_std` ELF made by the
-//! stable toolchain for the host target — static, not position-independent, no C
-//! start files, linked by rust-lld — which the kernel loads as its first thread.
-//! These machines have no `x86_64-unknown-none` standard library and no `rust-src`,
-//! so the host target it is; nothing of the host's C library is linked in.
+//! Builds KOS's seL4 programs (`sel4/native`): the components, then the root task that
+//! embeds them. Each is a freestanding `no_std` ELF made by the stable toolchain for
+//! the host target — static, not position-independent, no C start files, linked by
+//! rust-lld — since these machines have no `x86_64-unknown-none` standard library and
+//! no `rust-src`; nothing of the host's C library is linked in.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{checkout, run, BuildError};
 
-/// The target the root task is compiled for.
+/// The target the programs are compiled for.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Code generation and link flags of a freestanding static executable.
@@ -23,21 +23,47 @@ const RUSTFLAGS: &[&str] = &[
     "-Clink-arg=-Wl,--build-id=none",
 ];
 
-/// Builds the root task with `constants` (from [`crate::constants::generate`]) into
-/// `out/roottask-target`; returns the ELF.
-pub fn build(constants: &Path, out: &Path) -> Result<PathBuf, BuildError> {
-    let crate_dir = checkout().join("sel4/roottask");
-    let target_dir = out.join("roottask-target");
+/// The component the root task starts today: the probe.
+pub const COMPONENT: &str = "kos-sel4-probe";
+
+fn cargo_build(
+    package: &str,
+    constants: &Path,
+    out: &Path,
+    extra: &[(&str, &Path)],
+) -> Result<PathBuf, BuildError> {
+    let target_dir = out.join("native-target");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    run(
-        "building the root task",
-        Command::new(cargo)
-            .args(["build", "--release", "--locked", "--target", TARGET])
-            .current_dir(&crate_dir)
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .env("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS.join("\u{1f}"))
-            .env_remove("RUSTFLAGS")
-            .env("KOS_SEL4_CONSTANTS", constants),
-    )?;
-    Ok(target_dir.join(TARGET).join("release/kos-roottask"))
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--release",
+        "--locked",
+        "--target",
+        TARGET,
+        "-p",
+        package,
+    ])
+    .current_dir(checkout().join("sel4/native"))
+    .env("CARGO_TARGET_DIR", &target_dir)
+    .env("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS.join("\u{1f}"))
+    .env_remove("RUSTFLAGS")
+    .env("KOS_SEL4_CONSTANTS", constants);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    run(&format!("building {package}"), &mut cmd)?;
+    Ok(target_dir.join(TARGET).join("release").join(package))
+}
+
+/// Builds the component and the root task embedding it, against `constants` (from
+/// [`crate::constants::generate`]), into `out/native-target`; returns the root task.
+pub fn build(constants: &Path, out: &Path) -> Result<PathBuf, BuildError> {
+    let component = cargo_build(COMPONENT, constants, out, &[])?;
+    cargo_build(
+        "kos-roottask",
+        constants,
+        out,
+        &[("KOS_COMPONENT_ELF", &component)],
+    )
 }

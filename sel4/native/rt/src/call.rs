@@ -1,0 +1,155 @@
+//! seL4 5.0 x86_64 system calls.
+//!
+//! Convention (libsel4 `sel4_arch/syscalls_syscall.h`): rdx = syscall number,
+//! rdi = capability/destination (badge on return), rsi = message info (on return
+//! too), r10, r8, r9, r15 = message registers 0..3; MRs 4.. live in the IPC buffer's
+//! `msg[]`, extra caps in its `caps_or_badges[]`. The kernel saves the user rsp in rbx
+//! and clobbers rcx, r11; LLVM reserves rbx, so it is parked in r12.
+
+use core::arch::asm;
+
+use crate::k;
+
+/// A message's info word and its first four registers, as returned by the kernel.
+#[derive(Clone, Copy)]
+pub struct Msg {
+    pub info: usize,
+    pub badge: usize,
+    pub mr: [usize; 4],
+}
+
+impl Msg {
+    /// `seL4_MessageInfo.label` (bits 12..31).
+    pub fn label(&self) -> usize {
+        (self.info >> 12) & 0xf_ffff
+    }
+    /// `seL4_MessageInfo.length` (bits 0..6).
+    pub fn length(&self) -> usize {
+        self.info & 0x7f
+    }
+}
+
+/// `seL4_MessageInfo_new(label, 0, extra_caps, length)`.
+pub const fn msg_info(label: usize, extra_caps: usize, length: usize) -> usize {
+    (label << 12) | ((extra_caps & 3) << 7) | (length & 0x7f)
+}
+
+/// One seL4 system call.
+pub fn syscall(number: isize, rdi: usize, rsi: usize, mr: [usize; 4]) -> Msg {
+    let (info, badge, m0, m1, m2, m3);
+    // SAFETY: the seL4 syscall ABI above; every register the kernel changes is
+    // declared; memory is not marked untouched, so IPC-buffer writes before the call
+    // and reads after it are ordered with it.
+    unsafe {
+        asm!(
+            "mov r12, rbx",
+            "mov rbx, rsp",
+            "syscall",
+            "mov rsp, rbx",
+            "mov rbx, r12",
+            inout("rdx") number => _,
+            inout("rdi") rdi => badge,
+            inout("rsi") rsi => info,
+            inout("r10") mr[0] => m0,
+            inout("r8") mr[1] => m1,
+            inout("r9") mr[2] => m2,
+            inout("r15") mr[3] => m3,
+            out("r12") _, out("rcx") _, out("r11") _,
+            options(nostack),
+        );
+    }
+    Msg {
+        info,
+        badge,
+        mr: [m0, m1, m2, m3],
+    }
+}
+
+/// The calling thread's IPC buffer (the same address the kernel loads into GS base).
+#[derive(Clone, Copy)]
+pub struct IpcBuffer(pub usize);
+
+impl IpcBuffer {
+    pub fn set_mr(self, i: usize, v: usize) {
+        assert!(i < k::MSG_MAX_LENGTH);
+        // SAFETY: the buffer is a mapped, writable 1 KiB-aligned seL4_IPCBuffer.
+        unsafe { ((self.0 + k::ipcbuf::MSG + 8 * i) as *mut usize).write_volatile(v) }
+    }
+    pub fn mr(self, i: usize) -> usize {
+        assert!(i < k::MSG_MAX_LENGTH);
+        // SAFETY: as above.
+        unsafe { ((self.0 + k::ipcbuf::MSG + 8 * i) as *const usize).read_volatile() }
+    }
+    pub fn set_cap(self, i: usize, cptr: usize) {
+        assert!(i < k::MSG_MAX_EXTRA_CAPS);
+        // SAFETY: as above.
+        unsafe { ((self.0 + k::ipcbuf::CAPS_OR_BADGES + 8 * i) as *mut usize).write_volatile(cptr) }
+    }
+    /// Message register `i` of a message just received: 0..3 from `m`, the rest here.
+    pub fn get(self, m: &Msg, i: usize) -> usize {
+        if i < 4 {
+            m.mr[i]
+        } else {
+            self.mr(i)
+        }
+    }
+    /// Loads `words` (MRs 0.. ; 4.. into the buffer) and `caps`; returns the 4 register MRs.
+    fn load(self, words: &[usize], caps: &[usize]) -> [usize; 4] {
+        let mut regs = [0; 4];
+        for (i, &w) in words.iter().enumerate() {
+            if i < 4 {
+                regs[i] = w
+            } else {
+                self.set_mr(i, w)
+            }
+        }
+        for (i, &c) in caps.iter().enumerate() {
+            self.set_cap(i, c);
+        }
+        regs
+    }
+    /// `seL4_Call(cap, label, words, extra caps)`.
+    pub fn call(self, cap: usize, label: usize, words: &[usize], caps: &[usize]) -> Msg {
+        let regs = self.load(words, caps);
+        syscall(
+            k::SYS_CALL,
+            cap,
+            msg_info(label, caps.len(), words.len()),
+            regs,
+        )
+    }
+    /// `seL4_Reply(label, words)` (non-MCS 5.0: to the caller cap in the TCB).
+    pub fn reply(self, label: usize, words: &[usize]) {
+        let regs = self.load(words, &[]);
+        syscall(k::SYS_REPLY, 0, msg_info(label, 0, words.len()), regs);
+    }
+}
+
+/// `seL4_Recv(ep)`: the message, with the sender's badge.
+pub fn recv(ep: usize) -> Msg {
+    syscall(k::SYS_RECV, ep, 0, [0; 4])
+}
+
+/// `seL4_DebugPutChar` (debug kernels).
+pub fn debug_put_char(c: u8) {
+    syscall(k::SYS_DEBUG_PUT_CHAR, usize::from(c), 0, [0; 4]);
+}
+
+/// `seL4_DebugHalt`.
+pub fn debug_halt() -> ! {
+    syscall(k::SYS_DEBUG_HALT, 0, 0, [0; 4]);
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+/// The kernel's debug console as a `core::fmt::Write`.
+pub struct Console;
+
+impl core::fmt::Write for Console {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for b in s.bytes() {
+            debug_put_char(b);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,22 @@
+//! What every KOS program on seL4 links.
+//!
+//! - [`k`]: the constants of the kernel build it runs on (`KOS_SEL4_CONSTANTS`,
+//!   printed by kos-sel4-build's `constants.c` from that build's own headers): syscall
+//!   numbers, invocation labels, object types and sizes, capability and message
+//!   encodings, the IPC buffer's and the boot info's layouts.
+//! - System calls ([`syscall`], [`recv`], [`IpcBuffer::call`], [`IpcBuffer::reply`]),
+//!   the debug console ([`Console`]) and [`debug_halt`].
+//! - `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp`: the host target's precompiled
+//!   `compiler_builtins` leaves them to a C library a freestanding program lacks.
+#![no_std]
+
+/// The kernel build's constants.
+#[allow(dead_code)]
+pub mod k {
+    include!(env!("KOS_SEL4_CONSTANTS"));
+}
+
+mod call;
+mod mem;
+
+pub use call::*;
