@@ -57,7 +57,7 @@ defmodule KosMix.WorkflowTest do
     {out, 0} = cmd("mix", ["kos.run", "--stop-after", "8s"], app, ctx.mix_home)
     # Logger under kos run: the message alone (Kos.Log), kos run labels the line.
     assert out =~ "[hello_kos] hello_kos started on KOS"
-    assert out =~ ~r/\[hello_kos\] \[info\] hello_kos: 16 random bytes from KOS: [0-9a-f]{32}/
+    assert out =~ ~r/\[hello_kos\] hello_kos: 16 random bytes from KOS: [0-9a-f]{32}/
     assert out =~ "[hello_kos] stopped (exited normally)"
     assert out =~ "all apps stopped; system down"
     assert out =~ "kos.run: the system stopped"

@@ -13,9 +13,13 @@ defmodule Kos.Log do
   @spec format(Logger.level(), Logger.message(), Logger.Formatter.time(), keyword()) ::
           IO.chardata()
   def format(level, message, _time, _metadata) when level in [:debug, :info],
-    do: [message, ?\n]
+    do: [line(message), ?\n]
 
-  def format(level, message, _time, _metadata), do: [Atom.to_string(level), ": ", message, ?\n]
+  def format(level, message, _time, _metadata),
+    do: [Atom.to_string(level), ": ", line(message), ?\n]
+
+  # A message's own trailing newlines would make empty lines (OTP's reports have them).
+  defp line(message), do: message |> IO.chardata_to_string() |> String.trim_trailing()
 
   @doc "Makes `Logger`'s console use this format (what `Kos.Application` does under KOS)."
   @spec install() :: :ok
