@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use kos_boards::Board;
-use kos_sel4_build::{constants, kernel, qemu, roottask, source};
+use kos_sel4_build::{constants, kernel, qemu, roottask, source, system};
 
 /// Each board's build lives here, kept between runs (the kernel build is skipped
 /// when its configuration has not changed).
@@ -22,14 +22,21 @@ fn qemu_board() -> Board {
     kos_boards::find("qemu-x86_64").unwrap()
 }
 
+/// The demo's native part, as the root task embeds it.
+fn demo_system(board: &Board, out: &std::path::Path) -> system::System {
+    let dts = kos_sel4_build::checkout().join("systems/demo-sel4.dts");
+    system::prepare(board, &dts, out).unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
-fn the_root_task_starts_a_component_in_its_own_world_talks_to_it_and_catches_its_fault() {
+fn the_root_task_starts_each_native_app_of_the_manifest_in_its_own_world() {
     let board = qemu_board();
     let out = out(&board.name);
     let tree = source::kernel_tree().unwrap();
     let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
     let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
-    let roottask = roottask::build(&constants, &out).unwrap_or_else(|e| panic!("{e}"));
+    let system = demo_system(&board, &out);
+    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
     let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(60)).unwrap();
     let lines = boot.lines();
     let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
@@ -39,49 +46,145 @@ fn the_root_task_starts_a_component_in_its_own_world_talks_to_it_and_catches_its
         "QEMU ended with {:?}:\n{output}",
         boot.status
     );
-    assert!(
-        said("Booting all finished", "dropped to user space"),
-        "{output}"
+    // The root read the manifest with kos-manifest's rules: the native apps, in the
+    // manifest's start order (servers before their clients).
+    let order: Vec<&str> = system
+        .manifest
+        .start_order()
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "rng_server",
+            "rng_client",
+            "echo_server",
+            "echo_client",
+            "intruder"
+        ]
     );
-    // The component runs in the address space the root built: its greeting, its stack
-    // and IPC buffer where the root mapped them.
-    assert!(
-        said(
-            "hello from the component",
-            "(ipc buffer 0x900000, stack near 0x7f"
-        ),
-        "{output}"
-    );
-    // Its call reached the root under the badge the root minted for it, with all six
-    // words (two of them through the IPC buffer), and the reply came back whole.
     assert!(
         said(
             "kos root task: ",
-            "got badge 0x61, label 0x4b, 6 words: 0x1111 0x2222 0x3333 0x4444 0x5555 0x6666"
+            &format!(
+                "manifest: 5 apps, 1 message servers; starting the native ones in order: {}",
+                order.join(", ")
+            )
         ),
         "{output}"
     );
-    assert!(
-        said(
-            "component: ",
-            "reply label 0x0, 5 words: 0x600d 0x6 0x16665 0x7777 0x8888"
-        ),
-        "{output}"
-    );
-    // Reading outside its image faults; the fault reaches the root on the fault badge.
-    assert!(
-        said(
-            "kos root task: ",
-            "fault message: badge 0xfa, label 5 (VM fault)"
-        ),
-        "{output}"
-    );
-    assert!(said("kos root task: ", "address 0x10,"), "{output}");
-    assert!(
-        !said("component: ", "should not happen"),
-        "the component read memory it was not given:\n{output}"
-    );
+    for (i, app) in order.iter().enumerate() {
+        let (request, fault) = (((i + 1) << 8) | 0x61, ((i + 1) << 8) | 0xfa);
+        // Each runs in the address space the root built for it...
+        assert!(
+            said(
+                "kos root task: ",
+                &format!("component {i} is {app}: started at")
+            ),
+            "{output}"
+        );
+        assert!(
+            said(
+                &format!("hello from component {i} "),
+                "(ipc buffer 0x900000, stack near 0x7f"
+            ),
+            "{output}"
+        );
+        // ...its call reaches the root under the badge minted for it alone, all six
+        // words (two through its IPC buffer), and the reply comes back whole...
+        assert!(
+            said(
+                "kos root task: ",
+                &format!("{app} called: badge {request:#x}, label 0x4b, 6 words: 0x1111 0x2222 0x3333 0x4444 0x5555 0x6666")
+            ),
+            "{output}"
+        );
+        assert!(
+            said(
+                &format!("component {i}: "),
+                &format!("reply label 0x0, 5 words: 0x600d 0x6 0x16665 {i:#x} 0x8888")
+            ),
+            "{output}"
+        );
+        // ...and reading outside what it was given faults, reported under its fault
+        // badge; it never reads the memory.
+        assert!(
+            said(
+                "kos root task: ",
+                &format!("{app} faulted: badge {fault:#x}, VM fault at ip")
+            ),
+            "{output}"
+        );
+        assert!(
+            !said(&format!("component {i}: "), "should not happen"),
+            "{output}"
+        );
+    }
     assert!(said("kos root task: ", "done"), "{output}");
+}
+
+#[test]
+fn a_system_with_beam_apps_is_refused_for_sel4_naming_them() {
+    let board = qemu_board();
+    let dir = tempfile::tempdir().unwrap();
+    let dts = dir.path().join("system.dts");
+    std::fs::write(
+        &dts,
+        r#"/dts-v1/;
+/ {
+    compatible = "kos,system-0.10";
+    apps {
+        probe { kind = "native"; binary = "probe"; heap_kib = <256>; };
+        weather { kind = "beam"; app = "weatherstation"; memory_mib = <48>; };
+        display { kind = "beam"; app = "kos_demo"; memory_mib = <48>; };
+    };
+};
+"#,
+    )
+    .unwrap();
+    let err = system::prepare(&board, &dts, dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "board `qemu-x86_64` runs seL4, where BEAM apps cannot run yet: weather, display"
+        ),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("system.dtb").exists(),
+        "nothing written for a refused system"
+    );
+    // The hosted board runs the same system.
+    let hosted = kos_boards::find("hosted").unwrap();
+    assert!(system::prepare(&hosted, &dts, dir.path()).is_ok());
+}
+
+#[test]
+fn a_broken_manifest_is_reported_as_kos_manifest_check_reports_it() {
+    let board = qemu_board();
+    let dir = tempfile::tempdir().unwrap();
+    let dts = dir.path().join("system.dts");
+    std::fs::write(
+        &dts,
+        "/dts-v1/;\n/ {\n    compatible = \"kos,system-0.10\";\n    apps { echo { kind = \"native\"; binary = \"echo\"; heap_kib = <8>; }; };\n};\n",
+    )
+    .unwrap();
+    let err = system::prepare(&board, &dts, dir.path())
+        .unwrap_err()
+        .to_string();
+    let check = kos_system_tests::kos(&["manifest", "check", dts.to_str().unwrap()]);
+    assert!(!check.status.success());
+    let said = String::from_utf8_lossy(&check.stderr).into_owned();
+    assert!(
+        err.contains("/apps/echo") && err.contains("heap_kib"),
+        "{err}"
+    );
+    assert!(
+        said.contains(&err),
+        "kos manifest check said {said:?}; the seL4 build said {err:?}"
+    );
 }
 
 #[test]
@@ -113,7 +216,10 @@ fn a_binding_that_disagrees_with_the_kernel_does_not_build() {
     std::fs::create_dir_all(&wrong).unwrap();
     let file = wrong.join("constants.rs");
     std::fs::write(&file, bad).unwrap();
-    let err = roottask::build(&file, &wrong).unwrap_err().to_string();
+    let system = demo_system(&board, &wrong);
+    let err = roottask::build(&file, &system.dtb, &wrong)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("evaluation of constant value failed") || err.contains("assertion failed"),
         "{err}"

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use kos_boards::{Board, How, Kernel};
-use kos_sel4_build::{constants, kernel, qemu, roottask, source};
+use kos_sel4_build::{constants, kernel, qemu, roottask, source, system};
 
 /// `kos board list`.
 pub fn list() -> Result<()> {
@@ -75,7 +75,13 @@ pub fn show(name: &str) -> Result<()> {
 }
 
 /// `kos board build NAME [--out DIR] [--boot]`.
-pub fn build(name: &str, out: Option<PathBuf>, boot: bool, timeout: Duration) -> Result<()> {
+pub fn build(
+    name: &str,
+    system_dts: Option<PathBuf>,
+    out: Option<PathBuf>,
+    boot: bool,
+    timeout: Duration,
+) -> Result<()> {
     let board = kos_boards::find(name)?;
     if board.kernel != Kernel::Sel4 {
         bail!("board `{name}` is the hosted environment: there is nothing to build; run a system with `kos run SYSTEM.dts`");
@@ -85,6 +91,15 @@ pub fn build(name: &str, out: Option<PathBuf>, boot: bool, timeout: Duration) ->
         None => default_out()?.join(name),
     };
     let t0 = Instant::now();
+    let dts =
+        system_dts.unwrap_or_else(|| kos_sel4_build::checkout().join("systems/demo-sel4.dts"));
+    // The manifest first: a broken one is refused before anything is built.
+    let system = system::prepare(&board, &dts, &out)?;
+    eprintln!(
+        "kos board: system {} ({} apps) checked",
+        dts.display(),
+        system.manifest.apps.len()
+    );
     eprintln!("kos board: fetching the seL4 5.0.0 tree (sel4-sys from crates.io)");
     let tree = source::kernel_tree()?;
     eprintln!(
@@ -109,7 +124,7 @@ pub fn build(name: &str, out: Option<PathBuf>, boot: bool, timeout: Duration) ->
     }
     let c = constants::generate(&board, &tree, &k, &out)?;
     eprintln!("kos board: constants {}", c.display());
-    let task = roottask::build(&c, &out)?;
+    let task = roottask::build(&c, &system.dtb, &out)?;
     eprintln!("kos board: root task {}", task.display());
     eprintln!("kos board: built in {:.1} s", t0.elapsed().as_secs_f64());
     if !boot {

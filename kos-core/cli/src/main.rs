@@ -85,13 +85,17 @@ enum BoardCommand {
         name: String,
     },
     /// Build a board's seL4 kernel (from the sel4-sys package cargo fetches) and, on
-    /// x86_64, the root task; with --boot, boot them in QEMU.
+    /// x86_64, the root task with a system's manifest; with --boot, boot them in QEMU.
     ///
-    /// Examples: `kos board build qemu-x86_64 --boot`; `kos board build sabre` (the ARM
-    /// kernel compiles; booting it needs an elfloader).
+    /// Examples: `kos board build qemu-x86_64 --boot`; `kos board build qemu-x86_64
+    /// --system my.dts --boot`; `kos board build sabre` (the ARM kernel compiles;
+    /// booting it needs an elfloader).
     Build {
         /// The board.
         name: String,
+        /// The system to build in [default: systems/demo-sel4.dts of this checkout].
+        #[arg(long, value_name = "SYSTEM.dts")]
+        system: Option<PathBuf>,
         /// Where the build goes [default: target/sel4/NAME beside this kos binary].
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
@@ -202,10 +206,11 @@ fn main() -> ExitCode {
         Command::Board(BoardCommand::Show { name }) => board_cmd::show(&name),
         Command::Board(BoardCommand::Build {
             name,
+            system,
             out,
             boot,
             timeout,
-        }) => board_cmd::build(&name, out, boot, timeout),
+        }) => board_cmd::build(&name, system, out, boot, timeout),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

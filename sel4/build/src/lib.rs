@@ -9,8 +9,11 @@
 //! 3. [`constants::generate`] — the syscall numbers, invocation labels and boot-info
 //!    layout as this kernel build defines them, read by compiling C against its own
 //!    generated headers, written as Rust for the root task.
-//! 4. [`roottask::build`] — the `no_std` root task, built by the stable toolchain for
-//!    the host target as a static, freestanding ELF.
+//! 4. [`system::prepare`] — the system's manifest, checked by `kos-manifest` as
+//!    `kos manifest check` does, refused when it has BEAM apps; and
+//!    [`roottask::build`] — the components and the `no_std` root task that embeds
+//!    them and the manifest, built by the stable toolchain for the host target as
+//!    static, freestanding ELFs.
 //! 5. [`qemu::boot`] — the kernel and its boot modules in QEMU, bounded by a timeout,
 //!    with the exit device's status as the system's.
 //!
@@ -22,6 +25,7 @@ pub mod kernel;
 pub mod qemu;
 pub mod roottask;
 pub mod source;
+pub mod system;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

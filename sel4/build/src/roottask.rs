@@ -56,14 +56,18 @@ fn cargo_build(
     Ok(target_dir.join(TARGET).join("release").join(package))
 }
 
-/// Builds the component and the root task embedding it, against `constants` (from
+/// Builds the component and the root task embedding it and the system's manifest
+/// (`system_dtb`, from [`crate::system::prepare`]), against `constants` (from
 /// [`crate::constants::generate`]), into `out/native-target`; returns the root task.
-pub fn build(constants: &Path, out: &Path) -> Result<PathBuf, BuildError> {
+pub fn build(constants: &Path, system_dtb: &Path, out: &Path) -> Result<PathBuf, BuildError> {
     let component = cargo_build(COMPONENT, constants, out, &[])?;
     cargo_build(
         "kos-roottask",
         constants,
         out,
-        &[("KOS_COMPONENT_ELF", &component)],
+        &[
+            ("KOS_COMPONENT_ELF", &component),
+            ("KOS_SYSTEM_DTB", system_dtb),
+        ],
     )
 }

@@ -4,7 +4,7 @@
 //! reply, then reads address 0x10 so that the root sees its fault.
 //!
 //! Registers at entry (set by the root with TCB_WriteRegisters): rsp = top of its
-//! stack, rdi = its IPC buffer's address.
+//! stack, rdi = its IPC buffer's address, rsi = its number among the components.
 //! Its CSpace (one 2^8-slot CNode, guard 56 bits of 0): slot 1 = badged endpoint to
 //! the root, slot 2 = its fault endpoint (a second badge on the same endpoint).
 
@@ -32,7 +32,7 @@ global_asm!(
     main = sym component_main,
 );
 
-extern "C" fn component_main(ipc_buffer: usize) -> ! {
+extern "C" fn component_main(ipc_buffer: usize, index: usize) -> ! {
     let ipc = IpcBuffer(ipc_buffer);
     let mut out = Console;
     let sp: usize;
@@ -40,14 +40,14 @@ extern "C" fn component_main(ipc_buffer: usize) -> ! {
     unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp) };
     let _ = writeln!(
         out,
-        "hello from the component (ipc buffer {ipc_buffer:#x}, stack near {sp:#x})"
+        "hello from component {index} (ipc buffer {ipc_buffer:#x}, stack near {sp:#x})"
     );
     // Six words: MRs 0..3 travel in registers, 4 and 5 in the IPC buffer.
     let words = [0x1111, 0x2222, 0x3333, 0x4444, 0x5555, 0x6666];
     let reply = ipc.call(EP, 0x4b, &words, &[]);
     let _ = write!(
         out,
-        "component: reply label {:#x}, {} words:",
+        "component {index}: reply label {:#x}, {} words:",
         reply.label(),
         reply.length()
     );
@@ -57,11 +57,14 @@ extern "C" fn component_main(ipc_buffer: usize) -> ! {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "component: now reading address 0x10 (a fault on purpose)"
+        "component {index}: now reading address 0x10 (a fault on purpose)"
     );
     // SAFETY: none; this faults, and the kernel sends the fault to the root.
     let v = unsafe { (0x10 as *const usize).read_volatile() };
-    let _ = writeln!(out, "component: read {v:#x} at 0x10?! (should not happen)");
+    let _ = writeln!(
+        out,
+        "component {index}: read {v:#x} at 0x10?! (should not happen)"
+    );
     loop {
         sel4call::syscall(k::SYS_YIELD, 0, 0, [0; 4]);
     }
@@ -75,6 +78,3 @@ fn panic(info: &PanicInfo) -> ! {
     // SAFETY: ud2 only raises #UD.
     unsafe { core::arch::asm!("ud2", options(noreturn)) }
 }
-
-#[no_mangle]
-extern "C" fn rust_eh_personality() {}

@@ -11,8 +11,14 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
 mod elf;
 mod sel4;
+
+use alloc::vec::Vec;
+
+use kos_manifest::{App, AppKind, Manifest};
 
 use kos_sel4_rt as sel4call;
 use kos_sel4_rt::k;
@@ -31,15 +37,33 @@ const EXIT_PORT: u16 = 0xf4;
 const EXIT_SUCCESS: u8 = 0x10; // QEMU exits 33
 const EXIT_FAILURE: u8 = 0x11; // QEMU exits 35
 
-/// The component's ELF.
+/// The component's ELF: the probe, standing in for every native app until the SDK
+/// builds the apps themselves for seL4.
 static COMPONENT: &[u8] = include_bytes!(env!("KOS_COMPONENT_ELF"));
+/// The system's manifest, compiled by dtc and checked at build time; read here again
+/// with the same `kos-manifest` rules.
+static SYSTEM: &[u8] = include_bytes!(env!("KOS_SYSTEM_DTB"));
+/// Most components the root starts today.
+const MAX_COMPONENTS: usize = 8;
+
+/// The root task's heap: `kos-manifest` builds its model with `alloc`.
+static mut HEAP_ARENA: [u8; 256 * 1024] = [0; 256 * 1024];
+#[global_allocator]
+// SAFETY: the arena is used by this allocator alone, for the whole run.
+static HEAP: talc::TalcLock<spinning_top::RawSpinlock, talc::source::Claim> =
+    talc::TalcLock::new(unsafe { talc::source::Claim::array(core::ptr::addr_of_mut!(HEAP_ARENA)) });
 
 /// The component's world.
 const COMP_CNODE_BITS: usize = 8; // 2^8 slots
 const COMP_SLOT_EP: usize = 1;
 const COMP_SLOT_FAULT_EP: usize = 2;
-const EP_BADGE: usize = 0x61;
-const FAULT_BADGE: usize = 0xfa;
+/// The low byte of a badge says what came: a request, or a fault.
+const REQUEST: usize = 0x61;
+const FAULT: usize = 0xfa;
+/// Component `i`'s badges: `(i + 1) << 8` and what came.
+const fn badge(i: usize, kind: usize) -> usize {
+    ((i + 1) << 8) | kind
+}
 const COMP_STACK_TOP: usize = 0x0080_0000;
 const COMP_STACK_PAGES: usize = 4;
 const COMP_IPC_BUFFER: usize = 0x0090_0000;
@@ -182,20 +206,23 @@ fn map_page(
 }
 
 struct Spawned {
-    ep: usize,
     entry: usize,
     pages: usize,
 }
 
-fn spawn(a: &mut Alloc, out: &mut Console) -> Result<Spawned, Fail> {
+/// Builds component `index` its world — TCB, CNode, VSpace — around the root's
+/// endpoint `ep`, and starts it.
+fn spawn(a: &mut Alloc, out: &mut Console, ep: usize, index: usize) -> Result<Spawned, Fail> {
     let elf = Elf::parse(COMPONENT).map_err(bad)?;
     let tcb = a.obj(k::OBJ_TCB, 0)?;
     let cnode = a.obj(k::OBJ_CAP_TABLE, COMP_CNODE_BITS)?;
-    let ep = a.obj(k::OBJ_ENDPOINT, 0)?;
     let pml4 = a.obj(k::OBJ_X64_PML4, 0)?;
     sel4::asid_pool_assign(k::CAP_INIT_THREAD_ASID_POOL, pml4)
         .map_err(fail("X86_ASIDPool_Assign"))?;
-    let _ = writeln!(out, "kos root task: TCB in slot {tcb}, CNode {cnode}, endpoint {ep}, PML4 {pml4} (ASID assigned)");
+    let _ = writeln!(
+        out,
+        "kos root task: component {index}: TCB in slot {tcb}, CNode {cnode}, PML4 {pml4} (ASID assigned)"
+    );
 
     // Every page some PT_LOAD segment touches, once, writable if any segment on it is.
     let mut pages = [(0usize, false); MAX_PAGES];
@@ -204,11 +231,6 @@ fn spawn(a: &mut Alloc, out: &mut Console) -> Result<Spawned, Fail> {
         let Some(s) = elf.load_segment(i).map_err(bad)? else {
             continue;
         };
-        let _ = writeln!(
-            out,
-            "kos root task: segment {i}: vaddr {:#x} memsz {:#x} filesz {:#x} flags {:#x}",
-            s.vaddr, s.memsz, s.filesz, s.flags
-        );
         let mut p = s.vaddr & !(PAGE - 1);
         while p < s.vaddr + s.memsz {
             let w = s.flags & PF_W != 0;
@@ -279,7 +301,7 @@ fn spawn(a: &mut Alloc, out: &mut Console) -> Result<Spawned, Fail> {
         ep,
         k::WORD_BITS,
         k::ALL_RIGHTS,
-        EP_BADGE,
+        badge(index, REQUEST),
     )
     .map_err(fail("CNode_Mint (endpoint)"))?;
     sel4::cnode_mint(
@@ -290,14 +312,16 @@ fn spawn(a: &mut Alloc, out: &mut Console) -> Result<Spawned, Fail> {
         ep,
         k::WORD_BITS,
         k::ALL_RIGHTS,
-        FAULT_BADGE,
+        badge(index, FAULT),
     )
     .map_err(fail("CNode_Mint (fault endpoint)"))?;
 
     sel4::tcb_configure(
         tcb,
         COMP_SLOT_FAULT_EP,
-        prio_props(COMP_PRIO, 0),
+        // One priority below the other: each runs until it blocks, so their lines on
+        // the one console never interleave.
+        prio_props(COMP_PRIO - index, 0),
         cnode,
         COMP_GUARD_DATA,
         pml4,
@@ -310,10 +334,10 @@ fn spawn(a: &mut Alloc, out: &mut Console) -> Result<Spawned, Fail> {
     regs[k::ctx::RIP] = elf.entry;
     regs[k::ctx::RSP] = COMP_STACK_TOP;
     regs[k::ctx::RDI] = COMP_IPC_BUFFER;
+    regs[k::ctx::RSI] = index;
     sel4::tcb_write_registers(tcb, &regs).map_err(fail("TCB_WriteRegisters"))?;
     sel4::tcb_resume(tcb).map_err(fail("TCB_Resume"))?;
     Ok(Spawned {
-        ep,
         entry: elf.entry,
         pages: n,
     })
@@ -344,61 +368,88 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
         made: 0,
         spare: [None; 3],
     };
-    let s = spawn(&mut a, out)?;
+    let system = Manifest::from_dtb(SYSTEM).map_err(|e| {
+        let _ = writeln!(out, "kos root task: manifest: {e}");
+        bad("the system manifest is broken")
+    })?;
+    let apps: Vec<&App> = system
+        .start_order()
+        .into_iter()
+        .filter(|app| matches!(app.kind, AppKind::Native { .. }))
+        .collect();
     let _ = writeln!(
         out,
-        "kos root task: component started at {:#x}: {} image pages, {} objects retyped, slots {}..{} used",
-        s.entry, s.pages, a.made, { bi.empty.start }, a.next
+        "kos root task: manifest: {} apps, {} message servers; starting the native ones in order: {}",
+        system.apps.len(),
+        system.msg_servers.len(),
+        apps.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    if apps.is_empty() || apps.len() > MAX_COMPONENTS {
+        return Err(bad("a system on seL4 has 1 to 8 native apps"));
+    }
+    // One endpoint for every component; the badge says who sent what.
+    let ep = a.obj(k::OBJ_ENDPOINT, 0)?;
+    for (index, app) in apps.iter().enumerate() {
+        let s = spawn(&mut a, out, ep, index)?;
+        let _ = writeln!(
+            out,
+            "kos root task: component {index} is {}: started at {:#x}, {} image pages",
+            app.name, s.entry, s.pages
+        );
+    }
+    let _ = writeln!(
+        out,
+        "kos root task: {} objects retyped, slots {}..{} used",
+        a.made,
+        { bi.empty.start },
+        a.next
     );
 
+    // Every component calls once, then faults once.
     let ipc = sel4::ipc();
-    let m = sel4call::recv(s.ep);
-    let _ = write!(
-        out,
-        "kos root task: got badge {:#x}, label {:#x}, {} words:",
-        m.badge,
-        m.label(),
-        m.length()
-    );
-    let mut sum = 0usize;
-    for i in 0..m.length() {
-        let w = ipc.get(&m, i);
-        sum = sum.wrapping_add(w);
-        let _ = write!(out, " {w:#x}");
+    let (mut calls, mut faults) = ([false; MAX_COMPONENTS], [false; MAX_COMPONENTS]);
+    for _ in 0..2 * apps.len() {
+        let m = sel4call::recv(ep);
+        let index = (m.badge >> 8).wrapping_sub(1);
+        let Some(app) = apps.get(index) else {
+            return Err(bad("a message under a badge the root never minted"));
+        };
+        match m.badge & 0xff {
+            REQUEST if !calls[index] => {
+                calls[index] = true;
+                let _ = write!(
+                    out,
+                    "kos root task: {} called: badge {:#x}, label {:#x}, {} words:",
+                    app.name,
+                    m.badge,
+                    m.label(),
+                    m.length()
+                );
+                let mut sum = 0usize;
+                for i in 0..m.length() {
+                    let w = ipc.get(&m, i);
+                    sum = sum.wrapping_add(w);
+                    let _ = write!(out, " {w:#x}");
+                }
+                let _ = writeln!(out);
+                ipc.reply(0, &[0x600d, m.length(), sum, index, 0x8888]);
+            }
+            FAULT if !faults[index] && m.label() == k::FAULT_VM => {
+                faults[index] = true;
+                // seL4_VMFault_IP, _Addr, _PrefetchFault, _FSR
+                let _ = writeln!(
+                    out,
+                    "kos root task: {} faulted: badge {:#x}, VM fault at ip {:#x}, address {:#x}, FSR {:#x}",
+                    app.name,
+                    m.badge,
+                    ipc.get(&m, 0),
+                    ipc.get(&m, 1),
+                    ipc.get(&m, 3)
+                );
+            }
+            _ => return Err(bad("an unexpected message")),
+        }
     }
-    let _ = writeln!(out);
-    if m.badge != EP_BADGE {
-        return Err(bad("the first message did not carry the request badge"));
-    }
-    ipc.reply(0, &[0x600d, m.length(), sum, 0x7777, 0x8888]);
-
-    let f = sel4call::recv(s.ep);
-    let names = [
-        "null",
-        "cap",
-        "unknown syscall",
-        "user exception",
-        "debug",
-        "VM",
-    ];
-    let _ = writeln!(
-        out,
-        "kos root task: fault message: badge {:#x}, label {} ({} fault), {} words",
-        f.badge,
-        f.label(),
-        names.get(f.label()).unwrap_or(&"?"),
-        f.length()
-    );
-    if f.badge != FAULT_BADGE || f.label() != k::FAULT_VM {
-        return Err(bad("expected a VM fault on the fault badge"));
-    }
-    // seL4_VMFault_IP, _Addr, _PrefetchFault, _FSR
-    let _ =
-        writeln!(
-        out,
-        "kos root task: VM fault at ip {:#x}, address {:#x}, prefetch {}, FSR (error code) {:#x}",
-        ipc.get(&f, 0), ipc.get(&f, 1), ipc.get(&f, 2), ipc.get(&f, 3)
-    );
     Ok(())
 }
 
@@ -407,7 +458,13 @@ extern "C" fn root_main(bootinfo: *const BootInfo) -> ! {
     let bi = unsafe { &*bootinfo };
     sel4::set_root_ipc_buffer(bi.ipc_buffer);
     let mut out = Console;
-    let _ = writeln!(out, "kos root task: started, boot info at {bootinfo:p}, IPC buffer {:#x}, component ELF {} bytes", { bi.ipc_buffer }, COMPONENT.len());
+    let _ = writeln!(
+        out,
+        "kos root task: started, boot info at {bootinfo:p}, IPC buffer {:#x}, manifest {} bytes, component ELF {} bytes",
+        { bi.ipc_buffer },
+        SYSTEM.len(),
+        COMPONENT.len()
+    );
     let verdict = match run(bi, &mut out) {
         Ok(()) => {
             let _ = writeln!(out, "kos root task: done");
@@ -432,6 +489,3 @@ fn panic(info: &PanicInfo) -> ! {
     sel4::io_port_out8(EXIT_PORT, EXIT_FAILURE);
     sel4call::debug_halt()
 }
-
-#[no_mangle]
-extern "C" fn rust_eh_personality() {}

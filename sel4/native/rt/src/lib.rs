@@ -7,7 +7,8 @@
 //! - System calls ([`syscall`], [`recv`], [`IpcBuffer::call`], [`IpcBuffer::reply`]),
 //!   the debug console ([`Console`]) and [`debug_halt`].
 //! - `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp`: the host target's precompiled
-//!   `compiler_builtins` leaves them to a C library a freestanding program lacks.
+//!   `compiler_builtins` leaves them to a C library a freestanding program lacks; and
+//!   the unwinding hooks its precompiled `core` and `alloc` name (never called).
 #![no_std]
 
 /// The kernel build's constants.
@@ -18,5 +19,6 @@ pub mod k {
 
 mod call;
 mod mem;
+mod unwind;
 
 pub use call::*;
