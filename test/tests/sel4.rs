@@ -29,7 +29,7 @@ fn demo_system(board: &Board, out: &std::path::Path) -> system::System {
 }
 
 #[test]
-fn the_root_task_starts_each_native_app_of_the_manifest_in_its_own_world() {
+fn the_root_task_starts_each_native_app_in_its_own_world_and_restarts_it_by_its_policy() {
     let board = qemu_board();
     let out = out(&board.name);
     let tree = source::kernel_tree().unwrap();
@@ -37,9 +37,15 @@ fn the_root_task_starts_each_native_app_of_the_manifest_in_its_own_world() {
     let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
     let system = demo_system(&board, &out);
     let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
-    let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(60)).unwrap();
+    let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
     let lines = boot.lines();
-    let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
+    let count = |who: &str, text: &str| {
+        lines
+            .iter()
+            .filter(|l| l.starts_with(who) && l.contains(text))
+            .count()
+    };
+    let said = |who: &str, text: &str| count(who, text) > 0;
     let output = &boot.output;
     assert!(
         boot.succeeded(),
@@ -61,22 +67,32 @@ fn the_root_task_starts_each_native_app_of_the_manifest_in_its_own_world() {
             "rng_client",
             "echo_server",
             "echo_client",
-            "intruder"
+            "intruder",
+            "crasher"
         ]
     );
     assert!(
         said(
             "kos root task: ",
             &format!(
-                "manifest: 5 apps, 1 message servers; starting the native ones in order: {}",
+                "manifest: 6 apps, 1 message servers; starting the native ones in order: {}",
                 order.join(", ")
             )
         ),
         "{output}"
     );
-    for (i, app) in order.iter().enumerate() {
+    // What each app's policy says about a component that faults after every call:
+    // (starts in all, how its last fault ends).
+    let expected = [
+        (4, "giving up: 3 restarts within 5 s reached the restart intensity limit (max_restarts = 3, max_seconds = 5)"),
+        (4, "giving up: 3 restarts within 5 s"),
+        (4, "giving up: 3 restarts within 5 s"),
+        (4, "giving up: 3 restarts within 5 s"),
+        (1, "temporary app: never restarted"),
+        (3, "giving up: 2 restarts within 10 s reached the restart intensity limit (max_restarts = 2, max_seconds = 10)"),
+    ];
+    for (i, (app, (starts, end))) in order.iter().zip(expected).enumerate() {
         let (request, fault) = (((i + 1) << 8) | 0x61, ((i + 1) << 8) | 0xfa);
-        // Each runs in the address space the root built for it...
         assert!(
             said(
                 "kos root task: ",
@@ -84,43 +100,73 @@ fn the_root_task_starts_each_native_app_of_the_manifest_in_its_own_world() {
             ),
             "{output}"
         );
-        assert!(
-            said(
+        assert_eq!(
+            count(
+                "kos root task: ",
+                &format!("component {i} is {app}: started again")
+            ),
+            starts - 1,
+            "{app}:\n{output}"
+        );
+        // Each incarnation runs in the address space the root built for it...
+        assert_eq!(
+            count(
                 &format!("hello from component {i} "),
                 "(ipc buffer 0x900000, stack near 0x7f"
             ),
-            "{output}"
+            starts,
+            "{app}:\n{output}"
         );
         // ...its call reaches the root under the badge minted for it alone, all six
         // words (two through its IPC buffer), and the reply comes back whole...
-        assert!(
-            said(
+        assert_eq!(
+            count(
                 "kos root task: ",
                 &format!("{app} called: badge {request:#x}, label 0x4b, 6 words: 0x1111 0x2222 0x3333 0x4444 0x5555 0x6666")
             ),
-            "{output}"
+            starts,
+            "{app}:\n{output}"
         );
-        assert!(
-            said(
+        assert_eq!(
+            count(
                 &format!("component {i}: "),
                 &format!("reply label 0x0, 5 words: 0x600d 0x6 0x16665 {i:#x} 0x8888")
             ),
-            "{output}"
+            starts,
+            "{app}:\n{output}"
         );
-        // ...and reading outside what it was given faults, reported under its fault
-        // badge; it never reads the memory.
-        assert!(
-            said(
+        // ...and reading outside what it was given faults, under its fault badge.
+        assert_eq!(
+            count(
                 "kos root task: ",
                 &format!("{app} faulted: badge {fault:#x}, VM fault at ip")
             ),
-            "{output}"
+            starts,
+            "{app}:\n{output}"
+        );
+        assert!(
+            said("kos root task: ", &format!("{app} faulted")) && count("kos root task: ", end) > 0,
+            "{app} should end with {end:?}:\n{output}"
         );
         assert!(
             !said(&format!("component {i}: "), "should not happen"),
             "{output}"
         );
     }
+    // The backoff doubles, as the hosted root server's does (the same kos-restart).
+    for (n, ms) in [(1, 100), (2, 200), (3, 400)] {
+        assert!(
+            said(
+                "kos root task: rng_server faulted",
+                &format!("restarting in {ms} ms (restart {n} of 3 allowed within 5 s)")
+            ),
+            "{output}"
+        );
+    }
+    assert!(
+        said("kos root task: ", "every app is down for good"),
+        "{output}"
+    );
     assert!(said("kos root task: ", "done"), "{output}");
 }
 

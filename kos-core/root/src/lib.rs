@@ -11,12 +11,11 @@
 mod app_process;
 mod log;
 mod policy;
-mod restart;
 mod root_protocol;
 mod system;
 
+pub use kos_restart::{Decision, ExitKind, RestartTracker};
 pub use log::Logger;
-pub use restart::{Decision, ExitKind, RestartTracker};
 pub use system::{check, BootError, Health, Outcome, RunOptions, ShutdownHandle, System};
 
 /// The manifest of an upgrade image directory (`DIR/system.dts`).

@@ -1,6 +1,6 @@
 //! The supervisor: one state machine over every app of a system, apart from how apps
 //! are started. It decides when an app starts, stops, restarts (by its manifest
-//! policy, through `restart::RestartTracker`) or stays down, answers STATUS and
+//! policy, through `kos_restart::RestartTracker`) or stays down, answers STATUS and
 //! health, and ends the system; a [`Launcher`] does the starting and signalling, so
 //! the same decisions are tested here with a fake one and run hosted with
 //! `hosted::HostedLauncher`.
@@ -15,8 +15,8 @@ use kos_manifest::App;
 use kos_msg::root::AppState;
 
 use super::{AppReport, Control, Health, Outcome, ROOT};
-use crate::restart::{Decision, ExitKind, RestartTracker};
 use crate::Logger;
+use kos_restart::{Decision, ExitKind, RestartTracker};
 
 /// A signal the supervisor sends an app's process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ enum State {
 
 struct Slot {
     app: App,
-    tracker: RestartTracker,
+    tracker: RestartTracker<Instant>,
     state: State,
     /// Bumped at every start, so a late exit report of an old process is ignored.
     generation: u64,

@@ -18,7 +18,10 @@ mod sel4;
 
 use alloc::vec::Vec;
 
+use core::time::Duration;
+
 use kos_manifest::{App, AppKind, Manifest};
+use kos_restart::{Decision, ExitKind, Moment, RestartTracker};
 
 use kos_sel4_rt as sel4call;
 use kos_sel4_rt::k;
@@ -45,6 +48,9 @@ static COMPONENT: &[u8] = include_bytes!(env!("KOS_COMPONENT_ELF"));
 static SYSTEM: &[u8] = include_bytes!(env!("KOS_SYSTEM_DTB"));
 /// Most components the root starts today.
 const MAX_COMPONENTS: usize = 8;
+/// The root's priority while it supervises: below every component, so it runs only
+/// when they are all blocked.
+const ROOT_SUPERVISING_PRIO: usize = 1;
 
 /// The root task's heap: `kos-manifest` builds its model with `alloc`.
 static mut HEAP_ARENA: [u8; 256 * 1024] = [0; 256 * 1024];
@@ -389,6 +395,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
     }
     // One endpoint for every component; the badge says who sent what.
     let ep = a.obj(k::OBJ_ENDPOINT, 0)?;
+    let mut slots: Vec<Slot> = Vec::new();
     for (index, app) in apps.iter().enumerate() {
         let s = spawn(&mut a, out, ep, index)?;
         let _ = writeln!(
@@ -396,6 +403,11 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             "kos root task: component {index} is {}: started at {:#x}, {} image pages",
             app.name, s.entry, s.pages
         );
+        slots.push(Slot {
+            tracker: RestartTracker::new(app.restart),
+            restart_at: None,
+            down: false,
+        });
     }
     let _ = writeln!(
         out,
@@ -404,19 +416,37 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
         { bi.empty.start },
         a.next
     );
-
-    // Every component calls once, then faults once.
+    // From now on the root runs only when every component is blocked: it answers
+    // calls, takes faults and restarts by each app's policy (kos-restart, as the
+    // hosted root server does), polling its endpoint and its restart deadlines.
+    sel4::tcb_set_priority(k::CAP_INIT_THREAD_TCB, ROOT_SUPERVISING_PRIO)
+        .map_err(fail("TCB_SetPriority"))?;
     let ipc = sel4::ipc();
-    let (mut calls, mut faults) = ([false; MAX_COMPONENTS], [false; MAX_COMPONENTS]);
-    for _ in 0..2 * apps.len() {
-        let m = sel4call::recv(ep);
+    while slots.iter().any(|s| !s.down) {
+        let m = sel4call::nb_recv(ep);
+        if m.badge == 0 {
+            // Nothing sent: start whatever is due, then let the others run.
+            let now = Tsc::now();
+            for (index, slot) in slots.iter_mut().enumerate() {
+                if slot.restart_at.is_some_and(|due: Tsc| due.0 <= now.0) {
+                    slot.restart_at = None;
+                    let s = spawn(&mut a, out, ep, index)?;
+                    let _ = writeln!(
+                        out,
+                        "kos root task: component {index} is {}: started again at {:#x}",
+                        apps[index].name, s.entry
+                    );
+                }
+            }
+            sel4call::yield_now();
+            continue;
+        }
         let index = (m.badge >> 8).wrapping_sub(1);
         let Some(app) = apps.get(index) else {
             return Err(bad("a message under a badge the root never minted"));
         };
         match m.badge & 0xff {
-            REQUEST if !calls[index] => {
-                calls[index] = true;
+            REQUEST => {
                 let _ = write!(
                     out,
                     "kos root task: {} called: badge {:#x}, label {:#x}, {} words:",
@@ -434,34 +464,118 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                 let _ = writeln!(out);
                 ipc.reply(0, &[0x600d, m.length(), sum, index, 0x8888]);
             }
-            FAULT if !faults[index] && m.label() == k::FAULT_VM => {
-                faults[index] = true;
+            FAULT if m.label() == k::FAULT_VM => {
                 // seL4_VMFault_IP, _Addr, _PrefetchFault, _FSR
-                let _ = writeln!(
+                let how = Fault {
+                    ip: ipc.get(&m, 0),
+                    addr: ipc.get(&m, 1),
+                    fsr: ipc.get(&m, 3),
+                };
+                let slot = &mut slots[index];
+                let policy = app.restart;
+                let _ = write!(
                     out,
-                    "kos root task: {} faulted: badge {:#x}, VM fault at ip {:#x}, address {:#x}, FSR {:#x}",
-                    app.name,
-                    m.badge,
-                    ipc.get(&m, 0),
-                    ipc.get(&m, 1),
-                    ipc.get(&m, 3)
+                    "kos root task: {} faulted: badge {:#x}, VM fault at ip {:#x}, address {:#x}, FSR {:#x}; ",
+                    app.name, m.badge, how.ip, how.addr, how.fsr
                 );
+                let now = Tsc::now();
+                match slot.tracker.on_exit(ExitKind::Abnormal, now) {
+                    Decision::Restart { after, count } => {
+                        let _ = writeln!(
+                            out,
+                            "restarting in {} ms (restart {count} of {} allowed within {} s)",
+                            after.as_millis(),
+                            policy.max_restarts,
+                            policy.max_seconds
+                        );
+                        slot.restart_at = Some(now.plus(after));
+                    }
+                    Decision::Stay(why) => {
+                        let _ = writeln!(out, "{why}");
+                        slot.down = true;
+                    }
+                    Decision::GiveUp { restarts, within } => {
+                        let _ = writeln!(
+                            out,
+                            "giving up: {restarts} restarts within {} s reached the restart intensity limit (max_restarts = {}, max_seconds = {}); it stays down",
+                            within.as_secs(),
+                            policy.max_restarts,
+                            policy.max_seconds
+                        );
+                        slot.down = true;
+                    }
+                }
             }
             _ => return Err(bad("an unexpected message")),
         }
     }
+    let _ = writeln!(
+        out,
+        "kos root task: every app is down for good; {} objects retyped in all",
+        a.made
+    );
     Ok(())
+}
+
+/// A component's supervision state.
+struct Slot {
+    tracker: RestartTracker<Tsc>,
+    /// When its next start is due, after a fault.
+    restart_at: Option<Tsc>,
+    /// Down for good, as its policy says.
+    down: bool,
+}
+
+/// What a VM fault says.
+struct Fault {
+    ip: usize,
+    addr: usize,
+    fsr: usize,
+}
+
+/// The time-stamp counter, in ticks of `TSC_MHZ` per microsecond.
+#[derive(Clone, Copy, Debug)]
+struct Tsc(u64);
+
+/// The TSC's rate, MHz (`bootinfo.archInfo` on x86; set once at start).
+static TSC_MHZ: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1000);
+
+impl Tsc {
+    fn now() -> Tsc {
+        // SAFETY: rdtsc reads a counter; the root task may (CR4.TSD is clear).
+        #[allow(unused_unsafe)]
+        Tsc(unsafe { core::arch::x86_64::_rdtsc() })
+    }
+
+    fn plus(self, d: Duration) -> Tsc {
+        let mhz = TSC_MHZ.load(core::sync::atomic::Ordering::Relaxed);
+        Tsc(self
+            .0
+            .saturating_add((d.as_micros() as u64).saturating_mul(mhz)))
+    }
+}
+
+impl Moment for Tsc {
+    fn since(self, earlier: Tsc) -> Duration {
+        let mhz = TSC_MHZ.load(core::sync::atomic::Ordering::Relaxed).max(1);
+        Duration::from_micros(self.0.saturating_sub(earlier.0) / mhz)
+    }
 }
 
 extern "C" fn root_main(bootinfo: *const BootInfo) -> ! {
     // SAFETY: the kernel maps the boot info frame for the root task.
     let bi = unsafe { &*bootinfo };
     sel4::set_root_ipc_buffer(bi.ipc_buffer);
+    // x86: the boot info's arch word is the TSC's rate in MHz.
+    if bi.arch_info > 0 {
+        TSC_MHZ.store(bi.arch_info as u64, core::sync::atomic::Ordering::Relaxed);
+    }
     let mut out = Console;
     let _ = writeln!(
         out,
-        "kos root task: started, boot info at {bootinfo:p}, IPC buffer {:#x}, manifest {} bytes, component ELF {} bytes",
+        "kos root task: started, boot info at {bootinfo:p}, IPC buffer {:#x}, TSC {} MHz, manifest {} bytes, component ELF {} bytes",
         { bi.ipc_buffer },
+        TSC_MHZ.load(core::sync::atomic::Ordering::Relaxed),
         SYSTEM.len(),
         COMPONENT.len()
     );

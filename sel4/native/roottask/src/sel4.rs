@@ -199,6 +199,11 @@ pub fn tcb_write_registers(tcb: usize, regs: &[usize]) -> Result<(), Error> {
     invoke(tcb, k::TCB_WRITE_REGISTERS, &args[..2 + regs.len()], &[]).map(|_| ())
 }
 
+/// `seL4_TCB_SetPriority(tcb, priority)` (5.0: checked against the caller's MCP).
+pub fn tcb_set_priority(tcb: usize, priority: usize) -> Result<(), Error> {
+    invoke(tcb, k::TCB_SET_PRIORITY, &[priority], &[]).map(|_| ())
+}
+
 /// `seL4_TCB_Resume(tcb)`.
 pub fn tcb_resume(tcb: usize) -> Result<(), Error> {
     invoke(tcb, k::TCB_RESUME, &[], &[]).map(|_| ())

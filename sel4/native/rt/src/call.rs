@@ -130,6 +130,17 @@ pub fn recv(ep: usize) -> Msg {
     syscall(k::SYS_RECV, ep, 0, [0; 4])
 }
 
+/// `seL4_NBRecv(ep)`: a message if one is waiting; badge 0 if none (the kernel
+/// zeroes it: `doNBRecvFailedTransfer`).
+pub fn nb_recv(ep: usize) -> Msg {
+    syscall(k::SYS_NB_RECV, ep, 0, [0; 4])
+}
+
+/// `seL4_Yield`: lets another thread of the same priority run.
+pub fn yield_now() {
+    syscall(k::SYS_YIELD, 0, 0, [0; 4]);
+}
+
 /// `seL4_DebugPutChar` (debug kernels).
 pub fn debug_put_char(c: u8) {
     syscall(k::SYS_DEBUG_PUT_CHAR, usize::from(c), 0, [0; 4]);

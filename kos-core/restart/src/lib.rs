@@ -1,12 +1,32 @@
 //! Restart decisions, OTP style: restart types, backoff and restart intensity.
 //!
-//! Kept free of processes and clocks (the caller passes `now`) so every rule is
-//! unit-tested.
+//! Kept free of processes and clocks (the caller passes `now`, of any [`Moment`]
+//! type) so every rule is unit-tested, and so the hosted root server (`kos-root`, with
+//! `std::time::Instant`) and the seL4 root task (with the TSC) take the same
+//! decisions from the same manifest policy. `no_std` with `alloc`.
+#![no_std]
 
-use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+use alloc::collections::VecDeque;
+use core::time::Duration;
 
 use kos_manifest::{RestartMode, RestartPolicy};
+
+/// A point in time: all the tracker needs is how long ago another one was.
+pub trait Moment: Copy {
+    /// The time from `earlier` to `self` (zero if `earlier` is later).
+    fn since(self, earlier: Self) -> Duration;
+}
+
+#[cfg(feature = "std")]
+impl Moment for std::time::Instant {
+    fn since(self, earlier: Self) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
 
 /// How an app's process ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +60,12 @@ pub enum Decision {
 
 /// Restart history of one app.
 #[derive(Debug, Clone)]
-pub struct RestartTracker {
+pub struct RestartTracker<T: Moment> {
     policy: RestartPolicy,
-    recent: VecDeque<Instant>,
+    recent: VecDeque<T>,
 }
 
-impl RestartTracker {
+impl<T: Moment> RestartTracker<T> {
     /// A tracker for an app with `policy`.
     pub fn new(policy: RestartPolicy) -> Self {
         RestartTracker {
@@ -55,7 +75,7 @@ impl RestartTracker {
     }
 
     /// Decides what to do about an exit at `now`.
-    pub fn on_exit(&mut self, exit: ExitKind, now: Instant) -> Decision {
+    pub fn on_exit(&mut self, exit: ExitKind, now: T) -> Decision {
         match (self.policy.mode, exit) {
             (RestartMode::Temporary, _) => return Decision::Stay("temporary app: never restarted"),
             (RestartMode::Transient, ExitKind::Normal) => {
@@ -64,11 +84,7 @@ impl RestartTracker {
             _ => {}
         }
         let within = Duration::from_secs(u64::from(self.policy.max_seconds));
-        while self
-            .recent
-            .front()
-            .is_some_and(|&t| now.duration_since(t) >= within)
-        {
+        while self.recent.front().is_some_and(|&t| now.since(t) >= within) {
             self.recent.pop_front();
         }
         let restarts = self.recent.len() as u32;
@@ -96,6 +112,21 @@ impl RestartTracker {
 #[cfg(test)]
 mod test {
     use super::*;
+    use std::vec::Vec;
+
+    /// Milliseconds on a test's own clock.
+    #[derive(Debug, Clone, Copy)]
+    struct Ms(u64);
+
+    impl Moment for Ms {
+        fn since(self, earlier: Self) -> Duration {
+            Duration::from_millis(self.0.saturating_sub(earlier.0))
+        }
+    }
+
+    fn secs(s: u64) -> Ms {
+        Ms(s * 1000)
+    }
 
     fn policy(mode: RestartMode) -> RestartPolicy {
         RestartPolicy {
@@ -109,7 +140,7 @@ mod test {
 
     #[test]
     fn restart_types_follow_otp() {
-        let now = Instant::now();
+        let now = Ms(0);
         let mut temporary = RestartTracker::new(policy(RestartMode::Temporary));
         assert!(matches!(
             temporary.on_exit(ExitKind::Abnormal, now),
@@ -133,31 +164,27 @@ mod test {
 
     #[test]
     fn backoff_doubles_up_to_its_ceiling() {
-        let t0 = Instant::now();
         let mut t = RestartTracker::new(policy(RestartMode::Permanent));
         let delays: Vec<_> = (0..3)
-            .map(
-                |i| match t.on_exit(ExitKind::Abnormal, t0 + Duration::from_millis(i)) {
-                    Decision::Restart { after, .. } => after.as_millis(),
-                    d => panic!("{d:?}"),
-                },
-            )
+            .map(|i| match t.on_exit(ExitKind::Abnormal, Ms(i)) {
+                Decision::Restart { after, .. } => after.as_millis(),
+                d => panic!("{d:?}"),
+            })
             .collect();
         assert_eq!(delays, [100, 200, 300]);
     }
 
     #[test]
     fn more_than_max_restarts_in_the_window_gives_up() {
-        let t0 = Instant::now();
         let mut t = RestartTracker::new(policy(RestartMode::Permanent));
         for i in 0..3 {
             assert!(matches!(
-                t.on_exit(ExitKind::Abnormal, t0 + Duration::from_secs(i)),
+                t.on_exit(ExitKind::Abnormal, secs(i)),
                 Decision::Restart { count, .. } if count == i as u32 + 1
             ));
         }
         assert_eq!(
-            t.on_exit(ExitKind::Abnormal, t0 + Duration::from_secs(3)),
+            t.on_exit(ExitKind::Abnormal, secs(3)),
             Decision::GiveUp {
                 restarts: 3,
                 within: Duration::from_secs(5)
@@ -167,14 +194,13 @@ mod test {
 
     #[test]
     fn restarts_older_than_the_window_are_forgotten() {
-        let t0 = Instant::now();
         let mut t = RestartTracker::new(policy(RestartMode::Permanent));
         for i in 0..3 {
-            t.on_exit(ExitKind::Abnormal, t0 + Duration::from_secs(i * 2));
+            t.on_exit(ExitKind::Abnormal, secs(i * 2));
         }
         // At t0+6 s the restart at t0 has left the 5 s window: room for one more.
         assert!(matches!(
-            t.on_exit(ExitKind::Abnormal, t0 + Duration::from_secs(6)),
+            t.on_exit(ExitKind::Abnormal, secs(6)),
             Decision::Restart { count: 3, .. }
         ));
     }
