@@ -197,3 +197,35 @@ fn an_app_that_outgrows_its_heap_fails_alone() {
     assert!(sys.seen(&["[bystander]", "exited"]).is_empty());
     assert!(sys.stop().success());
 }
+
+#[test]
+fn json_logs_are_one_object_a_line_saying_who_wrote_what() {
+    let mut sys = RunningSystem::boot_args(THREE_APPS, &["--log-format", "json"]);
+    // What the supervisor says about an app, and what the app prints itself.
+    sys.wait_for(&[r#""app":"echo_client""#, r#""from":"app""#, "reply 2:"]);
+    assert!(sys.stop().success());
+    let events: Vec<serde_json::Value> = sys
+        .log
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    for e in &events {
+        for field in ["time", "app", "from", "message"] {
+            assert!(e[field].is_string(), "{field} missing: {e}");
+        }
+        assert!(e["time"].as_str().unwrap().ends_with('Z'), "{e}");
+    }
+    let said = |app: &str, from: &str, start: &str| {
+        events.iter().any(|e| {
+            e["app"] == app
+                && e["from"] == from
+                && e["message"].as_str().unwrap().starts_with(start)
+        })
+    };
+    assert!(said("echo_server", "kos", "started (pid "));
+    assert!(said("echo_client", "app", "reply 1:"));
+    assert!(said("_root", "kos", "all apps stopped; system down"));
+    // An app's own line is never attributed to KOS, nor KOS's to the app.
+    assert!(!said("echo_client", "kos", "reply 1:"));
+    assert!(!said("echo_server", "app", "started (pid "));
+}

@@ -59,6 +59,10 @@ enum Command {
         /// as a child (`mix kos.run`), so the system stops when they do.
         #[arg(long)]
         stop_on_eof: bool,
+        /// `text` (`time [app] message`) or `json` (one object a line: time, app,
+        /// from = "kos" | "app", message), for log collectors and tools.
+        #[arg(long, value_enum, default_value_t = run_cmd::LogFormatArg::Text)]
+        log_format: run_cmd::LogFormatArg,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -173,6 +177,7 @@ fn main() -> ExitCode {
             vm_profile,
             upgrade_trial,
             stop_on_eof,
+            log_format,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -183,6 +188,7 @@ fn main() -> ExitCode {
                 vm_profile,
                 upgrade_trial,
                 stop_on_eof,
+                log_format,
             },
         ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kos_root::{Logger, Outcome, RunOptions, ShutdownHandle, System};
+use kos_root::{LogFormat, Logger, Outcome, RunOptions, ShutdownHandle, System};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -27,6 +27,17 @@ pub struct Settings {
     pub upgrade_trial: Duration,
     /// Stop when standard input reaches its end.
     pub stop_on_eof: bool,
+    /// How log lines are written.
+    pub log_format: LogFormatArg,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormatArg {
+    /// `time [app] message`, for people.
+    Text,
+    /// One JSON object a line, for tools.
+    Json,
 }
 
 /// Set for the apps of a system on trial after an upgrade: the trial window in ms.
@@ -92,6 +103,7 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         vm_profile,
         upgrade_trial,
         stop_on_eof,
+        log_format,
     } = settings;
     // Catch the signals before anything starts, so a Ctrl-C during boot is a clean stop too.
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
@@ -106,7 +118,10 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     let mut options = RunOptions::new(&bin_dir);
     options.stop_timeout = stop_timeout;
     options.vm_profile = vm_profile;
-    let logger = Logger::new();
+    let logger = Logger::with_format(match log_format {
+        LogFormatArg::Text => LogFormat::Text,
+        LogFormatArg::Json => LogFormat::Json,
+    });
     let current = Arc::new(Current::default());
 
     let on_signal = current.clone();

@@ -161,7 +161,7 @@ fn forward_lines(
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
                         let text = String::from_utf8_lossy(&line);
-                        logger.line(&app, text.trim_end_matches(['\n', '\r']));
+                        logger.app_output(&app, text.trim_end_matches(['\n', '\r']));
                     }
                 }
             }

@@ -15,7 +15,7 @@ mod root_protocol;
 mod system;
 
 pub use kos_restart::{Decision, ExitKind, RestartTracker};
-pub use log::Logger;
+pub use log::{LogFormat, Logger};
 pub use system::{check, BootError, Health, Outcome, RunOptions, ShutdownHandle, System};
 
 /// The manifest of an upgrade image directory (`DIR/system.dts`).
