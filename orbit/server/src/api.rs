@@ -185,28 +185,55 @@ pub async fn restart(
     command(state, headers, name, Command::Restart, q.wait.unwrap_or(60)).await
 }
 
-/// Largest bundle Orbit accepts for upload.
-pub const MAX_BUNDLE_BYTES: usize = 512 << 20;
-
 /// `POST /api/devices/{name}/upgrade` with the bundle as the body: stores it, then sends
 /// the device an upgrade command carrying a one-time download token.
+///
+/// Nothing of the body is read before the token and the device are checked; then it
+/// streams to disk (`bundles::receive`), with at most `bundles::MAX_UPLOADS` uploads at
+/// once — another is answered 503 at once, not queued.
 pub async fn upgrade(
     State(orbit): State<Arc<Orbit>>,
     headers: HeaderMap,
     Path(name): Path<String>,
     q: Query<Wait>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<CommandRecord> {
     authorize(&orbit, &headers)?;
     orbit
         .store
         .device(&name)?
         .ok_or_else(|| StoreError::NotFound(name.clone()))?;
+    // A body that says it is too large is refused before a byte of it is read.
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > crate::bundles::MAX_BUNDLE_BYTES) {
+        return Err(ApiError(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            crate::bundles::UploadError::TooLarge.to_string(),
+        ));
+    }
+    let _receiving = orbit.uploads.clone().try_acquire_owned().map_err(|_| {
+        ApiError(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{} uploads are being received already: try again when one ends",
+                crate::bundles::MAX_UPLOADS
+            ),
+        )
+    })?;
     let dir = orbit.data_dir.join("bundles");
-    let stored = tokio::task::spawn_blocking(move || crate::bundles::store(&dir, &body))
-        .await
-        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    let stored = crate::bundles::receive(&dir, body).await.map_err(|e| {
+        let status = match e {
+            crate::bundles::UploadError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            crate::bundles::UploadError::Stalled => StatusCode::REQUEST_TIMEOUT,
+            crate::bundles::UploadError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError(status, e.to_string())
+    })?;
+    drop(_receiving);
     tracing::info!(device = %name, version = %stored.version, sha256 = %stored.sha256, "bundle uploaded");
     let token = orbit
         .downloads

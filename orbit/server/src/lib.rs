@@ -64,6 +64,8 @@ pub struct Orbit {
     pub data_dir: PathBuf,
     /// Download tokens of upgrade commands in flight.
     pub downloads: bundles::Downloads,
+    /// Uploads being received now: each holds a permit ([`bundles::MAX_UPLOADS`]).
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 /// Unix time in milliseconds.
@@ -108,6 +110,10 @@ impl Orbit {
         let id = secret_file(data_dir, "orbit-id").map_err(|e| format!("orbit-id: {e}"))?;
         let admin_token =
             secret_file(data_dir, "admin-token").map_err(|e| format!("admin-token: {e}"))?;
+        let stale = bundles::clean_partial(&data_dir.join("bundles"));
+        if stale > 0 {
+            tracing::info!("removed {stale} partial upload(s) an earlier run left");
+        }
         Ok(Orbit {
             store: Arc::new(store),
             hub: hub::Hub::default(),
@@ -116,6 +122,7 @@ impl Orbit {
             settings,
             data_dir: data_dir.to_path_buf(),
             downloads: bundles::Downloads::default(),
+            uploads: Arc::new(tokio::sync::Semaphore::new(bundles::MAX_UPLOADS)),
         })
     }
 }
@@ -130,10 +137,8 @@ pub fn router(orbit: Arc<Orbit>) -> Router {
         .route("/api/devices/{name}/revoke", post(api::revoke))
         .route("/api/devices/{name}/ping", post(api::ping))
         .route("/api/devices/{name}/restart", post(api::restart))
-        .route(
-            "/api/devices/{name}/upgrade",
-            post(api::upgrade).layer(axum::extract::DefaultBodyLimit::max(api::MAX_BUNDLE_BYTES)),
-        )
+        // The upload streams to disk under its own limit, after the token is checked.
+        .route("/api/devices/{name}/upgrade", post(api::upgrade))
         .route(
             &format!("{}{{sha256}}", orbit_protocol::BUNDLES_PATH),
             get(api::download),
