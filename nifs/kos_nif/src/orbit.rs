@@ -262,6 +262,34 @@ fn orbit_result(handle: ResourceArc<OrbitRes>, id: u64, ok: bool, detail: String
     rustler::types::atom::ok()
 }
 
+/// What `orbit_tidy_images` did: `%{partial: [...], images: [...], kept: [...]}`.
+#[derive(rustler::NifMap)]
+struct Tidied {
+    partial: Vec<String>,
+    images: Vec<String>,
+    kept: Vec<String>,
+}
+
+/// `orbit_tidy_images(images, running)`: at start, removes partial stages and all
+/// complete images but `running` (`""`: the system runs from none of them) and the
+/// newest other (`orbit_device::images::tidy`). `{:ok, tidied}` or `{:error, text}`.
+#[rustler::nif(schedule = "DirtyIo")]
+fn orbit_tidy_images(env: Env<'_>, images: String, running: String) -> Term<'_> {
+    let running = (!running.is_empty()).then(|| std::path::PathBuf::from(running));
+    match orbit_device::images::tidy(std::path::Path::new(&images), running.as_deref()) {
+        Ok(t) => (
+            rustler::types::atom::ok(),
+            Tidied {
+                partial: t.partial,
+                images: t.images,
+                kept: t.kept,
+            },
+        )
+            .encode(env),
+        Err(e) => (rustler::types::atom::error(), e.to_string()).encode(env),
+    }
+}
+
 /// `orbit_stage(handle, url, sha256, size, version, trusted_pem, images)`: stages the
 /// bundle of an upgrade command in a new image directory under `images`
 /// (`orbit_device::stage`: downloaded, size and digest checked, the deployment's

@@ -7,6 +7,7 @@
 //! reconnecting with exponential backoff and jitter. The device admin's NIF runs this
 //! on its own tokio runtime; the tests use it as the device.
 
+pub mod images;
 pub mod stage;
 
 use std::sync::Arc;

@@ -41,6 +41,7 @@ defmodule DeviceAdmin.Link do
 
     images = images || Path.join(System.tmp_dir!(), "kos-images")
     File.mkdir_p!(images)
+    tidy(images)
 
     reports =
       case pending_outcome(images, version) do
@@ -217,6 +218,35 @@ defmodule DeviceAdmin.Link do
         why = with {:bad_image, text} <- reason, do: "the image cannot run: #{text}"
         Logger.warning("device_admin: upgrade refused by _root: #{inspect(why)}")
         :ok = Kos.Orbit.result(state.conn, id, :error, "refused by _root: #{why}")
+    end
+  end
+
+  # Partial stages and old images go at start; the running image and the newest other
+  # one stay (a rollback or the next boot may want it).
+  defp tidy(images) do
+    case Kos.Orbit.tidy_images(images, running_image(images)) do
+      {:ok, %{partial: [], images: []}} ->
+        :ok
+
+      {:ok, t} ->
+        Logger.info(
+          "device_admin: tidied #{images}: removed #{length(t.partial)} partial stage(s) and #{length(t.images)} old image(s); kept #{Enum.join(t.kept, ", ")}"
+        )
+
+      {:error, why} ->
+        Logger.warning("device_admin: could not tidy #{images}: #{why}")
+    end
+  end
+
+  # The image directory this system runs from, if it runs from one under `images`:
+  # the device admin's own code is inside it.
+  defp running_image(images) do
+    images = Path.expand(images)
+    own = Path.expand(to_string(:code.lib_dir(:device_admin)))
+
+    case Path.relative_to(own, images) do
+      ^own -> nil
+      relative -> Path.join(images, relative |> Path.split() |> hd())
     end
   end
 end

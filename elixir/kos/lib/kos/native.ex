@@ -80,5 +80,8 @@ defmodule Kos.Native do
   def orbit_report(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
 
   @doc false
+  def orbit_tidy_images(_images, _running), do: :erlang.nif_error(:nif_not_loaded)
+
+  @doc false
   def orbit_stop(_conn), do: :erlang.nif_error(:nif_not_loaded)
 end

@@ -91,6 +91,19 @@ defmodule Kos.Orbit do
     Kos.Native.orbit_report(conn, id, status == :ok, detail)
   end
 
+  @doc """
+  Tidies the images directory at start, before any upgrade is staged: removes partial
+  stages (`incoming-*`, left by a device admin that died mid-stage) and every complete
+  image but `running` (the image this system runs from, or `nil`) and the newest
+  other one. Touches nothing else there.
+
+  `{:ok, %{partial: [name], images: [name], kept: [name]}}` (what was removed and
+  kept), or `{:error, text}`.
+  """
+  @spec tidy_images(Path.t(), Path.t() | nil) :: {:ok, map()} | {:error, String.t()}
+  def tidy_images(images, running),
+    do: Kos.Native.orbit_tidy_images(to_string(images), to_string(running || ""))
+
   @doc "Disconnects for good."
   @spec stop(conn()) :: :ok
   def stop(conn), do: Kos.Native.orbit_stop(conn)
