@@ -14,6 +14,7 @@ pub mod client;
 pub mod device_ws;
 pub mod hub;
 pub mod keys;
+pub mod reconcile;
 pub mod store;
 pub mod tls;
 
@@ -110,6 +111,16 @@ impl Orbit {
         let id = secret_file(data_dir, "orbit-id").map_err(|e| format!("orbit-id: {e}"))?;
         let admin_token =
             secret_file(data_dir, "admin-token").map_err(|e| format!("admin-token: {e}"))?;
+        let settled = reconcile::at_start(&store, now_ms()).map_err(|e| e.to_string())?;
+        if settled != reconcile::Settled::default() {
+            tracing::info!(
+                "settled commands an earlier run left: {} cut off ({:?}), {} upgrades past their deadline ({:?})",
+                settled.cut_off.len(),
+                settled.cut_off,
+                settled.expired.len(),
+                settled.expired
+            );
+        }
         let stale = bundles::clean_partial(&data_dir.join("bundles"));
         if stale > 0 {
             tracing::info!("removed {stale} partial upload(s) an earlier run left");
@@ -259,12 +270,32 @@ where
     let orbit = Arc::new(orbit);
     let app = router(orbit.clone()).into_make_service_with_connect_info::<Peer>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // Upgrades that no device will ever report end with a reason (`reconcile`).
+    let sweeping = orbit.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(reconcile::SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            match reconcile::sweep(sweeping.store.as_ref(), now_ms()) {
+                Ok(s) if !s.expired.is_empty() => {
+                    tracing::warn!(
+                        "upgrades with no result past their deadline: {:?}",
+                        s.expired
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("settling expired upgrades: {e}"),
+            }
+        }
+    });
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stopped.await;
             })
-            .await
+            .await;
+        sweeper.abort();
+        served
     });
     Running {
         addr,

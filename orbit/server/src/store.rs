@@ -134,6 +134,8 @@ pub trait Store: Send + Sync + 'static {
         device: Option<&str>,
         limit: usize,
     ) -> Result<Vec<CommandRecord>, StoreError>;
+    /// Every command still `sent` or `acked`, oldest first.
+    fn unfinished(&self) -> Result<Vec<CommandRecord>, StoreError>;
 }
 
 /// The embedded store: one SQLite database file.
@@ -339,6 +341,15 @@ impl Store for SqliteStore {
             "SELECT {COMMAND_COLS} FROM commands WHERE ?1 IS NULL OR device = ?1 ORDER BY id DESC LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![device, limit as i64], command_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn unfinished(&self) -> Result<Vec<CommandRecord>, StoreError> {
+        let db = self.db();
+        let mut stmt = db.prepare(&format!(
+            "SELECT {COMMAND_COLS} FROM commands WHERE state IN ('sent', 'acked') ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([], command_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
