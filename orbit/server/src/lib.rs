@@ -12,6 +12,7 @@ pub mod bundles;
 pub mod cli;
 pub mod client;
 pub mod device_ws;
+pub mod guard;
 pub mod hub;
 pub mod keys;
 pub mod reconcile;
@@ -28,7 +29,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-/// Timing of the device connections.
+/// Timing and limits of Orbit's connections.
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     /// How often a connected device is pinged.
@@ -37,6 +38,11 @@ pub struct Settings {
     pub dead_after: Duration,
     /// How long a device has to answer the challenge.
     pub handshake_timeout: Duration,
+    /// Most connections open at once (devices, operators, dashboards); beyond it a
+    /// new connection is closed at once.
+    pub max_connections: usize,
+    /// A connection with nothing moving in or out this long is closed.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +51,9 @@ impl Default for Settings {
             heartbeat: Duration::from_secs(2),
             dead_after: Duration::from_secs(6),
             handshake_timeout: Duration::from_secs(10),
+            // Fleets of 10 000 devices per node and more (BENCHMARKS.md), with room.
+            max_connections: 50_000,
+            idle_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -169,19 +178,13 @@ async fn dashboard() -> axum::response::Html<&'static str> {
 #[derive(Clone, Copy, Debug)]
 pub struct Peer(pub SocketAddr);
 
-impl
-    axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>>
+impl<L> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, guard::Guarded<L>>>
     for Peer
+where
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    L::Io: Unpin,
 {
-    fn connect_info(s: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
-        Peer(*s.remote_addr())
-    }
-}
-
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>>
-    for Peer
-{
-    fn connect_info(s: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Peer {
+    fn connect_info(s: axum::serve::IncomingStream<'_, guard::Guarded<L>>) -> Peer {
         Peer(*s.remote_addr())
     }
 }
@@ -265,9 +268,11 @@ async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
 fn spawn_server<L>(listener: L, addr: SocketAddr, orbit: Orbit) -> Running
 where
     L: axum::serve::Listener<Addr = SocketAddr>,
-    Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+    L::Io: Unpin,
 {
     let orbit = Arc::new(orbit);
+    let settings = orbit.settings;
+    let listener = guard::Guarded::new(listener, settings.max_connections, settings.idle_timeout);
     let app = router(orbit.clone()).into_make_service_with_connect_info::<Peer>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // Upgrades that no device will ever report end with a reason (`reconcile`).

@@ -20,6 +20,7 @@ fn fast() -> Settings {
         heartbeat: Duration::from_millis(200),
         dead_after: Duration::from_millis(1000),
         handshake_timeout: Duration::from_millis(1500),
+        ..Settings::default()
     }
 }
 
