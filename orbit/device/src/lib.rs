@@ -296,21 +296,47 @@ impl Session {
     }
 
     /// [`Session::serve`], also sending whatever arrives on `outgoing` (a device's own
-    /// reports, such as an upgrade confirmed after its trial).
+    /// reports, such as an upgrade confirmed after its trial). Results Orbit has not
+    /// acknowledged are lost when the connection ends: [`run`] keeps them.
+    pub async fn serve_with<H: Handler>(
+        self,
+        handler: &mut H,
+        outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
+    ) -> Error {
+        self.serve_keeping(handler, outgoing, &mut Vec::new()).await
+    }
+
+    /// [`Session::serve_with`], keeping every result until Orbit acknowledges it
+    /// ([`ToDevice::Recorded`]): `kept` holds those of earlier connections, sent again
+    /// first, and on return those of this one that Orbit never acknowledged.
     ///
     /// The link keeps reading while a command runs: Orbit's WebSocket pings are
     /// answered (tungstenite queues the pong as it reads), so a long download and
     /// verification does not get the device dropped. Commands that arrive meanwhile
     /// are acknowledged at once and run in order after it; a command breaking the
     /// protocol's rules gets its failure result without reaching the handler.
-    pub async fn serve_with<H: Handler>(
+    pub async fn serve_keeping<H: Handler>(
         self,
         handler: &mut H,
         outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
+        kept: &mut Vec<ToOrbit>,
     ) -> Error {
         let Session { mut ws, http_base } = self;
-        for msg in handler.on_connect() {
-            if let Err(e) = send(&mut ws, &msg).await {
+        // The handler's own reports (results of commands that outlived their
+        // connection) are kept like any other result until Orbit has them.
+        let reports = handler.on_connect();
+        kept.extend(
+            reports
+                .iter()
+                .filter(|m| matches!(m, ToOrbit::Result { .. }))
+                .cloned(),
+        );
+        let others = reports
+            .into_iter()
+            .filter(|m| !matches!(m, ToOrbit::Result { .. }));
+        let first: Vec<ToOrbit> = kept.iter().cloned().chain(others).collect();
+        for msg in &first {
+            if let Err(e) = send(&mut ws, msg).await {
                 return e;
             }
         }
@@ -319,19 +345,29 @@ impl Session {
             outgoing,
             outgoing_open: true,
             waiting: std::collections::VecDeque::new(),
+            unacknowledged: std::mem::take(kept),
         };
+        let ended = link.serve(handler, &http_base).await;
+        *kept = link.unacknowledged;
+        ended
+    }
+}
+
+impl Link<'_> {
+    /// Runs commands until the connection ends.
+    async fn serve<H: Handler>(&mut self, handler: &mut H, http_base: &str) -> Error {
         loop {
-            let (id, command) = match link.waiting.pop_front() {
+            let (id, command) = match self.waiting.pop_front() {
                 Some(next) => next,
-                None => match link.next_command().await {
+                None => match self.next_command().await {
                     Ok(next) => next,
                     Err(e) => return e,
                 },
             };
             let outcome = match command.check() {
                 Ok(()) => {
-                    let running = handler.handle(id, &command, &http_base);
-                    match link.while_running(running).await {
+                    let running = handler.handle(id, &command, http_base);
+                    match self.while_running(running).await {
                         Ok(outcome) => outcome,
                         Err(e) => return e,
                     }
@@ -351,12 +387,14 @@ impl Session {
                 ok,
                 detail: detail.clone(),
             };
-            if let Err(e) = send(&mut link.ws, &result).await {
+            // Kept until Orbit says it has it, sent again on the next connection if not.
+            self.unacknowledged.push(result.clone());
+            if let Err(e) = send(&mut self.ws, &result).await {
                 return e;
             }
             handler.result_sent(id);
             if upgraded {
-                if let Err(e) = send(&mut link.ws, &ToOrbit::Status { version: detail }).await {
+                if let Err(e) = send(&mut self.ws, &ToOrbit::Status { version: detail }).await {
                     return e;
                 }
             }
@@ -371,6 +409,8 @@ struct Link<'o> {
     outgoing: &'o mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
     outgoing_open: bool,
     waiting: std::collections::VecDeque<(u64, Command)>,
+    /// Results sent (or to send) that Orbit has not acknowledged yet.
+    unacknowledged: Vec<ToOrbit>,
 }
 
 /// What the link brought: a frame, or a report of the device's own to send.
@@ -445,6 +485,11 @@ impl Link<'_> {
                 send(&mut self.ws, &ToOrbit::Ack { id }).await?;
                 Ok(Some((id, command)))
             }
+            Ok(ToDevice::Recorded { id }) => {
+                self.unacknowledged
+                    .retain(|r| !matches!(r, ToOrbit::Result { id: got, .. } if *got == id));
+                Ok(None)
+            }
             Ok(other) => {
                 tracing::warn!("ignoring unexpected message from Orbit: {other:?}");
                 Ok(None)
@@ -514,12 +559,14 @@ pub async fn run<H: Handler>(
 ) {
     tokio::pin!(stop);
     let mut failures = 0u32;
+    // Results Orbit has not acknowledged, kept across connections.
+    let mut kept = Vec::new();
     loop {
         let attempt = async {
             match connect_to(endpoint, id, &version()).await {
                 Ok(session) => {
                     on_event("connected to Orbit");
-                    Ok(session.serve_with(handler, outgoing).await)
+                    Ok(session.serve_keeping(handler, outgoing, &mut kept).await)
                 }
                 Err(e) => Err(e),
             }

@@ -176,3 +176,126 @@ async fn the_link_answers_pings_and_takes_commands_while_one_runs() {
         .unwrap();
     assert!(ended.to_string().contains("closed"), "{ended}");
 }
+
+/// Answers every command at once.
+struct Quick;
+
+impl Handler for Quick {
+    async fn handle(&mut self, id: u64, _: &Command, _: &str) -> Result<String, String> {
+        Ok(format!("done {id}"))
+    }
+}
+
+async fn handshake(listener: &tokio::net::TcpListener) -> Ws {
+    let (tcp, _) = tokio::time::timeout(Duration::from_secs(10), listener.accept())
+        .await
+        .expect("the device reconnects")
+        .unwrap();
+    let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+    say(
+        &mut ws,
+        &ToDevice::Challenge {
+            nonce: "00".repeat(orbit_protocol::NONCE_BYTES),
+            orbit: "test-orbit".into(),
+        },
+    )
+    .await;
+    assert!(matches!(hear_json(&mut ws).await, ToOrbit::Hello { .. }));
+    say(&mut ws, &ToDevice::Welcome).await;
+    ws
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_result_orbit_did_not_acknowledge_is_sent_again_on_the_next_connection() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let device = tokio::spawn(async move {
+        let id = Identity {
+            name: "dev1".into(),
+            key: SigningKey::from_bytes(&[4; 32]),
+        };
+        let endpoint = Endpoint::new(&url).with_backoff(orbit_device::Backoff {
+            min: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+        });
+        let (_keep, mut outgoing) = mpsc::unbounded_channel();
+        orbit_device::run(
+            &endpoint,
+            &id,
+            || "1.0.0".to_string(),
+            &mut Quick,
+            &mut outgoing,
+            |_| {},
+            async {
+                let _ = stopped.await;
+            },
+        )
+        .await
+    });
+    let result = |ws_msg: ToOrbit| match ws_msg {
+        ToOrbit::Result { id, ok, detail } => (id, ok, detail),
+        other => panic!("expected a result, got {other:?}"),
+    };
+
+    // The link breaks after the result went out, before Orbit acknowledged it.
+    let mut ws = handshake(&listener).await;
+    say(
+        &mut ws,
+        &ToDevice::Command {
+            id: 1,
+            command: Command::Ping,
+        },
+    )
+    .await;
+    assert!(matches!(hear_json(&mut ws).await, ToOrbit::Ack { id: 1 }));
+    assert_eq!(result(hear_json(&mut ws).await), (1, true, "done 1".into()));
+    drop(ws);
+
+    // The next connection starts with it; acknowledged now, with another command's.
+    let mut ws = handshake(&listener).await;
+    assert_eq!(result(hear_json(&mut ws).await), (1, true, "done 1".into()));
+    say(&mut ws, &ToDevice::Recorded { id: 1 }).await;
+    say(
+        &mut ws,
+        &ToDevice::Command {
+            id: 2,
+            command: Command::Ping,
+        },
+    )
+    .await;
+    assert!(matches!(hear_json(&mut ws).await, ToOrbit::Ack { id: 2 }));
+    assert_eq!(result(hear_json(&mut ws).await), (2, true, "done 2".into()));
+    say(&mut ws, &ToDevice::Recorded { id: 2 }).await;
+    // A command after both acknowledgements: its answer comes before anything else,
+    // so nothing was pending any more when the link broke again.
+    say(
+        &mut ws,
+        &ToDevice::Command {
+            id: 3,
+            command: Command::Ping,
+        },
+    )
+    .await;
+    assert!(matches!(hear_json(&mut ws).await, ToOrbit::Ack { id: 3 }));
+    drop(ws);
+
+    // Result 3 was never acknowledged: it alone is sent again.
+    let mut ws = handshake(&listener).await;
+    assert_eq!(result(hear_json(&mut ws).await), (3, true, "done 3".into()));
+    say(&mut ws, &ToDevice::Recorded { id: 3 }).await;
+    say(
+        &mut ws,
+        &ToDevice::Command {
+            id: 4,
+            command: Command::Ping,
+        },
+    )
+    .await;
+    assert!(matches!(hear_json(&mut ws).await, ToOrbit::Ack { id: 4 }));
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), device)
+        .await
+        .unwrap()
+        .unwrap();
+}

@@ -58,6 +58,13 @@ pub enum ToDevice {
         /// What to do.
         command: Command,
     },
+    /// Orbit has the [`ToOrbit::Result`] of command `id` (recorded, or already
+    /// finished): the device may forget it. Until then the device keeps the result and
+    /// sends it again on its next connection.
+    Recorded {
+        /// The command's id.
+        id: u64,
+    },
 }
 
 /// A command for a device.

@@ -35,7 +35,9 @@ pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
         }
     };
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let conn = orbit.hub.attach(&name, tx, now_ms());
+    let (conn, replaced) = orbit.hub.attach(&name, tx, now_ms());
+    // Commands in flight on the connection this one replaces.
+    settle_dropped(&orbit, replaced);
     tracing::info!(device = %name, %peer, "device connected");
     let mut last_heard = Instant::now();
     let mut heartbeat = tokio::time::interval(orbit.settings.heartbeat);
@@ -44,7 +46,11 @@ pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(t))) => {
                     last_heard = Instant::now();
-                    handle(&orbit, &name, t.as_str());
+                    if let Some(reply) = handle(&orbit, &name, t.as_str()) {
+                        if let Err(e) = sink.send(text(&reply)).await {
+                            break format!("send failed: {e}");
+                        }
+                    }
                 }
                 Some(Ok(Message::Close(_))) | None => break "closed by the device".to_string(),
                 Some(Ok(_)) => last_heard = Instant::now(),
@@ -73,9 +79,18 @@ pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
             }
         }
     };
-    for (id, kind) in orbit.hub.detach(&name, conn) {
+    settle_dropped(&orbit, orbit.hub.detach(&name, conn));
+    let _ = orbit.store.seen(&name, now_ms(), None, None);
+    tracing::info!(device = %name, "device disconnected: {why}");
+}
+
+/// Records what became of commands in flight on a connection that ended.
+fn settle_dropped(orbit: &Orbit, dropped: Vec<crate::hub::Dropped>) {
+    for (id, kind, acked) in dropped {
         // An upgrade restarts the device on purpose: its result comes from the system
-        // that comes up next, on a later connection.
+        // that comes up next, on a later connection. Any other command the device took
+        // may have finished: its result comes when it reconnects (the device keeps it
+        // until Orbit has it), or `reconcile` ends it at its deadline.
         if kind == "upgrade" {
             let _ = orbit.store.update_command(
                 id,
@@ -83,14 +98,22 @@ pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
                 "device restarting into the new system",
                 None,
             );
+        } else if acked {
+            let _ = orbit.store.update_command(
+                id,
+                "acked",
+                "device disconnected; its result may come when it reconnects",
+                None,
+            );
         } else {
-            let _ = orbit
-                .store
-                .update_command(id, "error", "device disconnected", Some(now_ms()));
+            let _ = orbit.store.update_command(
+                id,
+                "error",
+                "device disconnected before taking it",
+                Some(now_ms()),
+            );
         }
     }
-    let _ = orbit.store.seen(&name, now_ms(), None, None);
-    tracing::info!(device = %name, "device disconnected: {why}");
 }
 
 fn text(m: &ToDevice) -> Message {
@@ -166,13 +189,15 @@ async fn next_text(stream: &mut Stream) -> Result<String, String> {
 }
 
 /// One message from an authenticated device.
-fn handle(orbit: &Orbit, name: &str, text: &str) {
+/// Acts on one message of `name`'s; what to answer, if anything (every result is
+/// answered [`ToDevice::Recorded`], so the device can forget it).
+fn handle(orbit: &Orbit, name: &str, text: &str) -> Option<ToDevice> {
     let msg = match serde_json::from_str::<ToOrbit>(text) {
         Ok(m) => m,
         // A bad message is dropped; the device stays connected.
         Err(e) => {
             tracing::warn!(device = %name, "undecodable message dropped: {e}");
-            return;
+            return None;
         }
     };
     match msg {
@@ -188,7 +213,7 @@ fn handle(orbit: &Orbit, name: &str, text: &str) {
             };
             let Some(finished) = orbit.hub.on_result(name, id, outcome) else {
                 late_result(orbit, name, id, ok, &detail);
-                return;
+                return Some(ToDevice::Recorded { id });
             };
             let state = if ok { "ok" } else { "error" };
             let _ = orbit
@@ -197,6 +222,7 @@ fn handle(orbit: &Orbit, name: &str, text: &str) {
             let rtt = (finished.kind == "ping").then(|| millis(finished.round_trip));
             let _ = orbit.store.seen(name, now_ms(), None, rtt);
             tracing::info!(device = %name, id, kind = finished.kind, ok, "command finished: {detail}");
+            return Some(ToDevice::Recorded { id });
         }
         ToOrbit::Status { version } => {
             let _ = orbit.store.seen(name, now_ms(), Some(&version), None);
@@ -205,27 +231,26 @@ fn handle(orbit: &Orbit, name: &str, text: &str) {
             tracing::warn!(device = %name, "hello after authentication ignored")
         }
     }
+    None
 }
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// A result for a command that is not in flight on this connection: accepted only for
-/// an unfinished upgrade of this device (reported by the system that came up after
-/// it); anything else is dropped.
+/// A result for a command that is not in flight on this connection: recorded for an
+/// unfinished command of this device (an upgrade reported by the system that came up
+/// after it, or a result the device kept because an earlier connection broke before
+/// Orbit acknowledged it); anything else (finished already, another device's) is
+/// dropped, so a command finishes once.
 fn late_result(orbit: &Orbit, name: &str, id: u64, ok: bool, detail: &str) {
     match orbit.store.command(id) {
-        Ok(Some(c))
-            if c.device == name
-                && c.kind == "upgrade"
-                && (c.state == "acked" || c.state == "sent") =>
-        {
+        Ok(Some(c)) if c.device == name && (c.state == "acked" || c.state == "sent") => {
             let state = if ok { "ok" } else { "error" };
             let _ = orbit
                 .store
                 .update_command(id, state, detail, Some(now_ms()));
-            tracing::info!(device = %name, id, ok, "upgrade finished: {detail}");
+            tracing::info!(device = %name, id, kind = %c.kind, ok, "command finished late: {detail}");
         }
         _ => tracing::warn!(device = %name, id, "result for a command not in flight to it dropped"),
     }

@@ -35,7 +35,20 @@ pub struct Outcome {
 struct Pending {
     kind: &'static str,
     sent_at: Instant,
+    /// The device acknowledged it: it took the command.
+    acked: bool,
     done: Option<oneshot::Sender<Outcome>>,
+}
+
+/// A command in flight on a connection that ended: its id, kind, and whether the
+/// device had acknowledged it.
+pub type Dropped = (u64, &'static str, bool);
+
+fn dropped(pending: &HashMap<u64, Pending>) -> Vec<Dropped> {
+    pending
+        .iter()
+        .map(|(id, p)| (*id, p.kind, p.acked))
+        .collect()
 }
 
 struct Live {
@@ -69,7 +82,12 @@ impl Hub {
     /// Registers an authenticated connection of `name`; returns its connection id.
     /// An older connection of the same device is told to close, and its commands in
     /// flight are failed.
-    pub fn attach(&self, name: &str, tx: mpsc::UnboundedSender<Outgoing>, now: i64) -> u64 {
+    pub fn attach(
+        &self,
+        name: &str,
+        tx: mpsc::UnboundedSender<Outgoing>,
+        now: i64,
+    ) -> (u64, Vec<Dropped>) {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed) + 1;
         let old = self.lock().insert(
             name.to_string(),
@@ -80,23 +98,25 @@ impl Hub {
                 pending: HashMap::new(),
             },
         );
+        let mut ended = Vec::new();
         if let Some(old) = old {
             let _ = old
                 .tx
                 .send(Outgoing::Close("replaced by a newer connection".into()));
+            ended = dropped(&old.pending);
             fail_all(old.pending, "device reconnected before answering");
         }
-        conn
+        (conn, ended)
     }
 
     /// Forgets connection `conn` of `name` (if it is still the current one) and wakes
     /// the waiters of its commands in flight; returns their ids and kinds.
-    pub fn detach(&self, name: &str, conn: u64) -> Vec<(u64, &'static str)> {
+    pub fn detach(&self, name: &str, conn: u64) -> Vec<Dropped> {
         let mut live = self.lock();
         if live.get(name).is_some_and(|l| l.conn == conn) {
             let l = live.remove(name).expect("checked above");
             drop(live);
-            let ids = l.pending.iter().map(|(id, p)| (*id, p.kind)).collect();
+            let ids = dropped(&l.pending);
             fail_all(l.pending, "device disconnected");
             ids
         } else {
@@ -123,6 +143,7 @@ impl Hub {
             Pending {
                 kind,
                 sent_at: Instant::now(),
+                acked: false,
                 done: Some(done),
             },
         );
@@ -131,9 +152,14 @@ impl Hub {
 
     /// The device acknowledged command `id`: true if it was in flight to it.
     pub fn on_ack(&self, name: &str, id: u64) -> bool {
-        self.lock()
-            .get(name)
-            .is_some_and(|l| l.pending.contains_key(&id))
+        let mut live = self.lock();
+        match live.get_mut(name).and_then(|l| l.pending.get_mut(&id)) {
+            Some(p) => {
+                p.acked = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Command `id` ended on `name`: wakes its waiter. `None` for an id that was not

@@ -76,3 +76,95 @@ fn a_restarted_orbit_settles_what_the_dead_one_left_and_upgrades_wait_for_their_
     assert_eq!(late.expired, [upgrade]);
     assert!(o.store.unfinished().unwrap().is_empty());
 }
+
+/// A device that reconnects with results Orbit never acknowledged.
+struct Reporting(Vec<orbit_protocol::ToOrbit>);
+
+impl orbit_device::Handler for Reporting {
+    async fn handle(
+        &mut self,
+        _: u64,
+        _: &orbit_protocol::Command,
+        _: &str,
+    ) -> Result<String, String> {
+        Ok(String::new())
+    }
+
+    fn on_connect(&mut self) -> Vec<orbit_protocol::ToOrbit> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_kept_across_a_broken_link_finishes_its_command_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = orbit::start(
+        Orbit::open(&dir.path().join("data"), Settings::default()).unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let key = SigningKey::from_bytes(&[8; 32]);
+    let now = orbit::now_ms();
+    o.orbit
+        .store
+        .register("dev1", key.verifying_key().as_bytes(), now)
+        .unwrap();
+    // A ping the device took on a connection that then broke, and one finished already.
+    let taken = o.orbit.store.new_command("dev1", "ping", now).unwrap();
+    o.orbit
+        .store
+        .update_command(
+            taken,
+            "acked",
+            "device disconnected; its result may come when it reconnects",
+            None,
+        )
+        .unwrap();
+    let finished = o.orbit.store.new_command("dev1", "ping", now).unwrap();
+    o.orbit
+        .store
+        .update_command(finished, "error", "given up", Some(now))
+        .unwrap();
+    let report = |id| orbit_protocol::ToOrbit::Result {
+        id,
+        ok: true,
+        detail: "pong".into(),
+    };
+    let id = orbit_device::Identity {
+        name: "dev1".into(),
+        key,
+    };
+    let url = format!("ws://{}", o.addr);
+    let session = orbit_device::connect_to(&orbit_device::Endpoint::new(&url), &id, "1.0.0")
+        .await
+        .unwrap();
+    let mut handler = Reporting(vec![report(taken), report(finished)]);
+    let (_keep, mut outgoing) = tokio::sync::mpsc::unbounded_channel();
+    let mut kept = Vec::new();
+    let serving = tokio::spawn(async move {
+        let ended = session
+            .serve_keeping(&mut handler, &mut outgoing, &mut kept)
+            .await;
+        (ended, kept)
+    });
+    // Bounded wait for Orbit to record it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while o.orbit.store.command(taken).unwrap().unwrap().state != "ok" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the kept result was not recorded"
+        );
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        o.orbit.store.command(taken).unwrap().unwrap().detail,
+        "pong"
+    );
+    // A command finished already stays as it was: a command finishes once.
+    let f = o.orbit.store.command(finished).unwrap().unwrap();
+    assert_eq!((f.state.as_str(), f.detail.as_str()), ("error", "given up"));
+    o.stop().await;
+    // (That the device forgets what Orbit acknowledged is orbit-device's link test.)
+    let _ = serving.await.unwrap();
+}
