@@ -2,7 +2,8 @@ defmodule KosTestRunner do
   @moduledoc """
   Runs an ExUnit suite inside a KOS system: a BEAM app whose argument is a directory
   of `*_test.exs` files (the `kos` library's `test/`). Under KOS every test runs,
-  including those tagged `:kos` that need the system's services. It prints ExUnit's
+  including those tagged `:kos` that need the system's services, except those tagged
+  `:host` (about running outside a system). It prints ExUnit's
   report and then `kos_test_runner: N failures`, and halts with status 0 or 1.
   """
   use Application
@@ -15,8 +16,9 @@ defmodule KosTestRunner do
   end
 
   defp run(dir) do
-    # What test_helper.exs does under KOS: everything runs, :kos tests included.
-    ExUnit.start(autorun: false, exclude: [])
+    # What test_helper.exs does under KOS: everything runs, :kos tests included, but
+    # those about life outside KOS (tagged :host).
+    ExUnit.start(autorun: false, exclude: [:host])
     dir |> Path.join("*_test.exs") |> Path.wildcard() |> Enum.each(&Code.require_file/1)
     %{failures: failures} = ExUnit.run()
     IO.puts("kos_test_runner: #{failures} failures")

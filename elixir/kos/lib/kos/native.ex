@@ -5,6 +5,11 @@ defmodule Kos.Native do
   Loaded when this module loads, from the directory in `KOS_NIF_DIR` (set by `kos run`
   for every BEAM app) or else this application's `priv` directory. Every function here
   is a stub the NIF library replaces; use `Kos.Rng` and `Kos.Root` instead.
+
+  Outside a KOS system (`mix test`, `iex -S mix` on the host) the library is not
+  loaded and the stubs answer as the library would there: `{:error, :not_kos}`, and
+  `:ok` for what only releases something. So an app's host tests and IEx run its code
+  with no crash, and code under test sees the documented error.
   """
   @on_load :load_nif
 
@@ -31,57 +36,57 @@ defmodule Kos.Native do
   end
 
   @doc false
-  def rng_bytes_fast(_n), do: :erlang.nif_error(:nif_not_loaded)
+  def rng_bytes_fast(_n), do: {:error, :not_kos}
   @doc false
-  def rng_bytes_large(_n), do: :erlang.nif_error(:nif_not_loaded)
+  def rng_bytes_large(_n), do: {:error, :not_kos}
   @doc false
-  def rng_rekey_start(_tag), do: :erlang.nif_error(:nif_not_loaded)
+  def rng_rekey_start(_tag), do: {:error, :not_kos}
   @doc false
-  def rng_rekey_cancel(_id), do: :erlang.nif_error(:nif_not_loaded)
+  def rng_rekey_cancel(_id), do: :ok
   @doc false
-  def rng_connect, do: :erlang.nif_error(:nif_not_loaded)
+  def rng_connect, do: {:error, :not_kos}
   @doc false
-  def rng_forget, do: :erlang.nif_error(:nif_not_loaded)
+  def rng_forget, do: :ok
   @doc false
-  def root_token, do: :erlang.nif_error(:nif_not_loaded)
+  def root_token, do: {:error, :not_kos}
   @doc false
-  def root_forget(_token), do: :erlang.nif_error(:nif_not_loaded)
+  def root_forget(_token), do: :ok
   @doc false
-  def root_encode(_op), do: :erlang.nif_error(:nif_not_loaded)
+  def root_encode(_op), do: {:error, :not_kos}
   @doc false
-  def root_decode(_op, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)
+  def root_decode(_op, _label, _param, _payload), do: {:error, :not_kos}
   @doc false
-  def msg_connect(_server, _protocol, _timeout_ms), do: :erlang.nif_error(:nif_not_loaded)
+  def msg_connect(_server, _protocol, _timeout_ms), do: {:error, :not_kos}
   @doc false
   def msg_call_start(_token, _tag, _label, _param, _payload),
-    do: :erlang.nif_error(:nif_not_loaded)
+    do: {:error, :not_kos}
 
   @doc false
-  def msg_call_cancel(_token, _id), do: :erlang.nif_error(:nif_not_loaded)
+  def msg_call_cancel(_token, _id), do: :ok
 
   @doc false
-  def msg_send(_token, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)
+  def msg_send(_token, _label, _param, _payload), do: {:error, :not_kos}
   @doc false
-  def msg_reply(_responder, _label, _param, _payload), do: :erlang.nif_error(:nif_not_loaded)
+  def msg_reply(_responder, _label, _param, _payload), do: {:error, :not_kos}
   @doc false
-  def msg_serve(_server, _protocol), do: :erlang.nif_error(:nif_not_loaded)
+  def msg_serve(_server, _protocol), do: {:error, :not_kos}
 
   @doc false
   def orbit_start(_url, _device, _key_pem, _version, _reports),
-    do: :erlang.nif_error(:nif_not_loaded)
+    do: {:error, :not_kos}
 
   @doc false
-  def orbit_result(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
+  def orbit_result(_conn, _id, _ok, _detail), do: {:error, :not_kos}
   @doc false
   def orbit_stage(_conn, _url, _sha256, _size, _version, _trusted_pem, _images),
-    do: :erlang.nif_error(:nif_not_loaded)
+    do: {:error, :not_kos}
 
   @doc false
-  def orbit_report(_conn, _id, _ok, _detail), do: :erlang.nif_error(:nif_not_loaded)
+  def orbit_report(_conn, _id, _ok, _detail), do: {:error, :not_kos}
 
   @doc false
-  def orbit_tidy_images(_images, _running), do: :erlang.nif_error(:nif_not_loaded)
+  def orbit_tidy_images(_images, _running), do: {:error, :not_kos}
 
   @doc false
-  def orbit_stop(_conn), do: :erlang.nif_error(:nif_not_loaded)
+  def orbit_stop(_conn), do: :ok
 end

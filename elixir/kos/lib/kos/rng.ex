@@ -31,6 +31,9 @@ defmodule Kos.Rng do
       :rekey when rekeys_left > 0 ->
         with :ok <- rekey(), do: fill(n, rekeys_left - 1)
 
+      {:error, _} = error ->
+        error
+
       # Too large, busy (another process fills now), or re-keyed twice and the key
       # already spent again by others: the dirty CPU fill always makes progress.
       _ ->
@@ -45,6 +48,9 @@ defmodule Kos.Rng do
 
       {:more, bytes} ->
         with :ok <- rekey(), do: large(n - byte_size(bytes), [bytes | parts])
+
+      {:error, _} = error ->
+        error
     end
   end
 
