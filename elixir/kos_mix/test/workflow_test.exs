@@ -64,6 +64,9 @@ defmodule KosMix.WorkflowTest do
 
     {out, 0} = cmd("mix", ["test"], app, ctx.mix_home)
     assert out =~ "1 test, 0 failures"
+    # On the host the app starts and runs with no crash: Kos.* answers :not_kos.
+    refute out =~ "nif_not_loaded"
+    refute out =~ "terminating"
   end
 
   test "mix gone (Ctrl-C) stops the system it ran", ctx do
