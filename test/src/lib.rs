@@ -57,10 +57,31 @@ pub struct ManifestFile {
 }
 
 /// Writes `dts` (the body inside `/ { ... };`, without the header) to a file.
+///
+/// A line `/include/ "services/NAME.dtsi"` in the body takes the system app NAME's
+/// entry from `systems/services/` — the fragment `systems/demo.dts` and `mix kos.build`
+/// use — so the tests do not repeat it; the body may add or override properties.
 pub fn manifest(body: &str) -> ManifestFile {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("system.dts");
-    let text = format!("/dts-v1/;\n/ {{\n    compatible = \"kos,system-0.10\";\n{body}\n}};\n");
+    let systems = Path::new(env!("CARGO_MANIFEST_DIR")).join("../systems");
+    let (includes, rest): (Vec<&str>, Vec<&str>) = body
+        .lines()
+        .partition(|l| l.trim_start().starts_with("/include/"));
+    let includes: String = includes
+        .iter()
+        .map(|l| {
+            let name = l
+                .trim()
+                .trim_start_matches("/include/")
+                .trim()
+                .trim_matches('"');
+            format!("/include/ \"{}\"\n", systems.join(name).display())
+        })
+        .collect();
+    let body = rest.join("\n");
+    let text =
+        format!("/dts-v1/;\n{includes}/ {{\n    compatible = \"kos,system-0.10\";\n{body}\n}};\n");
     std::fs::write(&path, text).expect("write manifest");
     ManifestFile { _dir: dir, path }
 }

@@ -11,12 +11,12 @@ fn frames_flow_and_bus_errors_are_reported() {
     let unplug = dir.path().join("ecu.unplugged");
     let mut sys = RunningSystem::boot(&format!(
         r#"
+    /include/ "services/can_server.dtsi"
     msg_servers {{ main {{ dir_access_control {{
-        kos_can_protocol {{ servers = "can_server"; clients = "can_example"; }};
+        kos_can_protocol {{ clients = "can_example"; }};
     }}; }}; }};
     apps {{
-        can_server {{ kind = "native"; binary = "can_server"; msg_servers = "main"; heap_kib = <1024>;
-                     args = "--unplug-file", "{}"; can_bus {{ backend = "sim"; bitrate = <250000>; }}; }};
+        can_server {{ args = "--unplug-file", "{}"; can_bus {{ bitrate = <250000>; }}; }};
         can_example {{ kind = "beam"; app = "can_example"; msg_servers = "main"; memory_mib = <48>; args = "300"; }};
     }};
 "#,

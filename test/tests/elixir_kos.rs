@@ -6,12 +6,12 @@ use kos_system_tests::RunningSystem;
 fn an_elixir_app_gets_random_bytes_and_root_status_through_the_nif() {
     let mut sys = RunningSystem::boot(
         r#"
+    /include/ "services/rng_server.dtsi"
     msg_servers { main { dir_access_control {
-        kos_rng_protocol  { servers = "rng_server"; clients = "granted"; };
+        kos_rng_protocol  { clients = "granted"; };
         kos_root_protocol { servers = "_root"; clients = "granted"; };
     }; }; };
     apps {
-        rng_server { kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; };
         granted { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "200"; };
         denied  { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "200"; };
     };
@@ -117,20 +117,20 @@ fn the_kos_library_exunit_suite_passes_inside_a_booted_system() {
     let tests = std::fs::canonicalize(tests).unwrap();
     let mut sys = RunningSystem::boot(&format!(
         r#"
+    /include/ "services/rng_server.dtsi"
+    /include/ "services/i2c_server.dtsi"
+    /include/ "services/can_server.dtsi"
     msg_servers {{ main {{ dir_access_control {{
-        kos_rng_protocol  {{ servers = "rng_server"; clients = "tests"; }};
+        kos_rng_protocol  {{ clients = "tests"; }};
         kos_root_protocol {{ servers = "_root"; clients = "tests"; }};
         demo_protocol     {{ servers = "upcase"; clients = "tests"; }};
-        kos_i2c_protocol  {{ servers = "i2c_server"; clients = "tests"; }};
-        kos_can_protocol  {{ servers = "can_server"; clients = "tests"; }};
+        kos_i2c_protocol  {{ clients = "tests"; }};
+        kos_can_protocol  {{ clients = "tests"; }};
         tests_protocol    {{ servers = "tests"; clients = "tests"; }};
     }}; }}; }};
     apps {{
-        rng_server {{ kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; }};
-        i2c_server {{ kind = "native"; binary = "i2c_server"; msg_servers = "main"; heap_kib = <512>;
-                     i2c_bus {{ backend = "sim"; speed_hz = <400000>; }}; }};
-        can_server {{ kind = "native"; binary = "can_server"; msg_servers = "main"; heap_kib = <1024>;
-                     can_bus {{ backend = "sim"; bitrate = <500000>; }}; }};
+        i2c_server {{ i2c_bus {{ speed_hz = <400000>; }}; }};
+        can_server {{ can_bus {{ bitrate = <500000>; }}; }};
         upcase {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; }};
         tests {{ kind = "beam"; app = "kos_test_runner"; msg_servers = "main"; memory_mib = <128>;
                  restart = "temporary"; args = "{}"; i2c_addresses = <0x76 0x77>; }};

@@ -117,12 +117,9 @@ fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
     let ws = orbit.url.replacen("http://", "ws://", 1);
     let mut sys = RunningSystem::boot(&format!(
         r#"
-    msg_servers {{ main {{ dir_access_control {{
-        kos_root_protocol {{ servers = "_root"; clients = "device_admin"; }};
-    }}; }}; }};
+    /include/ "services/device_admin.dtsi"
     apps {{
-        device_admin {{ kind = "beam"; app = "device_admin"; msg_servers = "main"; memory_mib = <64>;
-                        args = "{ws}", "dev1", "{}", "1.0.0"; }};
+        device_admin {{ args = "{ws}", "dev1", "{}", "1.0.0"; }};
         worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; }};
     }};
 "#,
@@ -271,12 +268,9 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
     let ws = orbit.url.replacen("http://", "ws://", 1);
     let mut sys = RunningSystem::boot(&format!(
         r#"
-    msg_servers {{ main {{ dir_access_control {{
-        kos_root_protocol {{ servers = "_root"; clients = "device_admin"; }};
-    }}; }}; }};
+    /include/ "services/device_admin.dtsi"
     apps {{
-        device_admin {{ kind = "beam"; app = "device_admin"; msg_servers = "main"; memory_mib = <64>;
-                        args = "{ws}", "dev1", "{}", "1.0.0", "{}"; }};
+        device_admin {{ args = "{ws}", "dev1", "{}", "1.0.0", "{}"; }};
         worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; }};
     }};
 "#,
@@ -334,6 +328,7 @@ fn device_system(
     images: &str,
     apps: &str,
 ) -> String {
+    // Also the manifest of a bundle's image (not written by `manifest`): no includes.
     format!(
         r#"
     msg_servers {{ main {{ dir_access_control {{

@@ -10,11 +10,11 @@ use kos_system_tests::{bin_dir, peak_rss_kib, started_pid, RunningSystem};
 fn a_256_mib_stream_through_the_server_completes_with_bounded_server_memory() {
     let mut sys = RunningSystem::boot(
         r#"
+    /include/ "services/rng_server.dtsi"
     msg_servers { main { dir_access_control {
-        kos_rng_protocol { servers = "rng_server"; clients = "rng_client"; };
+        kos_rng_protocol { clients = "rng_client"; };
     }; }; };
     apps {
-        rng_server { kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; };
         rng_client { kind = "native"; binary = "rng_client"; msg_servers = "main"; heap_kib = <1024>;
                      args = "--server-bytes", "268435456"; };
     };
@@ -40,11 +40,11 @@ fn a_256_mib_stream_through_the_server_completes_with_bounded_server_memory() {
 fn a_crashed_rng_server_is_restarted_and_its_client_reconnects() {
     let mut sys = RunningSystem::boot(
         r#"
+    /include/ "services/rng_server.dtsi"
     msg_servers { main { dir_access_control {
-        kos_rng_protocol { servers = "rng_server"; clients = "rng_client"; };
+        kos_rng_protocol { clients = "rng_client"; };
     }; }; };
     apps {
-        rng_server { kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; };
         rng_client { kind = "native"; binary = "rng_client"; msg_servers = "main"; heap_kib = <1024>;
                      args = "--interval-ms", "100"; };
     };
@@ -102,11 +102,11 @@ fn a_c_app_gets_random_bytes_through_kos_request_rng_stream_and_a_denied_one_a_c
         .unwrap();
     let mut sys = RunningSystem::boot_from(
         r#"
+    /include/ "services/rng_server.dtsi"
     msg_servers { main { dir_access_control {
-        kos_rng_protocol { servers = "rng_server"; clients = "c_app"; };
+        kos_rng_protocol { clients = "c_app"; };
     }; }; };
     apps {
-        rng_server { kind = "native"; binary = "rng_server"; msg_servers = "main"; heap_kib = <256>; };
         c_app      { kind = "native"; binary = "rng_demo"; msg_servers = "main"; heap_kib = <1024>; };
         c_denied   { kind = "native"; binary = "rng_demo"; msg_servers = "main"; heap_kib = <1024>; };
     };

@@ -23,13 +23,13 @@ fn readings_are_plausible_and_survive_an_unplugged_sensor() {
     let unplug = dir.path().join("bme280.unplugged");
     let mut sys = RunningSystem::boot(&format!(
         r#"
+    /include/ "services/i2c_server.dtsi"
     msg_servers {{ main {{ dir_access_control {{
-        kos_i2c_protocol {{ servers = "i2c_server"; clients = "weatherstation"; }};
+        kos_i2c_protocol {{ clients = "weatherstation"; }};
         weather_protocol {{ servers = "weatherstation"; clients = "display"; }};
     }}; }}; }};
     apps {{
-        i2c_server {{ kind = "native"; binary = "i2c_server"; msg_servers = "main"; heap_kib = <512>;
-                     args = "--unplug-file", "{}"; i2c_bus {{ backend = "sim"; }}; }};
+        i2c_server {{ args = "--unplug-file", "{}"; }};
         weatherstation {{ kind = "beam"; app = "weatherstation"; msg_servers = "main"; memory_mib = <48>;
                          args = "300"; i2c_addresses = <0x76>; }};
         display {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <48>;
