@@ -111,8 +111,11 @@ impl BeamLaunch {
             args.push("-config".into());
             args.push(config.display().to_string());
         }
+        // The application travels as data (an init argument), never inside code.
+        args.push(format!("-{APP_ARGUMENT}"));
+        args.push(self.otp_app.clone());
         args.push("-eval".into());
-        args.push(start_expression(&self.otp_app));
+        args.push(START_EXPRESSION.into());
         args
     }
 }
@@ -132,16 +135,18 @@ fn ebins_under(lib: &Path) -> Vec<PathBuf> {
     ebins
 }
 
-/// Starts the app as permanent: if it ever stops, the VM stops, and the root server
-/// sees the exit. A start failure ends the VM with status 2 and says why.
-fn start_expression(otp_app: &str) -> String {
-    format!(
-        "case application:ensure_all_started('{otp_app}', permanent) of \
-         {{ok, _}} -> ok; \
-         {{error, Reason}} -> io:format(standard_error, \"cannot start {otp_app}: ~p~n\", [Reason]), erlang:halt(2) \
-         end."
-    )
-}
+/// The init argument (`-kos_app NAME`) that names the application to start.
+const APP_ARGUMENT: &str = "kos_app";
+
+/// Starts the application `-kos_app` names, as permanent: if it ever stops, the VM
+/// stops, and the root server sees the exit. A start failure ends the VM with status 2
+/// and says why. The expression is constant: the name is data it reads, so no manifest
+/// string is ever evaluated as code.
+const START_EXPRESSION: &str = "{ok, [[App]]} = init:get_argument(kos_app), \
+     case application:ensure_all_started(list_to_atom(App), permanent) of \
+     {ok, _} -> ok; \
+     {error, Reason} -> io:format(standard_error, \"cannot start ~s: ~p~n\", [App, Reason]), erlang:halt(2) \
+     end.";
 
 #[cfg(test)]
 mod test {
@@ -187,7 +192,12 @@ mod test {
             "no distribution, no epmd"
         );
         let eval = args.last().unwrap();
-        assert!(eval.contains("application:ensure_all_started('demo', permanent)"));
+        assert_eq!(eval, START_EXPRESSION, "the same code for every app");
+        assert!(!eval.contains("demo"));
+        assert!(args
+            .windows(2)
+            .any(|w| w[0] == format!("-{APP_ARGUMENT}") && w[1] == "demo"));
+        assert!(START_EXPRESSION.contains(&format!("init:get_argument({APP_ARGUMENT})")));
         assert!(args.windows(2).any(|w| w[0] == "-pa" && w[1] == "/x/ebin"));
         assert!(
             !args.contains(&"-config".to_string()),

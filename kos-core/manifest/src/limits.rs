@@ -82,6 +82,30 @@ pub const fn is_name_byte(b: u8) -> bool {
     matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_')
 }
 
+/// Longest OTP application name (`app` of a beam app), in bytes.
+pub const MAX_OTP_APP_LEN: usize = 64;
+
+/// Is `name` a plain file name — what a native app's `binary` must be, so it can only
+/// name a file in the binary directory: `[A-Za-z0-9._-]`, not starting with `.` or
+/// `-` (no `..`, no hidden files, no option-like names), no `/`.
+pub fn is_plain_file_name(name: &str) -> bool {
+    (1..=255).contains(&name.len())
+        && !name.starts_with(['.', '-'])
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Is `name` an OTP application name — what a beam app's `app` must be, so it is
+/// only ever an application to start, never code: `[a-z0-9_]`, a letter first.
+pub fn is_otp_app_name(name: &str) -> bool {
+    name.len() <= MAX_OTP_APP_LEN
+        && name.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 /// Is `name` a valid app or message-server name?
 pub fn is_valid_name(name: &str) -> bool {
     name.len() <= MAX_NAME_LEN
@@ -98,6 +122,29 @@ mod test {
         for (i, l) in LIMITS.iter().enumerate() {
             assert!(l.min <= l.max, "{}", l.key);
             assert!(LIMITS[..i].iter().all(|o| o.key != l.key), "{}", l.key);
+        }
+    }
+
+    #[test]
+    fn binaries_are_plain_file_names_and_apps_are_otp_names() {
+        for ok in ["rng_server", "echo-client", "a.out", "Tool2"] {
+            assert!(is_plain_file_name(ok), "{ok}");
+        }
+        for bad in [
+            "/bin/sh",
+            "../../bin/sh",
+            "..",
+            ".hidden",
+            "-rf",
+            "a/b",
+            "",
+            "a b",
+        ] {
+            assert!(!is_plain_file_name(bad), "{bad:?}");
+        }
+        assert!(is_otp_app_name("kos_demo") && is_otp_app_name("app2"));
+        for bad in ["x', os:cmd(\"id\"), ('", "Kos", "2app", "a-b", "", "a.b"] {
+            assert!(!is_otp_app_name(bad), "{bad:?}");
         }
     }
 

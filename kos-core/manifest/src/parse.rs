@@ -123,6 +123,14 @@ fn parse_app(node: &Node) -> Result<App, ManifestError> {
             let binary = node
                 .string("binary")?
                 .ok_or_else(|| node.missing("binary", "the executable to run"))?;
+            if !crate::limits::is_plain_file_name(binary) {
+                return Err(node.error(
+                    Rule::BadValue,
+                    format!(
+                        "`binary` is `{binary}`; it must be a plain file name in the binary directory ([A-Za-z0-9._-], not starting with `.` or `-`, no `/`)"
+                    ),
+                ));
+            }
             let heap_kib = node
                 .u32("heap_kib")?
                 .ok_or_else(|| node.missing("heap_kib", "the heap budget in KiB"))?;
@@ -137,6 +145,15 @@ fn parse_app(node: &Node) -> Result<App, ManifestError> {
             let app = node
                 .string("app")?
                 .ok_or_else(|| node.missing("app", "the OTP application to start"))?;
+            if !crate::limits::is_otp_app_name(app) {
+                return Err(node.error(
+                    Rule::BadValue,
+                    format!(
+                        "`app` is `{app}`; it must be an OTP application name ([a-z0-9_], a letter first, at most {} bytes)",
+                        crate::limits::MAX_OTP_APP_LEN
+                    ),
+                ));
+            }
             let memory_mib = node
                 .u32("memory_mib")?
                 .ok_or_else(|| node.missing("memory_mib", "the VM's memory budget in MiB"))?;
