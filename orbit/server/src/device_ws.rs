@@ -41,12 +41,32 @@ pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
     tracing::info!(device = %name, %peer, "device connected");
     let mut last_heard = Instant::now();
     let mut heartbeat = tokio::time::interval(orbit.settings.heartbeat);
+    let mut garbage = 0usize;
     let why = loop {
         tokio::select! {
             frame = stream.next() => match frame {
                 Some(Ok(Message::Text(t))) => {
                     last_heard = Instant::now();
-                    if let Some(reply) = handle(&orbit, &name, t.as_str()) {
+                    let msg = match serde_json::from_str::<ToOrbit>(t.as_str()) {
+                        Ok(msg) => msg,
+                        // A bad message is dropped and the device stays, up to a point:
+                        // the first few are logged, the rest counted, and a device that
+                        // keeps sending garbage is dropped (its log cannot flood ours).
+                        Err(e) => {
+                            garbage += 1;
+                            if garbage <= LOGGED_GARBAGE {
+                                tracing::warn!(device = %name, "undecodable message dropped: {e}");
+                            }
+                            if garbage == LOGGED_GARBAGE {
+                                tracing::warn!(device = %name, "further undecodable messages are counted, not logged");
+                            }
+                            if garbage >= MAX_GARBAGE {
+                                break format!("{garbage} undecodable messages: dropped");
+                            }
+                            continue;
+                        }
+                    };
+                    if let Some(reply) = handle(&orbit, &name, msg) {
                         if let Err(e) = sink.send(text(&reply)).await {
                             break format!("send failed: {e}");
                         }
@@ -188,18 +208,14 @@ async fn next_text(stream: &mut Stream) -> Result<String, String> {
     }
 }
 
-/// One message from an authenticated device.
+/// Undecodable messages logged per connection before they are only counted.
+const LOGGED_GARBAGE: usize = 3;
+/// Undecodable messages after which a connection is dropped.
+pub const MAX_GARBAGE: usize = 100;
+
 /// Acts on one message of `name`'s; what to answer, if anything (every result is
 /// answered [`ToDevice::Recorded`], so the device can forget it).
-fn handle(orbit: &Orbit, name: &str, text: &str) -> Option<ToDevice> {
-    let msg = match serde_json::from_str::<ToOrbit>(text) {
-        Ok(m) => m,
-        // A bad message is dropped; the device stays connected.
-        Err(e) => {
-            tracing::warn!(device = %name, "undecodable message dropped: {e}");
-            return None;
-        }
-    };
+fn handle(orbit: &Orbit, name: &str, msg: ToOrbit) -> Option<ToDevice> {
     match msg {
         ToOrbit::Ack { id } => {
             if orbit.hub.on_ack(name, id) {

@@ -26,7 +26,7 @@ pub(super) fn finish(client: &Client, mut r: CommandRecord, device: &str) -> Res
             r = client.command(r.id)?;
         }
     }
-    let (id, kind, detail) = (r.id, &r.kind, &r.detail);
+    let (id, kind, detail) = (r.id, &r.kind, &printable(&r.detail));
     match r.state.as_str() {
         "ok" => {
             let took = r
@@ -71,10 +71,10 @@ pub(super) fn devices(devices: &[DeviceView]) {
             .unwrap_or_else(|| "-".into());
         println!(
             "{:<20} {:<8} {:<25} {:<12} {:>9}",
-            d.record.name,
+            printable(&d.record.name),
             status,
             seen,
-            d.record.version.as_deref().unwrap_or("-"),
+            printable(d.record.version.as_deref().unwrap_or("-")),
             rtt
         );
     }
@@ -89,9 +89,27 @@ pub(super) fn commands(commands: &[CommandRecord]) {
     for c in commands {
         println!(
             "{:>6} {:<20} {:<8} {:<6} {}",
-            c.id, c.device, c.kind, c.state, c.detail
+            c.id,
+            printable(&c.device),
+            c.kind,
+            c.state,
+            printable(&c.detail)
         );
     }
+}
+
+/// Text a device supplied (its version, a command's detail), safe for a terminal:
+/// control characters — escape sequences included — are shown escaped, not run.
+pub(super) fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Unix ms as UTC `YYYY-MM-DD HH:MM:SS` (civil-from-days, no time zone database needed).
@@ -118,6 +136,18 @@ fn format_time(ms: i64) -> String {
 #[cfg(test)]
 mod test {
     use super::format_time;
+
+    #[test]
+    fn device_text_cannot_drive_the_terminal() {
+        use super::printable;
+        assert_eq!(printable("2.0.0"), "2.0.0");
+        assert_eq!(
+            printable("1.0\u{1b}[2J\u{1b}]0;pwned\u{7}"),
+            "1.0\\u{1b}[2J\\u{1b}]0;pwned\\u{7}"
+        );
+        assert_eq!(printable("a\nb\r"), "a\\nb\\r");
+        assert_eq!(printable("°C ü"), "°C ü", "printable text stays as it is");
+    }
 
     #[test]
     fn times_are_utc_calendar_dates() {
