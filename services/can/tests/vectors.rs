@@ -6,8 +6,9 @@
 use embedded_can::{ExtendedId, Frame as _, StandardId};
 use kos_can::protocol::*;
 use kos_can::{BusState, ControllerStatus, Fault, Frame};
-use kos_service::Status as _;
-use kos_wire_vectors::{atom, boolean, bytes, check, int, map, record, snake, text, tuple, Term};
+use kos_wire_vectors::{
+    atom, boolean, bytes, check, failure_statuses, int, record, text, tuple, Term,
+};
 
 /// What `Kos.CAN` calls a bus state.
 fn state_atom(state: BusState) -> Term {
@@ -143,13 +144,7 @@ fn vectors() {
                 ("status", int(STATUS)),
             ]),
         ]),
-        tuple([
-            atom("statuses"),
-            map(Status::ALL
-                .iter()
-                .filter(|s| **s != Status::Ok)
-                .map(|s| (int(s.label()), atom(&snake(s.name()))))),
-        ]),
+        failure_statuses(Status::ALL),
         tuple([
             atom("limits"),
             record([

@@ -83,6 +83,18 @@ pub fn map(pairs: impl IntoIterator<Item = (Term, Term)>) -> Term {
     Term::Map(pairs.into_iter().collect())
 }
 
+/// `{statuses, #{Label => atom}}`: every status of a protocol but success (label 0),
+/// by the snake-case atom the Elixir library returns for it.
+pub fn failure_statuses<S: kos_service::Status>(all: &[S]) -> Term {
+    tuple([
+        atom("statuses"),
+        map(all
+            .iter()
+            .filter(|s| s.label() != 0)
+            .map(|s| (int(s.label()), atom(&snake(s.name()))))),
+    ])
+}
+
 /// Snake case of a Rust variant name: `NackAddress` → `nack_address`.
 pub fn snake(name: &str) -> String {
     let mut out = String::new();

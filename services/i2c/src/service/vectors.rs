@@ -8,8 +8,9 @@ extern crate std;
 use std::vec;
 use std::vec::Vec;
 
-use kos_service::Status as _;
-use kos_wire_vectors::{atom, bytes, check, int, list, map, record, snake, text, tuple, Term};
+use kos_wire_vectors::{
+    atom, bytes, check, failure_statuses, int, list, record, text, tuple, Term,
+};
 
 use super::request::Request;
 use super::{features, BusInfo};
@@ -138,13 +139,7 @@ fn vectors() {
             ]),
         ]),
         // Every failure status and the atom the library returns for it.
-        tuple([
-            atom("statuses"),
-            map(Status::ALL
-                .iter()
-                .filter(|s| **s != Status::Ok)
-                .map(|s| (int(s.label()), atom(&snake(s.name()))))),
-        ]),
+        failure_statuses(Status::ALL),
         tuple([
             atom("limits"),
             record([
