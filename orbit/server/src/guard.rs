@@ -64,6 +64,7 @@ where
                 inner: io,
                 idle: self.idle,
                 timer: Box::pin(tokio::time::sleep(self.idle)),
+                last_moved: Instant::now(),
                 active: self.active.clone(),
             };
             return (stream, addr);
@@ -80,19 +81,33 @@ where
 pub struct IdleStream<S> {
     inner: S,
     idle: Duration,
+    /// Fires at the earliest moment the connection could have been idle too long.
     timer: Pin<Box<Sleep>>,
+    /// When bytes last moved. Noting it is all an I/O call costs; the timer is only
+    /// moved on when it fires early (so a busy connection does not touch the timer
+    /// wheel at every read and write).
+    last_moved: Instant,
     active: Arc<AtomicUsize>,
 }
 
 impl<S> IdleStream<S> {
     fn moved(&mut self) {
-        let deadline = Instant::now() + self.idle;
-        self.timer.as_mut().reset(deadline);
+        self.last_moved = Instant::now();
     }
 
-    /// `Pending` unless the idle time is up.
+    /// Whether the connection has been idle too long (else the timer is armed for
+    /// when it could be, and wakes `cx` then).
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
-        self.timer.as_mut().poll(cx).is_ready()
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            let due = self.last_moved + self.idle;
+            if Instant::now() >= due {
+                return true;
+            }
+            self.timer.as_mut().reset(due);
+        }
     }
 }
 

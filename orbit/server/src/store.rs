@@ -165,8 +165,6 @@ CREATE TABLE IF NOT EXISTS commands (
     finished_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS commands_by_device ON commands(device, id);
--- The minute sweep of unfinished commands (reconcile.rs) reads only those.
-CREATE INDEX IF NOT EXISTS commands_unfinished ON commands(state) WHERE state IN ('sent', 'acked');
 ";
 
 impl SqliteStore {
