@@ -4,11 +4,15 @@
 //! The binaries are looked up next to the test executable (`target/debug`), where
 //! `cargo build --workspace` puts them; the README's test command builds them first.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+
+mod log_line;
+mod running;
+
+pub use log_line::LogLine;
+pub use running::RunningSystem;
 
 /// How long a test waits for any one expected log line; generous because CI
 /// machines are shared and slow at times.
@@ -84,188 +88,6 @@ pub fn manifest(body: &str) -> ManifestFile {
         format!("/dts-v1/;\n{includes}/ {{\n    compatible = \"kos,system-0.10\";\n{body}\n}};\n");
     std::fs::write(&path, text).expect("write manifest");
     ManifestFile { _dir: dir, path }
-}
-
-/// A system running under `kos run`.
-pub struct RunningSystem {
-    child: Child,
-    lines: Receiver<String>,
-    /// Every log line read so far.
-    pub log: Vec<String>,
-    /// Which lines a wait has taken.
-    taken: Vec<bool>,
-    _manifest: ManifestFile,
-}
-
-impl RunningSystem {
-    /// Boots the system of `body` (see [`manifest`]).
-    pub fn boot(body: &str) -> RunningSystem {
-        Self::boot_from(body, &bin_dir())
-    }
-
-    /// Boots the system of `body` with app binaries taken from `dir`.
-    pub fn boot_from(body: &str, dir: &Path) -> RunningSystem {
-        Self::boot_with(body, dir, &[])
-    }
-
-    /// Boots the system of `body` with more `kos run` options.
-    pub fn boot_args(body: &str, extra: &[&str]) -> RunningSystem {
-        Self::boot_with(body, &bin_dir(), extra)
-    }
-
-    fn boot_with(body: &str, dir: &Path, extra: &[&str]) -> RunningSystem {
-        let manifest = manifest(body);
-        let mut child = Command::new(bin_dir().join("kos"))
-            .arg("run")
-            .arg(&manifest.path)
-            .arg("--bin-dir")
-            .arg(dir)
-            .arg("--stop-timeout")
-            .arg("3s")
-            .arg("--beam-dir")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../elixir"))
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start kos run");
-        let (tx, lines) = mpsc::channel();
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    if tx.send(line).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        RunningSystem {
-            child,
-            lines,
-            log: Vec::new(),
-            taken: Vec::new(),
-            _manifest: manifest,
-        }
-    }
-
-    /// The root server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Waits for a log line containing every one of `parts` that no earlier wait
-    /// took, and takes it. Lines of different processes interleave either way, so a
-    /// wait may be satisfied by a line that arrived before the previous wait's;
-    /// waiting twice for the same pattern takes two distinct lines, in order. Panics
-    /// with the whole log when none comes within [`WAIT`].
-    pub fn wait_for(&mut self, parts: &[&str]) -> String {
-        let deadline = Instant::now() + WAIT;
-        let mut next = 0;
-        loop {
-            while next < self.log.len() {
-                if !self.taken[next] && parts.iter().all(|p| self.log[next].contains(p)) {
-                    self.taken[next] = true;
-                    return self.log[next].clone();
-                }
-                next += 1;
-            }
-            match self
-                .lines
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(line) => self.push(line),
-                Err(_) => panic!(
-                    "no log line containing {parts:?} within {WAIT:?}; log so far:\n{}",
-                    self.log.join("\n")
-                ),
-            }
-        }
-    }
-
-    /// [`RunningSystem::wait_for`] each pattern; returns the lines in pattern order.
-    pub fn wait_all(&mut self, patterns: &[&[&str]]) -> Vec<String> {
-        patterns.iter().map(|p| self.wait_for(p)).collect()
-    }
-
-    fn push(&mut self, line: String) {
-        self.log.push(line);
-        self.taken.push(false);
-    }
-
-    /// Reads lines for `period`, keeping them in [`RunningSystem::log`].
-    pub fn idle(&mut self, period: Duration) {
-        let deadline = Instant::now() + period;
-        while let Ok(line) = self
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-        {
-            self.push(line);
-        }
-    }
-
-    /// Lines seen so far containing every one of `parts`.
-    pub fn seen(&self, parts: &[&str]) -> Vec<&String> {
-        self.log
-            .iter()
-            .filter(|l| parts.iter().all(|p| l.contains(p)))
-            .collect()
-    }
-
-    /// Sends `signal` to the root server.
-    pub fn signal(&self, signal: libc::c_int) {
-        // SAFETY: kill(2) on our own child.
-        unsafe {
-            libc::kill(self.child.id() as libc::pid_t, signal);
-        }
-    }
-
-    /// Waits (bounded) for the root server to exit, reading the rest of its log.
-    pub fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for kos") {
-                self.idle(Duration::from_millis(100));
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "kos did not exit within {WAIT:?}; log:\n{}",
-                    self.log.join("\n")
-                );
-            }
-            self.idle(Duration::from_millis(50));
-        }
-    }
-
-    /// Stops the system with SIGTERM and returns its exit status.
-    pub fn stop(&mut self) -> ExitStatus {
-        self.signal(libc::SIGTERM);
-        self.wait_exit()
-    }
-}
-
-impl Drop for RunningSystem {
-    fn drop(&mut self) {
-        // A failing test must not leave a system behind.
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The pid in a `started (pid N)` log line.
-pub fn started_pid(line: &str) -> u32 {
-    let start = line.find("(pid ").expect("a `started (pid N)` line") + 5;
-    line[start..]
-        .trim_end_matches(')')
-        .parse()
-        .expect("pid number")
 }
 
 /// Does a process with this pid exist (and is it not a zombie)?

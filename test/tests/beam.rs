@@ -1,6 +1,6 @@
 //! BEAM apps under KOS: one Erlang VM per app, supervised like any other app.
 
-use kos_system_tests::{all_gone, started_pid, RunningSystem};
+use kos_system_tests::{all_gone, RunningSystem};
 
 fn epmd_pids() -> Vec<u32> {
     std::fs::read_dir("/proc")
@@ -24,33 +24,31 @@ fn several_beam_apps_boot_each_in_its_own_vm_and_stop_cleanly() {
     };
 "#,
     );
+    let (first, second) = (sys.wait_started("first"), sys.wait_started("second"));
     let lines = sys.wait_all(&[
-        &["[first]", "started (pid"],
-        &["[second]", "started (pid"],
         &["[first]", "up (os pid"],
         &["[second]", "up (os pid"],
         &["[first]", "heartbeat 2"],
         &["[second]", "heartbeat 2"],
     ]);
-    let (first, second) = (started_pid(&lines[0]), started_pid(&lines[1]));
     assert_ne!(first, second, "one OS process per app");
     // The VM is the very process the root server supervises (erl execs beam.smp).
     assert!(
-        lines[2].contains(&format!("os pid {first},")),
+        lines[0].contains(&format!("os pid {first},")),
         "{}",
-        lines[2]
+        lines[0]
     );
     assert!(
-        lines[3].contains(&format!("os pid {second},")),
+        lines[1].contains(&format!("os pid {second},")),
         "{}",
-        lines[3]
+        lines[1]
     );
     let comm = std::fs::read_to_string(format!("/proc/{first}/comm")).unwrap();
     assert_eq!(comm.trim(), "beam.smp");
 
     assert!(sys.stop().success());
     assert!(all_gone(&[first, second]), "no beam.smp left behind");
-    assert!(sys.seen(&["restarting"]).is_empty(), "{:#?}", sys.log);
+    assert!(sys.events("*", "restarting").is_empty(), "{:#?}", sys.log);
     let new_epmd: Vec<u32> = epmd_pids()
         .into_iter()
         .filter(|p| !epmd_before.contains(p))
@@ -69,25 +67,23 @@ fn a_crashing_beam_app_is_restarted_until_the_intensity_limit() {
     };
 "#,
     );
-    sys.wait_all(&[
-        &["[crashy]", "up; crashing in 100 ms"],
-        &[
-            "[crashy]",
-            "exited with status 1; restarting in 10 ms (restart 1 of 2",
-        ],
-        &[
-            "[crashy]",
-            "exited with status 1; restarting in 20 ms (restart 2 of 2",
-        ],
-        &["[crashy]", "giving up"],
-    ]);
-    assert_eq!(sys.seen(&["[crashy]", "started (pid"]).len(), 3);
+    sys.wait_for(&["[crashy]", "up; crashing in 100 ms"]);
+    for (restart, in_ms) in [(1, 10), (2, 20)] {
+        let line = sys.wait_event("crashy", "restarting");
+        assert_eq!(line.exit_number("code"), Some(1), "{}", line.text());
+        assert_eq!(
+            (line.number("restart"), line.number("in_ms")),
+            (restart, in_ms),
+            "{}",
+            line.text()
+        );
+        assert_eq!(line.number("max_restarts"), 2);
+    }
+    sys.wait_event("crashy", "gave_up");
+    assert_eq!(sys.events("crashy", "started").len(), 3);
     let beats = sys.seen(&["[steady]", "heartbeat"]).len();
     sys.wait_for(&["[steady]", &format!("heartbeat {}", beats + 2)]);
-    assert!(
-        sys.seen(&["[steady]", "exited"]).is_empty(),
-        "the neighbour runs on"
-    );
+    assert!(sys.exits("steady").is_empty(), "the neighbour runs on");
     assert!(sys.stop().success());
 }
 
@@ -102,26 +98,23 @@ fn an_instance_over_its_memory_budget_is_stopped_alone_and_restarted() {
 "#,
     );
     sys.wait_for(&["[quiet]", "up (os pid"]);
-    if !sys
-        .seen(&["memory budgets are not enforced by the kernel here"])
-        .is_empty()
-    {
+    if !sys.events("_root", "no_memory_groups").is_empty() {
         eprintln!("skipped: no writable cgroup v1 memory controller on this machine");
         return;
     }
-    sys.wait_for(&[
-        "[hog]",
-        "exceeded its memory budget of 96 MiB and was killed by the kernel",
-        "restarting",
-    ]);
-    let line = sys.wait_for(&["[hog]", "exceeded its memory budget of 96 MiB", "giving up"]);
-    assert!(line.contains("killed by signal 9"), "{line}");
+    for event in ["restarting", "gave_up"] {
+        let line = sys.wait_event("hog", event);
+        assert_eq!(
+            line.fields["exit"]["memory_limit_mib"],
+            96,
+            "{}",
+            line.text()
+        );
+        assert_eq!(line.exit_number("signal"), Some(9), "{}", line.text());
+    }
     let beats = sys.seen(&["[quiet]", "heartbeat"]).len();
     sys.wait_for(&["[quiet]", &format!("heartbeat {}", beats + 2)]);
-    assert!(
-        sys.seen(&["[quiet]", "exited"]).is_empty(),
-        "the neighbour was untouched"
-    );
+    assert!(sys.exits("quiet").is_empty(), "the neighbour was untouched");
     assert!(sys.stop().success());
 }
 
@@ -165,7 +158,7 @@ fn restart_all_gives_every_beam_app_a_new_vm() {
 "#,
     );
     let before = sys.wait_all(&[&["[vm_a]", "up (os pid"], &["[vm_b]", "up (os pid"]]);
-    sys.wait_for(&["[_root]", "all apps stopped; starting them again"]);
+    sys.wait_event("_root", "restarting_all");
     let after = sys.wait_all(&[&["[vm_a]", "up (os pid"], &["[vm_b]", "up (os pid"]]);
     for (b, a) in before.iter().zip(&after) {
         assert_ne!(
@@ -192,7 +185,7 @@ fn the_root_server_reports_each_apps_state_and_memory() {
     };
 "#,
     );
-    let vm = started_pid(&sys.wait_for(&["[vm]", "started (pid"]));
+    let vm = sys.wait_started("vm");
     let lines = sys.wait_all(&[
         &["[admin]", "status: vm running"],
         &["[admin]", "status: once down"],

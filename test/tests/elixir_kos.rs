@@ -69,11 +69,7 @@ fn a_genserver_serves_a_protocol_to_another_beam_app() {
         "the server saw the caller's badge: {}",
         lines[2]
     );
-    assert!(
-        sys.seen(&["[upcase]", "exited"]).is_empty(),
-        "{:#?}",
-        sys.log
-    );
+    assert!(sys.exits("upcase").is_empty(), "{:#?}", sys.log);
     assert!(sys.stop().success());
 }
 
@@ -90,21 +86,24 @@ fn a_caller_whose_server_dies_gets_closed_and_recovers_when_it_returns() {
     };
 "#,
     );
-    let server = kos_system_tests::started_pid(&sys.wait_for(&["[upcase]", "started (pid"]));
-    sys.wait_for(&["[caller]", "reply 2:"]);
+    let server = sys.wait_started("upcase");
+    sys.wait_all(&[
+        &["[upcase]", "serving demo_protocol"],
+        &["[caller]", "reply 2:"],
+    ]);
     // SAFETY: kill(2) on a process of the system under test.
     unsafe {
         libc::kill(server as libc::pid_t, libc::SIGKILL);
     }
-    sys.wait_all(&[
-        &["[caller]", "call failed: :closed"],
-        &["[upcase]", "killed by signal 9; restarting"],
-        &["[upcase]", "serving demo_protocol"],
-    ]);
+    sys.wait_for(&["[caller]", "call failed: :closed"]);
+    let crash = sys.wait_event("upcase", "restarting");
+    assert_eq!(crash.exit_number("signal"), Some(9), "{}", crash.text());
+    assert_ne!(sys.wait_started("upcase"), server);
+    sys.wait_for(&["[upcase]", "serving demo_protocol"]);
     let before = sys.seen(&["[caller]", "reply "]).len();
     sys.wait_for(&["[caller]", &format!("reply {}:", before + 2)]);
     assert!(
-        sys.seen(&["[caller]", "exited"]).is_empty(),
+        sys.exits("caller").is_empty(),
         "the caller's VM lived: {:#?}",
         sys.log
     );

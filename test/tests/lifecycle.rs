@@ -1,6 +1,6 @@
 //! Starting and stopping a whole system: clean shutdown, no orphans, clear boot errors.
 
-use kos_system_tests::{all_gone, kos, manifest, started_pid, RunningSystem};
+use kos_system_tests::{all_gone, kos, manifest, RunningSystem};
 
 const THREE_APPS: &str = r#"
     msg_servers { main { dir_access_control {
@@ -15,14 +15,10 @@ const THREE_APPS: &str = r#"
 "#;
 
 fn app_pids(sys: &mut RunningSystem) -> Vec<u32> {
-    sys.wait_all(&[
-        &["[echo_server]", "started (pid"],
-        &["[echo_client]", "started (pid"],
-        &["[idle]", "started (pid"],
-    ])
-    .iter()
-    .map(|line| started_pid(line))
-    .collect()
+    ["echo_server", "echo_client", "idle"]
+        .iter()
+        .map(|app| sys.wait_started(app))
+        .collect()
 }
 
 #[test]
@@ -32,15 +28,13 @@ fn sigterm_stops_every_app_and_the_root_exits_cleanly() {
     sys.wait_for(&["[echo_client]", "reply 2:"]);
     let status = sys.stop();
     assert!(status.success(), "{status:?}");
-    assert!(!sys
-        .seen(&["[_root]", "shutting down (SIGTERM received)"])
-        .is_empty());
-    assert!(!sys
-        .seen(&["[_root]", "all apps stopped; system down"])
-        .is_empty());
+    let shutdown = sys.events("_root", "shutting_down");
+    assert_eq!(shutdown.len(), 1, "{:#?}", sys.log);
+    assert_eq!(shutdown[0].string("reason"), "SIGTERM received");
+    assert_eq!(sys.events("_root", "system_down").len(), 1);
     assert!(all_gone(&pids), "no app outlives the system");
     assert!(
-        sys.seen(&["restarting"]).is_empty(),
+        sys.events("*", "restarting").is_empty(),
         "a shutdown is not a crash: {:#?}",
         sys.log
     );
@@ -52,9 +46,9 @@ fn sigint_stops_the_system_like_ctrl_c() {
     let pids = app_pids(&mut sys);
     sys.signal(libc::SIGINT);
     assert!(sys.wait_exit().success());
-    assert!(!sys
-        .seen(&["[_root]", "shutting down (SIGINT received)"])
-        .is_empty());
+    let shutdown = sys.events("_root", "shutting_down");
+    assert_eq!(shutdown.len(), 1, "{:#?}", sys.log);
+    assert_eq!(shutdown[0].string("reason"), "SIGINT received");
     assert!(all_gone(&pids));
 }
 
@@ -149,22 +143,16 @@ fn an_app_that_ignores_sigterm_is_killed_after_the_stop_timeout() {
     };
 "#,
     );
-    let pid = started_pid(&sys.wait_for(&["[stubborn]", "started (pid"]));
+    let pid = sys.wait_started("stubborn");
     sys.wait_for(&["[stubborn]", "ignoring SIGTERM"]);
     let status = sys.stop();
     assert!(status.success(), "{status:?}");
-    assert!(
-        !sys.seen(&["[stubborn]", "did not stop within 3s; killing it"])
-            .is_empty(),
-        "{:#?}",
-        sys.log
-    );
-    assert!(
-        !sys.seen(&["[stubborn]", "stopped (killed by signal 9)"])
-            .is_empty(),
-        "{:#?}",
-        sys.log
-    );
+    let killing = sys.events("stubborn", "killing");
+    assert_eq!(killing.len(), 1, "{:#?}", sys.log);
+    assert_eq!(killing[0].number("stop_timeout_ms"), 3000);
+    let stopped = sys.events("stubborn", "stopped");
+    assert_eq!(stopped.len(), 1, "{:#?}", sys.log);
+    assert_eq!(stopped[0].exit_number("signal"), Some(9));
     assert!(all_gone(&[pid]));
 }
 
@@ -181,51 +169,63 @@ fn an_app_that_outgrows_its_heap_fails_alone() {
     );
     sys.wait_all(&[
         &["[hog]", "memory allocation of"],
-        &[
-            "[hog]",
-            "killed by signal 6",
-            "temporary app: never restarted",
-        ],
         &["[lean]", "allocated 1024 KiB within a budget of 4096 KiB"],
-        &["[lean]", "exited normally"],
     ]);
-    let bystander = started_pid(&sys.wait_for(&["[bystander]", "started (pid"]));
+    let hog = sys.wait_event("hog", "stays_down");
+    assert_eq!(hog.exit_number("signal"), Some(6), "{}", hog.text());
+    assert_eq!(hog.string("why"), "temporary app: never restarted");
+    let lean = sys.wait_event("lean", "stays_down");
+    assert_eq!(lean.exit_how(), "normal", "{}", lean.text());
+    let bystander = sys.wait_started("bystander");
     assert!(
         kos_system_tests::process_alive(bystander),
         "the others are untouched"
     );
-    assert!(sys.seen(&["[bystander]", "exited"]).is_empty());
+    assert!(sys.exits("bystander").is_empty());
     assert!(sys.stop().success());
 }
 
 #[test]
 fn json_logs_are_one_object_a_line_saying_who_wrote_what() {
-    let mut sys = RunningSystem::boot_args(THREE_APPS, &["--log-format", "json"]);
-    // What the supervisor says about an app, and what the app prints itself.
-    sys.wait_for(&[r#""app":"echo_client""#, r#""from":"app""#, "reply 2:"]);
+    // The harness boots every system with `--log-format json`.
+    let mut sys = RunningSystem::boot(THREE_APPS);
+    let server = sys.wait_started("echo_server");
+    sys.wait_for(&["[echo_client]", "reply 2:"]);
     assert!(sys.stop().success());
-    let events: Vec<serde_json::Value> = sys
-        .log
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect();
-    for e in &events {
-        for field in ["time", "app", "from", "message"] {
-            assert!(e[field].is_string(), "{field} missing: {e}");
+    for line in &sys.lines {
+        for field in ["time", "app", "from", "event", "message"] {
+            assert!(line.fields[field].is_string(), "{field} missing: {line:?}");
         }
-        assert!(e["time"].as_str().unwrap().ends_with('Z'), "{e}");
+        assert!(line.string("time").ends_with('Z'), "{line:?}");
     }
-    let said = |app: &str, from: &str, start: &str| {
-        events.iter().any(|e| {
-            e["app"] == app
-                && e["from"] == from
-                && e["message"].as_str().unwrap().starts_with(start)
-        })
-    };
-    assert!(said("echo_server", "kos", "started (pid "));
-    assert!(said("echo_client", "app", "reply 1:"));
-    assert!(said("_root", "kos", "all apps stopped; system down"));
-    // An app's own line is never attributed to KOS, nor KOS's to the app.
-    assert!(!said("echo_client", "kos", "reply 1:"));
-    assert!(!said("echo_server", "app", "started (pid "));
+    let started = sys.events("echo_server", "started");
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].pid(), server);
+    assert_eq!(started[0].message, format!("started (pid {server})"));
+    // An app's own line is the event `output`, never attributed to KOS.
+    let reply = sys
+        .lines
+        .iter()
+        .find(|l| l.app == "echo_client" && l.message.starts_with("reply 1:"))
+        .expect("the client's first reply");
+    assert_eq!(reply.fields["from"], "app");
+    assert_eq!(reply.event, "output");
+    let down = sys.events("_root", "system_down");
+    assert_eq!(down.len(), 1);
+    assert_eq!(down[0].message, "all apps stopped; system down");
+}
+
+#[test]
+fn text_logs_are_a_time_the_app_and_the_sentence() {
+    let mut sys = RunningSystem::boot_args(THREE_APPS, &["--log-format", "text"]);
+    // Text lines are not JSON: the harness keeps each whole, as output of `?`.
+    let line = sys.wait_for(&["[echo_server] started (pid "]);
+    let text = line.trim_start_matches("[?] ");
+    let (time, rest) = text.split_once(' ').unwrap();
+    assert!(
+        time.len() == "2026-11-25T02:30:01.123Z".len() && time.ends_with('Z'),
+        "{line}"
+    );
+    assert!(rest.starts_with("[echo_server] started (pid "), "{line}");
+    assert!(sys.stop().success());
 }

@@ -6,9 +6,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use kos_system_tests::{
-    bin_dir, copy_tree, openssl_keypair, process_alive, started_pid, RunningSystem,
-};
+use kos_system_tests::{bin_dir, copy_tree, openssl_keypair, process_alive, RunningSystem};
 
 /// A running `orbit serve`, killed when dropped.
 struct OrbitServer {
@@ -125,10 +123,7 @@ fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
 "#,
         key.display()
     ));
-    let before = sys.wait_all(&[
-        &["[device_admin]", "started (pid"],
-        &["[worker]", "started (pid"],
-    ]);
+    let before = [sys.wait_started("device_admin"), sys.wait_started("worker")];
     sys.wait_for(&["[device_admin]", "connected to Orbit"]);
     orbit.wait_status("dev1", "online");
     let devices = orbit.admin_ok(&["devices"]);
@@ -139,18 +134,11 @@ fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
 
     let restart = orbit.admin_ok(&["restart", "dev1"]);
     assert!(restart.contains("restarting 2 applications"), "{restart}");
-    sys.wait_for(&["[_root]", "all apps stopped; starting them again"]);
-    let after = sys.wait_all(&[
-        &["[device_admin]", "started (pid"],
-        &["[worker]", "started (pid"],
-    ]);
+    sys.wait_event("_root", "restarting_all");
+    let after = [sys.wait_started("device_admin"), sys.wait_started("worker")];
     for (b, a) in before.iter().zip(&after) {
-        assert_ne!(
-            started_pid(b),
-            started_pid(a),
-            "a new OS process: {b} / {a}"
-        );
-        assert!(!process_alive(started_pid(b)), "the old one is gone: {b}");
+        assert_ne!(b, a, "a new OS process: {b} / {a}");
+        assert!(!process_alive(*b), "the old one is gone: {b}");
     }
     // The new device admin reconnects by itself and answers.
     sys.wait_for(&["[device_admin]", "connected to Orbit"]);
@@ -311,8 +299,8 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
         "{truncated}"
     );
     // Nothing changed: same apps, same processes, same version, still connected.
-    assert_eq!(sys.seen(&["[worker]", "started (pid"]).len(), 1);
-    assert_eq!(sys.seen(&["[device_admin]", "started (pid"]).len(), 1);
+    assert_eq!(sys.events("worker", "started").len(), 1);
+    assert_eq!(sys.events("device_admin", "started").len(), 1);
     orbit.wait_status("dev1", "online");
     assert!(orbit.admin_ok(&["devices"]).contains("1.0.0"));
     assert!(orbit.admin_ok(&["ping", "dev1"]).contains("pong"));
@@ -413,7 +401,7 @@ fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_bac
         ),
         &["--upgrade-trial", "3s"],
     );
-    let old_worker = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    let old_worker = sys.wait_started("worker");
     sys.wait_for(&["[device_admin]", "connected to Orbit"]);
     orbit.wait_status("dev1", "online");
 
@@ -426,12 +414,12 @@ fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_bac
         report.contains("ok") && report.contains("running 2.0.0"),
         "{report}"
     );
-    sys.wait_for(&["[_root]", "upgrade: booting", "on trial"]);
-    let new_worker = started_pid(&sys.wait_for(&["[worker_v2]", "started (pid"]));
+    sys.wait_event("_root", "upgrade_on_trial");
+    let new_worker = sys.wait_started("worker_v2");
     assert!(!process_alive(old_worker) && process_alive(new_worker));
     orbit.wait_status("dev1", "online");
     assert!(orbit.admin_ok(&["devices"]).contains("2.0.0"));
-    sys.wait_for(&["[_root]", "upgrade kept"]);
+    sys.wait_event("_root", "upgrade_kept");
 
     // 2.0.0 -> 3.0.0, whose app crashes: rolled back to 2.0.0, and reported as such.
     let down = orbit.admin(&["upgrade", "dev1", &v3]);
@@ -442,8 +430,8 @@ fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_bac
         "{report}"
     );
     sys.wait_for(&["[flaky]", "crashing now"]);
-    sys.wait_for(&["[_root]", "upgrade rolled back"]);
-    let again = started_pid(&sys.wait_for(&["[worker_v2]", "started (pid"]));
+    sys.wait_event("_root", "upgrade_rolled_back");
+    let again = sys.wait_started("worker_v2");
     assert!(process_alive(again));
     orbit.wait_status("dev1", "online");
     let devices = orbit.admin_ok(&["devices"]);

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use kos_system_tests::{bin_dir, peak_rss_kib, started_pid, RunningSystem};
+use kos_system_tests::{bin_dir, peak_rss_kib, RunningSystem};
 
 #[test]
 fn a_256_mib_stream_through_the_server_completes_with_bounded_server_memory() {
@@ -20,14 +20,10 @@ fn a_256_mib_stream_through_the_server_completes_with_bounded_server_memory() {
     };
 "#,
     );
-    let server = started_pid(&sys.wait_for(&["[rng_server]", "started (pid"]));
+    let server = sys.wait_started("rng_server");
     sys.wait_for(&["[rng_client]", "read 268435456 bytes from the server"]);
     // A 256 KiB heap is a hard cap: buffering the stream would have aborted the server.
-    assert!(
-        sys.seen(&["[rng_server]", "exited"]).is_empty(),
-        "{:#?}",
-        sys.log
-    );
+    assert!(sys.exits("rng_server").is_empty(), "{:#?}", sys.log);
     let peak = peak_rss_kib(server);
     assert!(
         peak < 16 * 1024,
@@ -50,23 +46,21 @@ fn a_crashed_rng_server_is_restarted_and_its_client_reconnects() {
     };
 "#,
     );
-    let server = started_pid(&sys.wait_for(&["[rng_server]", "started (pid"]));
+    let server = sys.wait_started("rng_server");
     sys.wait_for(&["[rng_client]", "random:"]);
     // SAFETY: kill(2) on a process of the system under test.
     unsafe {
         libc::kill(server as libc::pid_t, libc::SIGKILL);
     }
-    sys.wait_all(&[
-        &["[rng_server]", "killed by signal 9; restarting"],
-        &["[rng_server]", "started (pid"],
+    let crash = sys.wait_event("rng_server", "restarting");
+    assert_eq!(crash.exit_number("signal"), Some(9), "{}", crash.text());
+    assert_ne!(sys.wait_started("rng_server"), server);
+    let back = sys.wait_all(&[
         &["[rng_client]", "connection lost; reconnecting"],
         &["[rng_client]", "connected to kos_rng_protocol"],
     ]);
-    sys.wait_for(&["[rng_client]", "random:"]);
-    assert!(
-        sys.seen(&["[rng_client]", "exited"]).is_empty(),
-        "the client rode it out"
-    );
+    sys.wait_for_after(&back[1], &["[rng_client]", "random:"]);
+    assert!(sys.exits("rng_client").is_empty(), "the client rode it out");
     assert!(sys.stop().success());
 }
 

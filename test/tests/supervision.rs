@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use kos_system_tests::{started_pid, RunningSystem};
+use kos_system_tests::RunningSystem;
 
 #[test]
 fn a_crashed_server_is_restarted_and_its_client_recovers() {
@@ -20,20 +20,25 @@ fn a_crashed_server_is_restarted_and_its_client_recovers() {
     };
 "#,
     );
-    let first = started_pid(&sys.wait_for(&["[echo_server]", "started (pid"]));
+    let first = sys.wait_started("echo_server");
     sys.wait_for(&["[echo_client]", "reply 2:"]);
-    sys.wait_for(&[
-        "[echo_server]",
-        "exited with status 3; restarting in 100 ms (restart 1 of 3",
-    ]);
+    let crash = sys.wait_event("echo_server", "restarting");
+    assert_eq!(crash.exit_number("code"), Some(3), "{}", crash.text());
+    assert_eq!(
+        (crash.number("in_ms"), crash.number("restart")),
+        (100, 1),
+        "{}",
+        crash.text()
+    );
+    assert_eq!(crash.number("max_restarts"), 3);
     sys.wait_for(&["[echo_client]", "connection lost; reconnecting"]);
-    let second = started_pid(&sys.wait_for(&["[echo_server]", "started (pid"]));
+    let second = sys.wait_started("echo_server");
     assert_ne!(first, second, "a new process");
     sys.wait_for(&["[echo_client]", "connected to kos_echo_protocol"]);
     // The client's third reply comes from the restarted server.
     sys.wait_for(&["[echo_client]", "reply 3:"]);
     assert!(
-        sys.seen(&["[echo_client]", "exited"]).is_empty(),
+        sys.exits("echo_client").is_empty(),
         "the client rode it out"
     );
     assert!(sys.stop().success());
@@ -55,21 +60,25 @@ fn a_crash_loop_stops_at_the_restart_intensity_limit_and_the_rest_runs_on() {
     };
 "#,
     );
-    let line = sys.wait_for(&["[crasher]", "giving up"]);
-    assert!(
-        line.contains("2 restarts within 30 s reached the restart intensity limit (max_restarts = 2, max_seconds = 30)"),
-        "{line}"
-    );
-    let replies_before = sys.seen(&["[echo_client]", "reply"]).len();
-    sys.idle(std::time::Duration::from_millis(500));
+    let gave_up = sys.wait_event("crasher", "gave_up");
     assert_eq!(
-        sys.seen(&["[crasher]", "started (pid"]).len(),
-        3,
-        "first start and 2 restarts"
+        (
+            gave_up.number("restarts"),
+            gave_up.number("within_s"),
+            gave_up.number("max_restarts"),
+            gave_up.number("max_seconds")
+        ),
+        (2, 30, 2, 30),
+        "{}",
+        gave_up.text()
     );
-    assert!(
-        sys.seen(&["[echo_client]", "reply"]).len() > replies_before,
-        "the others run on"
+    // Two more replies after the last word on the crasher: the others run on.
+    let replies = sys.seen(&["[echo_client]", "reply"]).len();
+    sys.wait_for(&["[echo_client]", &format!("reply {}:", replies + 2)]);
+    assert_eq!(
+        sys.events("crasher", "started").len(),
+        3,
+        "first start and 2 restarts, then no more"
     );
     assert!(sys.stop().success());
 }
@@ -87,16 +96,18 @@ fn temporary_and_transient_apps_follow_their_restart_type() {
     };
 "#,
     );
-    sys.wait_for(&[
-        "[once]",
-        "exited with status 3; temporary app: never restarted",
-    ]);
-    sys.wait_for(&[
-        "[clean]",
-        "exited normally; transient app exited normally: not restarted",
-    ]);
-    sys.wait_for(&["[failing]", "exited with status 3; restarting"]);
-    sys.wait_for(&["[failing]", "giving up"]);
+    let once = sys.wait_event("once", "stays_down");
+    assert_eq!(once.exit_number("code"), Some(3), "{}", once.text());
+    assert_eq!(once.string("why"), "temporary app: never restarted");
+    let clean = sys.wait_event("clean", "stays_down");
+    assert_eq!(clean.exit_how(), "normal", "{}", clean.text());
+    assert_eq!(
+        clean.string("why"),
+        "transient app exited normally: not restarted"
+    );
+    let failing = sys.wait_event("failing", "restarting");
+    assert_eq!(failing.exit_number("code"), Some(3), "{}", failing.text());
+    sys.wait_event("failing", "gave_up");
     assert!(sys.stop().success());
 }
 
@@ -119,25 +130,16 @@ fn restart_all_from_a_granted_app_gives_every_app_a_new_process() {
     );
     let mut before = HashMap::new();
     for app in ["echo_server", "echo_client", "admin"] {
-        before.insert(
-            app,
-            started_pid(&sys.wait_for(&[&format!("[{app}]"), "started (pid"])),
-        );
+        before.insert(app, sys.wait_started(app));
     }
-    sys.wait_all(&[
-        &["[_root]", "admin asked to restart all applications"],
-        &["[admin]", "_root accepted"],
-    ]);
-    sys.wait_for(&["[_root]", "all apps stopped; starting them again"]);
-    let apps = ["echo_server", "echo_client", "admin"];
-    let tags: Vec<String> = apps.iter().map(|a| format!("[{a}]")).collect();
-    let patterns: Vec<[&str; 2]> = tags.iter().map(|t| [t.as_str(), "started (pid"]).collect();
-    let pattern_refs: Vec<&[&str]> = patterns.iter().map(|p| p.as_slice()).collect();
-    let restarted = sys.wait_all(&pattern_refs);
-    for (app, line) in apps.iter().zip(&restarted) {
+    let asked = sys.wait_event("_root", "restart_all_asked");
+    assert_eq!(asked.string("by"), "admin");
+    sys.wait_for(&["[admin]", "_root accepted"]);
+    sys.wait_event("_root", "restarting_all");
+    for app in ["echo_server", "echo_client", "admin"] {
         assert_ne!(
             before[app],
-            started_pid(line),
+            sys.wait_started(app),
             "{app} runs as a new process"
         );
     }
@@ -164,18 +166,29 @@ fn restart_app_restarts_only_the_named_app() {
 "#,
     );
     sys.wait_for(&["[echo_client]", "connected to kos_echo_protocol"]);
+    let asked = sys.wait_event("_root", "restart_app_asked");
+    assert_eq!(
+        (asked.string("target"), asked.string("by")),
+        ("echo_server", "admin")
+    );
+    let stopped = sys.wait_event("echo_server", "stopped");
+    assert_eq!(
+        stopped.exit_number("signal"),
+        Some(15),
+        "{}",
+        stopped.text()
+    );
+    sys.wait_started("echo_server");
+    sys.wait_started("echo_server");
     sys.wait_all(&[
-        &["[_root]", "admin asked to restart echo_server"],
-        &["[echo_server]", "stopped (killed by signal 15)"],
-        &["[echo_server]", "started (pid"],
         &["[echo_client]", "connection lost; reconnecting"],
         &["[echo_client]", "connected to kos_echo_protocol"],
     ]);
     assert_eq!(
-        sys.seen(&["[echo_client]", "started (pid"]).len(),
+        sys.events("echo_client", "started").len(),
         1,
         "the client was not restarted"
     );
-    assert_eq!(sys.seen(&["[admin]", "started (pid"]).len(), 1);
+    assert_eq!(sys.events("admin", "started").len(), 1);
     assert!(sys.stop().success());
 }

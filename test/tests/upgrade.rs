@@ -4,9 +4,7 @@
 
 use std::path::Path;
 
-use kos_system_tests::{
-    bin_dir, copy_tree, openssl_keypair, process_alive, started_pid, RunningSystem,
-};
+use kos_system_tests::{bin_dir, copy_tree, openssl_keypair, process_alive, RunningSystem};
 
 /// An image directory: `system.dts` with `apps` as its apps, and the repository's
 /// compiled Elixir apps as its `elixir/`.
@@ -47,13 +45,20 @@ fn a_bad_image_is_refused_with_its_reason_and_nothing_changes() {
         r#"ghost { kind = "native"; binary = "no_such_binary"; heap_kib = <512>; };"#,
     );
     let mut sys = system_upgrading_to(&bad);
-    let worker = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    let worker = sys.wait_started("worker");
     let refused = sys.wait_for(&["[admin]", "_root refused with status 4"]);
     assert!(refused.contains("no_such_binary"), "{refused}");
-    sys.idle(std::time::Duration::from_millis(500));
+    // `_root` logs its refusal before it answers: the decision is made.
+    let refusal = sys.wait_event("_root@main", "upgrade_refused");
+    assert_eq!(refusal.string("by"), "admin");
+    assert!(
+        refusal.string("reason").contains("no_such_binary"),
+        "{}",
+        refusal.text()
+    );
     assert!(process_alive(worker), "the worker was not touched");
-    assert_eq!(sys.seen(&["[worker]", "started (pid"]).len(), 1);
-    assert!(sys.seen(&["switching to"]).is_empty());
+    assert_eq!(sys.events("worker", "started").len(), 1);
+    assert!(sys.events("_root", "switch_asked").is_empty());
     assert!(sys.stop().success());
 }
 
@@ -65,14 +70,14 @@ fn a_good_image_replaces_the_running_system_and_is_kept() {
         r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };"#,
     );
     let mut sys = system_upgrading_to(&good);
-    let old = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    let old = sys.wait_started("worker");
     // (The admin may be stopped by the switch before it logs _root's answer.)
-    sys.wait_for(&["[_root]", "switching to the system in"]);
-    sys.wait_for(&["[_root]", "upgrade: booting", "on trial"]);
-    let new = started_pid(&sys.wait_for(&["[worker_v2]", "started (pid"]));
+    sys.wait_event("_root", "switch_asked");
+    sys.wait_event("_root", "upgrade_on_trial");
+    let new = sys.wait_started("worker_v2");
     assert_ne!(old, new);
     assert!(!process_alive(old), "the old system's worker is gone");
-    sys.wait_for(&["[_root]", "upgrade kept"]);
+    sys.wait_event("_root", "upgrade_kept");
     assert!(process_alive(new));
     assert!(sys.stop().success());
     assert!(
@@ -89,16 +94,17 @@ fn an_image_whose_app_crashes_is_rolled_back_to_the_previous_system() {
         r#"flaky { kind = "native"; binary = "crasher"; heap_kib = <512>; args = "--after-ms", "100"; };"#,
     );
     let mut sys = system_upgrading_to(&crashing);
-    let old = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
-    sys.wait_for(&["[_root]", "upgrade: booting", "on trial"]);
+    let old = sys.wait_started("worker");
+    sys.wait_event("_root", "upgrade_on_trial");
     sys.wait_for(&["[flaky]", "crashing now"]);
-    let rolled = sys.wait_for(&["[_root]", "upgrade rolled back"]);
+    let rolled = sys.wait_event("_root", "upgrade_rolled_back");
     assert!(
-        rolled.contains("flaky"),
-        "the reason names the app: {rolled}"
+        rolled.string("reason").contains("flaky"),
+        "the reason names the app: {}",
+        rolled.text()
     );
     // The previous system runs again: its worker in a new process.
-    let again = started_pid(&sys.wait_for(&["[worker]", "started (pid"]));
+    let again = sys.wait_started("worker");
     assert_ne!(old, again);
     assert!(process_alive(again));
     assert!(sys.stop().success());

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kos_root::{LogFormat, Logger, Outcome, RunOptions, ShutdownHandle, System};
+use kos_root::{Event, LogFormat, Logger, Outcome, RunOptions, ShutdownHandle, System};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -187,24 +187,25 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         } else {
             std::env::remove_var(TRIAL_ENV);
         }
-        logger.line(
+        logger.event(
             "_root",
-            &format!(
-                "booting {} ({} apps, {} message servers; binaries from {})",
-                image.manifest.display(),
-                parsed.apps.len(),
-                parsed.msg_servers.len(),
-                bin_dir.display()
-            ),
+            Event::Booting {
+                manifest: image.manifest.display().to_string(),
+                apps: parsed.apps.len(),
+                msg_servers: parsed.msg_servers.len(),
+                bin_dir: bin_dir.display().to_string(),
+            },
         );
         let system = match System::boot(parsed, options.clone(), logger.clone()) {
             Ok(system) => system,
             Err(e) => match previous.take() {
                 // The image was checked before the switch, but a boot can still fail.
                 Some(back) => {
-                    logger.line(
+                    logger.event(
                         "_root",
-                        &format!("upgrade failed to boot: {e}; rolling back"),
+                        Event::UpgradeFailedToBoot {
+                            error: e.to_string(),
+                        },
                     );
                     image = back;
                     continue;
@@ -223,13 +224,12 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
             Outcome::Stopped => return Ok(()),
             _ if current.stopping.load(Ordering::SeqCst) => return Ok(()),
             Outcome::Switch(dir) => {
-                logger.line(
+                logger.event(
                     "_root",
-                    &format!(
-                        "upgrade: booting {} on trial for {}",
-                        dir.display(),
-                        humantime::format_duration(upgrade_trial)
-                    ),
+                    Event::UpgradeOnTrial {
+                        image: dir.display().to_string(),
+                        trial_ms: u64::try_from(upgrade_trial.as_millis()).unwrap_or(u64::MAX),
+                    },
                 );
                 previous = Some(std::mem::replace(
                     &mut image,
@@ -240,7 +240,12 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
                 ));
             }
             Outcome::RollBack(reason) => {
-                logger.line("_root", &format!("upgrade rolled back: {reason}"));
+                logger.event(
+                    "_root",
+                    Event::UpgradeRolledBack {
+                        reason: reason.clone(),
+                    },
+                );
                 image = previous
                     .take()
                     .context("a rollback without a previous system")?;
@@ -270,10 +275,7 @@ fn start_trial(handle: ShutdownHandle, window: Duration, logger: Logger) -> Resu
             }
             match handle.health() {
                 None => {}
-                Some(h) if h.up => logger.line(
-                    "_root",
-                    "upgrade kept: every app stayed up through the trial",
-                ),
+                Some(h) if h.up => logger.event("_root", Event::UpgradeKept),
                 Some(h) => {
                     handle.roll_back(&format!("the new system did not come up: {}", h.detail))
                 }

@@ -9,11 +9,13 @@
 //! exits. Every line an app prints is logged under the app's name.
 
 mod app_process;
+pub mod events;
 mod log;
 mod policy;
 mod root_protocol;
 mod system;
 
+pub use events::{Event, Exit, How};
 pub use kos_restart::{Decision, ExitKind, RestartTracker};
 pub use log::{LogFormat, Logger};
 pub use system::{check, BootError, Health, Outcome, RunOptions, ShutdownHandle, System};

@@ -2,13 +2,16 @@
 //!
 //! Two forms. `text` (the default) is for people: `2026-11-25T02:30:01.123Z [app]
 //! message`. `json` is for tools and log collectors: one object a line, `{"time":
-//! "…", "app": "echo_server", "from": "kos" | "app", "message": "…"}`, where `from`
-//! says whether KOS wrote the line about the app (started, stopped, restarting…) or
-//! the app printed it itself.
+//! "…", "app": "echo_server", "from": "kos" | "app", "event": "…", …, "message":
+//! "…"}`, where `from` says whether KOS wrote the line about the app or the app
+//! printed it itself. KOS's lines are [`Event`]s: their name and fields stand beside
+//! the sentence. An app's own lines are the event `output`.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
+
+use crate::events::Event;
 
 /// How lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,17 +75,17 @@ impl Logger {
         (logger, lines)
     }
 
-    /// Logs `message`, written by KOS, under the component name `who`.
-    pub fn line(&self, who: &str, message: &str) {
-        self.write(who, From::Kos, message);
+    /// Logs `event`, reported by KOS, under the component name `who`.
+    pub fn event(&self, who: &str, event: Event) {
+        self.write(who, From::Kos, Some(&event), &event.to_string());
     }
 
     /// Logs a line the app `who` printed itself.
     pub fn app_output(&self, who: &str, message: &str) {
-        self.write(who, From::App, message);
+        self.write(who, From::App, None, message);
     }
 
-    fn write(&self, who: &str, from: From, message: &str) {
+    fn write(&self, who: &str, from: From, event: Option<&Event>, message: &str) {
         if let Some(lines) = &self.captured {
             let mut lines = lines.lock().unwrap_or_else(|p| p.into_inner());
             lines.push(format!("[{who}] {message}"));
@@ -91,13 +94,7 @@ impl Logger {
         let stamp = humantime::format_rfc3339_millis(SystemTime::now());
         let line = match self.format {
             LogFormat::Text => format!("{stamp} [{who}] {message}"),
-            LogFormat::Json => serde_json::json!({
-                "time": stamp.to_string(),
-                "app": who,
-                "from": match from { From::Kos => "kos", From::App => "app" },
-                "message": message,
-            })
-            .to_string(),
+            LogFormat::Json => json_line(&stamp.to_string(), who, from, event, message),
         };
         let _guard = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let mut stdout = std::io::stdout().lock();
@@ -110,6 +107,65 @@ impl Logger {
     pub fn sink(&self, who: &str) -> Arc<dyn Fn(&str) + Send + Sync> {
         let logger = self.clone();
         let who = who.to_string();
-        Arc::new(move |m: &str| logger.line(&who, m))
+        Arc::new(move |m: &str| {
+            logger.event(
+                &who,
+                Event::MsgServer {
+                    detail: m.to_string(),
+                },
+            )
+        })
+    }
+}
+
+/// One JSON object: who and when, the event's name and fields, and the sentence.
+fn json_line(time: &str, who: &str, from: From, event: Option<&Event>, message: &str) -> String {
+    let mut object = match event.map(serde_json::to_value) {
+        Some(Ok(serde_json::Value::Object(fields))) => fields,
+        _ => {
+            let mut fields = serde_json::Map::new();
+            fields.insert("event".into(), "output".into());
+            fields
+        }
+    };
+    object.insert("time".into(), time.into());
+    object.insert("app".into(), who.into());
+    let from = match from {
+        From::Kos => "kos",
+        From::App => "app",
+    };
+    object.insert("from".into(), from.into());
+    object.insert("message".into(), message.into());
+    serde_json::Value::Object(object).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_line_holds_the_event_beside_who_when_and_the_sentence() {
+        let line = json_line(
+            "2026-12-03T00:00:00.000Z",
+            "echo_server",
+            From::Kos,
+            Some(&Event::Started { pid: 42 }),
+            "started (pid 42)",
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&line).unwrap(),
+            serde_json::json!({
+                "time": "2026-12-03T00:00:00.000Z", "app": "echo_server", "from": "kos",
+                "event": "started", "pid": 42, "message": "started (pid 42)",
+            })
+        );
+        let output = json_line("t", "echo_client", From::App, None, "reply 1: hi");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&output).unwrap(),
+            serde_json::json!({
+                "time": "t", "app": "echo_client", "from": "app",
+                "event": "output", "message": "reply 1: hi",
+            })
+        );
     }
 }

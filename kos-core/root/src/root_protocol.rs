@@ -8,7 +8,7 @@ use kos_manifest::Manifest;
 use kos_msg::root::Status;
 
 use crate::system::{check, AppReport, Control, RunOptions};
-use crate::Logger;
+use crate::{Event, Logger};
 
 /// Serves calls until the message server goes away. The reply goes out before the
 /// supervisor acts, since the caller itself may be among the apps restarted.
@@ -31,7 +31,12 @@ pub(crate) fn serve(
             Ok(Some(_)) | Ok(None) => continue,
             Err(Error::Closed) => return,
             Err(e) => {
-                logger.line(&who, &format!("root protocol stopped: {e}"));
+                logger.event(
+                    &who,
+                    Event::RootProtocolStopped {
+                        error: e.to_string(),
+                    },
+                );
                 return;
             }
         };
@@ -69,9 +74,13 @@ pub(crate) fn serve(
                         }),
                     ),
                     Err(reason) => {
-                        logger.line(
+                        logger.event(
                             &who,
-                            &format!("refused upgrade to {dir} from {}: {reason}", from.app),
+                            Event::UpgradeRefused {
+                                image: dir.to_string(),
+                                by: from.app.clone(),
+                                reason: reason.clone(),
+                            },
                         );
                         let reason =
                             &reason.as_bytes()[..reason.len().min(kos_client::MAX_PAYLOAD)];
@@ -104,9 +113,13 @@ pub(crate) fn serve(
 }
 
 fn refused(logger: &Logger, who: &str, label: u64, app: &str, status: Status) {
-    logger.line(
+    logger.event(
         who,
-        &format!("refused request {label} from {app}: {status:?}"),
+        Event::RequestRefused {
+            label,
+            by: app.to_string(),
+            status: format!("{status:?}"),
+        },
     );
 }
 /// Asks the supervisor for its report (bounded wait: a busy supervisor gives an empty one).

@@ -15,7 +15,7 @@ use super::supervisor::{Launcher, Stop};
 use super::{host, Control, RunOptions, ROOT};
 use crate::app_process::{self, Launch};
 use crate::policy::ManifestPolicy;
-use crate::Logger;
+use crate::{Event, Logger};
 
 /// What runs for an app.
 pub(super) enum Program {
@@ -79,8 +79,13 @@ impl Launcher for HostedLauncher {
                     channels.push((name.clone(), c));
                 }
                 Err(e) => {
-                    self.logger
-                        .line(&app.name, &format!("cannot attach to `{name}`: {e}"));
+                    self.logger.event(
+                        &app.name,
+                        Event::CannotAttach {
+                            server: name.clone(),
+                            error: e.to_string(),
+                        },
+                    );
                     return Err(e);
                 }
             }
@@ -119,8 +124,12 @@ impl Launcher for HostedLauncher {
                 ) {
                     Ok(g) => Some(g),
                     Err(e) => {
-                        self.logger
-                            .line(&app.name, &format!("runs without a memory group: {e}"));
+                        self.logger.event(
+                            &app.name,
+                            Event::NoMemoryGroup {
+                                error: e.to_string(),
+                            },
+                        );
                         None
                     }
                 }
@@ -138,9 +147,12 @@ impl Launcher for HostedLauncher {
             channels,
         };
         let mut child = app_process::spawn(launch, &self.logger).inspect_err(|e| {
-            self.logger.line(
+            self.logger.event(
                 &app.name,
-                &format!("failed to start {}: {e}", binary.display()),
+                Event::FailedToStart {
+                    binary: binary.display().to_string(),
+                    error: e.to_string(),
+                },
             );
         })?;
         let pid = child.id();
@@ -156,8 +168,13 @@ impl Launcher for HostedLauncher {
                 });
             });
         if let Err(e) = waiter {
-            self.logger
-                .line(ROOT, &format!("cannot watch pid {pid}: {e}"));
+            self.logger.event(
+                ROOT,
+                Event::CannotWatch {
+                    pid,
+                    error: e.to_string(),
+                },
+            );
         }
         Ok(pid)
     }

@@ -26,7 +26,7 @@ use kos_msg::root::AppState;
 use kos_msg_server::hosted::HostedMsgServer;
 
 use crate::policy::ManifestPolicy;
-use crate::{root_protocol, Logger};
+use crate::{root_protocol, Event, Logger};
 use hosted::{HostedLauncher, Program};
 pub use options::{check, BootError, RunOptions};
 use supervisor::Supervisor;
@@ -178,12 +178,12 @@ impl System {
                 } => {
                     any_beam = true;
                     if *memory_mib < SMALLEST_COMFORTABLE_VM_MIB {
-                        logger.line(
+                        logger.event(
                             &app.name,
-                            &format!(
-                                "warning: memory_mib = {memory_mib} is below what an idle Erlang VM needs \
-                                 (about {SMALLEST_COMFORTABLE_VM_MIB} MiB); it may be killed at start"
-                            ),
+                            Event::LowMemoryBudget {
+                                memory_mib: *memory_mib,
+                                comfortable_mib: SMALLEST_COMFORTABLE_VM_MIB,
+                            },
                         );
                     }
                     let paths =
@@ -209,7 +209,12 @@ impl System {
             match beam_host::budget::Cgroups::create() {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    logger.line(ROOT, &e.to_string());
+                    logger.event(
+                        ROOT,
+                        Event::NoMemoryGroups {
+                            error: e.to_string(),
+                        },
+                    );
                     None
                 }
             }
@@ -230,7 +235,12 @@ impl System {
             })
             .collect();
         for name in msg_servers.keys() {
-            logger.line(ROOT, &format!("message server `{name}` up"));
+            logger.event(
+                ROOT,
+                Event::MsgServerUp {
+                    server: name.clone(),
+                },
+            );
         }
 
         let (control, inbox) = mpsc::channel();

@@ -15,6 +15,7 @@ use kos_manifest::App;
 use kos_msg::root::AppState;
 
 use super::{AppReport, Control, Health, Outcome, ROOT};
+use crate::events::{Event, Exit, How};
 use crate::Logger;
 use kos_restart::{Decision, ExitKind, RestartTracker};
 
@@ -90,16 +91,31 @@ pub(crate) struct Supervisor<L: Launcher> {
     outcome: Outcome,
 }
 
-fn describe(status: &std::io::Result<ExitStatus>) -> (ExitKind, String) {
+fn describe(status: &std::io::Result<ExitStatus>) -> (ExitKind, How) {
     match status {
-        Ok(s) if s.success() => (ExitKind::Normal, "exited normally".into()),
+        Ok(s) if s.success() => (ExitKind::Normal, How::Normal),
         Ok(s) => match (s.code(), s.signal()) {
-            (Some(code), _) => (ExitKind::Abnormal, format!("exited with status {code}")),
-            (None, Some(sig)) => (ExitKind::Abnormal, format!("killed by signal {sig}")),
-            _ => (ExitKind::Abnormal, format!("ended: {s}")),
+            (Some(code), _) => (ExitKind::Abnormal, How::Status { code }),
+            (None, Some(signal)) => (ExitKind::Abnormal, How::Signal { signal }),
+            _ => (
+                ExitKind::Abnormal,
+                How::Other {
+                    detail: s.to_string(),
+                },
+            ),
         },
-        Err(e) => (ExitKind::Abnormal, format!("could not be waited for: {e}")),
+        Err(e) => (
+            ExitKind::Abnormal,
+            How::WaitFailed {
+                error: e.to_string(),
+            },
+        ),
     }
+}
+
+/// A duration in whole milliseconds, for events.
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl<L: Launcher> Supervisor<L> {
@@ -162,7 +178,7 @@ impl<L: Launcher> Supervisor<L> {
     /// `Some(outcome)` once the system is shutting down and no app is alive.
     pub(crate) fn ended(&self) -> Option<Outcome> {
         if self.mode == Mode::ShuttingDown && !self.slots.iter().any(Slot::is_alive) {
-            self.logger.line(ROOT, "all apps stopped; system down");
+            self.logger.event(ROOT, Event::SystemDown);
             return Some(self.outcome.clone());
         }
         None
@@ -183,6 +199,13 @@ impl<L: Launcher> Supervisor<L> {
                 let _ = reply.send(self.status());
             }
             Control::Switch { image, asked_by } if self.mode != Mode::ShuttingDown => {
+                self.logger.event(
+                    ROOT,
+                    Event::SwitchAsked {
+                        image: image.display().to_string(),
+                        by: asked_by.clone(),
+                    },
+                );
                 let why = format!(
                     "switching to the system in {} (asked by {asked_by})",
                     image.display()
@@ -224,9 +247,11 @@ impl<L: Launcher> Supervisor<L> {
                     deadline,
                     then_start,
                 } if deadline <= now => {
-                    self.logger.line(
+                    self.logger.event(
                         &self.slots[i].app.name,
-                        &format!("did not stop within {:?}; killing it", self.stop_timeout),
+                        Event::Killing {
+                            stop_timeout_ms: millis(self.stop_timeout),
+                        },
                     );
                     self.launcher.signal(pid, Stop::Kill);
                     // Wait for its exit report; give it a fresh deadline in case even
@@ -249,8 +274,7 @@ impl<L: Launcher> Supervisor<L> {
         match self.launcher.start(i, generation, &slot.app) {
             Ok(pid) => {
                 slot.state = State::Running { pid };
-                self.logger
-                    .line(&slot.app.name, &format!("started (pid {pid})"));
+                self.logger.event(&slot.app.name, Event::Started { pid });
             }
             Err(e) => self.exited(i, generation, Err(e)),
         }
@@ -261,12 +285,11 @@ impl<L: Launcher> Supervisor<L> {
         if generation != self.slots[i].generation {
             return;
         }
-        let (kind, mut how) = describe(&status);
-        if let Some(limit_mib) = self.launcher.ended(i) {
-            how = format!(
-                "exceeded its memory budget of {limit_mib} MiB and was killed by the kernel ({how})"
-            );
-        }
+        let (kind, how) = describe(&status);
+        let exit = Exit {
+            how,
+            memory_limit_mib: self.launcher.ended(i),
+        };
         let slot = &mut self.slots[i];
         let was_stopping = match slot.state {
             State::Stopping { then_start, .. } => Some(then_start),
@@ -275,8 +298,7 @@ impl<L: Launcher> Supervisor<L> {
         slot.state = State::Down;
         match (mode, was_stopping) {
             (Mode::Running, Some(then_start)) => {
-                self.logger
-                    .line(&slot.app.name, &format!("stopped ({how})"));
+                self.logger.event(&slot.app.name, Event::Stopped { exit });
                 if then_start {
                     self.start(i);
                 }
@@ -287,40 +309,46 @@ impl<L: Launcher> Supervisor<L> {
                 let policy = slot.app.restart;
                 match decision {
                     Decision::Restart { after, count } => {
-                        self.logger.line(
+                        self.logger.event(
                             &name,
-                            &format!(
-                                "{how}; restarting in {} ms (restart {count} of {} allowed within {} s)",
-                                after.as_millis(),
-                                policy.max_restarts,
-                                policy.max_seconds
-                            ),
+                            Event::Restarting {
+                                exit,
+                                in_ms: millis(after),
+                                restart: count,
+                                max_restarts: policy.max_restarts,
+                                max_seconds: policy.max_seconds,
+                            },
                         );
                         slot.state = State::Waiting {
                             until: Instant::now() + after,
                         };
                     }
-                    Decision::Stay(why) => self.logger.line(&name, &format!("{how}; {why}")),
-                    Decision::GiveUp { restarts, within } => self.logger.line(
+                    Decision::Stay(why) => self.logger.event(
                         &name,
-                        &format!(
-                            "{how}; giving up: {restarts} restarts within {} s reached the restart intensity limit (max_restarts = {}, max_seconds = {}); it stays down",
-                            within.as_secs(),
-                            policy.max_restarts,
-                            policy.max_seconds
-                        ),
+                        Event::StaysDown {
+                            exit,
+                            why: why.to_string(),
+                        },
+                    ),
+                    Decision::GiveUp { restarts, within } => self.logger.event(
+                        &name,
+                        Event::GaveUp {
+                            exit,
+                            restarts,
+                            within_s: within.as_secs(),
+                            max_restarts: policy.max_restarts,
+                            max_seconds: policy.max_seconds,
+                        },
                     ),
                 }
             }
             (Mode::RestartingAll | Mode::ShuttingDown, _) => {
-                self.logger
-                    .line(&slot.app.name, &format!("stopped ({how})"));
+                self.logger.event(&slot.app.name, Event::Stopped { exit });
             }
         }
         if self.mode == Mode::RestartingAll && !self.slots.iter().any(Slot::is_alive) {
             self.mode = Mode::Running;
-            self.logger
-                .line(ROOT, "all apps stopped; starting them again");
+            self.logger.event(ROOT, Event::RestartingAll);
             self.start_all();
         }
     }
@@ -396,9 +424,11 @@ impl<L: Launcher> Supervisor<L> {
         if self.mode != Mode::Running {
             return;
         }
-        self.logger.line(
+        self.logger.event(
             ROOT,
-            &format!("{asked_by} asked to restart all applications"),
+            Event::RestartAllAsked {
+                by: asked_by.to_string(),
+            },
         );
         self.mode = Mode::RestartingAll;
         for slot in &mut self.slots {
@@ -418,8 +448,13 @@ impl<L: Launcher> Supervisor<L> {
         let Some(i) = self.slots.iter().position(|s| s.app.name == app) else {
             return;
         };
-        self.logger
-            .line(ROOT, &format!("{asked_by} asked to restart {app}"));
+        self.logger.event(
+            ROOT,
+            Event::RestartAppAsked {
+                target: app.to_string(),
+                by: asked_by.to_string(),
+            },
+        );
         match self.slots[i].state {
             State::Running { pid } => {
                 self.launcher.signal(pid, Stop::Ask);
@@ -438,9 +473,11 @@ impl<L: Launcher> Supervisor<L> {
         if self.mode == Mode::ShuttingDown {
             return;
         }
-        self.logger.line(
+        self.logger.event(
             ROOT,
-            &format!("shutting down ({reason}): stopping all apps"),
+            Event::ShuttingDown {
+                reason: reason.to_string(),
+            },
         );
         self.mode = Mode::ShuttingDown;
         self.stop_all();
