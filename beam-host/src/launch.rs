@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use erts_port::{Profile, VmSettings};
+use kos_manifest::{EnvEntry, EnvValue};
 
 /// The Erlang launcher from Debian's `erlang-base`.
 pub const ERL: &str = "erl";
@@ -22,6 +23,8 @@ pub struct BeamLaunch {
     pub vm: VmSettings,
     /// The app's compiled configuration (`sys.config`), if it has one.
     pub config: Option<PathBuf>,
+    /// The manifest's `env` node: (key, value as an Erlang term's text).
+    pub env: Vec<(String, String)>,
 }
 
 /// A compiled app was not where it should be.
@@ -82,7 +85,18 @@ impl BeamLaunch {
             code_paths,
             vm: VmSettings::derive(memory_mib, profile),
             config: None,
+            env: Vec::new(),
         }
+    }
+
+    /// The same launch, setting the application environment from the app's `env`
+    /// node (over `sys.config`, which holds the project's defaults).
+    pub fn with_env(mut self, env: &[EnvEntry]) -> Self {
+        self.env = env
+            .iter()
+            .map(|e| (e.key.clone(), erlang_term(&e.value)))
+            .collect();
+        self
     }
 
     /// The same launch, reading the application environment from `config` (a
@@ -111,9 +125,15 @@ impl BeamLaunch {
             args.push("-config".into());
             args.push(config.display().to_string());
         }
-        // The application travels as data (an init argument), never inside code.
+        // The application and its environment travel as data (init arguments), never
+        // inside code; the start expression reads them.
         args.push(format!("-{APP_ARGUMENT}"));
         args.push(self.otp_app.clone());
+        for (key, term) in &self.env {
+            args.push(format!("-{ENV_ARGUMENT}"));
+            args.push(key.clone());
+            args.push(term.clone());
+        }
         args.push("-eval".into());
         args.push(START_EXPRESSION.into());
         args
@@ -138,15 +158,45 @@ fn ebins_under(lib: &Path) -> Vec<PathBuf> {
 /// The init argument (`-kos_app NAME`) that names the application to start.
 const APP_ARGUMENT: &str = "kos_app";
 
-/// Starts the application `-kos_app` names, as permanent: if it ever stops, the VM
+/// The init argument (`-kos_env KEY TERM`, once per key) that sets one key of the
+/// application's environment. Not Erlang's own `-App Key Value`: an app named like an
+/// emulator flag (`run`, `env`, `s`…) would turn that into a command.
+const ENV_ARGUMENT: &str = "kos_env";
+
+/// Loads the application `-kos_app` names, sets each `-kos_env` key (the value parsed
+/// as a term, never evaluated), and starts it as permanent: if it ever stops, the VM
 /// stops, and the root server sees the exit. A start failure ends the VM with status 2
-/// and says why. The expression is constant: the name is data it reads, so no manifest
-/// string is ever evaluated as code.
+/// and says why. The expression is constant: names and values are data it reads, so
+/// no manifest string is ever evaluated as code.
 const START_EXPRESSION: &str = "{ok, [[App]]} = init:get_argument(kos_app), \
-     case application:ensure_all_started(list_to_atom(App), permanent) of \
+     A = list_to_atom(App), \
+     _ = application:load(A), \
+     Env = case init:get_argument(kos_env) of {ok, E} -> E; error -> [] end, \
+     [begin {ok, T, _} = erl_scan:string(V ++ \".\"), {ok, Term} = erl_parse:parse_term(T), \
+     ok = application:set_env(A, list_to_atom(K), Term, [{persistent, true}]) end || [K, V] <- Env], \
+     case application:ensure_all_started(A, permanent) of \
      {ok, _} -> ok; \
      {error, Reason} -> io:format(standard_error, \"cannot start ~s: ~p~n\", [App, Reason]), erlang:halt(2) \
      end.";
+
+/// An `env` value as the text of an Erlang term: integers as numbers, text as
+/// binaries of their bytes (`<<103,97>>`, so no quoting or escaping can go wrong),
+/// several values as a list. The text has no spaces: it is one init argument.
+fn erlang_term(value: &EnvValue) -> String {
+    fn binary(text: &str) -> String {
+        let bytes: Vec<String> = text.bytes().map(|b| b.to_string()).collect();
+        format!("<<{}>>", bytes.join(","))
+    }
+    fn list(items: Vec<String>) -> String {
+        format!("[{}]", items.join(","))
+    }
+    match value {
+        EnvValue::Integer(n) => n.to_string(),
+        EnvValue::Integers(ns) => list(ns.iter().map(u32::to_string).collect()),
+        EnvValue::Text(t) => binary(t),
+        EnvValue::Texts(ts) => list(ts.iter().map(|t| binary(t)).collect()),
+    }
+}
 
 #[cfg(test)]
 mod test {
@@ -213,5 +263,36 @@ mod test {
             at < args.iter().position(|a| a == "-eval").unwrap(),
             "before the start"
         );
+    }
+
+    #[test]
+    fn env_values_are_terms_passed_as_data() {
+        let entry = |key: &str, value| EnvEntry {
+            key: key.into(),
+            value,
+        };
+        let launch = BeamLaunch::new("demo", vec![], 32, Profile::Embedded).with_env(&[
+            entry("interval_ms", EnvValue::Integer(5000)),
+            entry("label", EnvValue::Text("a \"b\"\n".into())),
+            entry("pair", EnvValue::Integers(vec![1, 2])),
+            entry("names", EnvValue::Texts(vec!["x".into(), "é".into()])),
+        ]);
+        let args = launch.args();
+        let set: Vec<(&str, &str)> = args
+            .windows(3)
+            .filter(|w| w[0] == format!("-{ENV_ARGUMENT}"))
+            .map(|w| (w[1].as_str(), w[2].as_str()))
+            .collect();
+        assert_eq!(
+            set,
+            [
+                ("interval_ms", "5000"),
+                ("label", "<<97,32,34,98,34,10>>"),
+                ("pair", "[1,2]"),
+                ("names", "[<<120>>,<<195,169>>]"),
+            ]
+        );
+        assert!(set.iter().all(|(_, v)| !v.contains(' ')));
+        assert_eq!(args.last().unwrap(), START_EXPRESSION);
     }
 }

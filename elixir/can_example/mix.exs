@@ -14,6 +14,10 @@ defmodule CanExample.MixProject do
   end
 
   def application do
-    [mod: {CanExample.Application, []}, extra_applications: [:logger]]
+    [
+      mod: {CanExample.Application, []},
+      extra_applications: [:logger],
+      env: [interval_ms: 2_000]
+    ]
   end
 end

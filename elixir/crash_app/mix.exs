@@ -6,6 +6,6 @@ defmodule CrashApp.MixProject do
   end
 
   def application do
-    [mod: {CrashApp.Application, []}, extra_applications: [:logger]]
+    [mod: {CrashApp.Application, []}, extra_applications: [:logger], env: [delay_ms: 300]]
   end
 end

@@ -12,6 +12,10 @@ defmodule DeviceAdmin.MixProject do
   end
 
   def application do
-    [mod: {DeviceAdmin.Application, []}, extra_applications: [:logger]]
+    [
+      mod: {DeviceAdmin.Application, []},
+      extra_applications: [:logger],
+      env: [version: "0", deployment_key: nil, images_dir: nil]
+    ]
   end
 end

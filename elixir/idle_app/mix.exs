@@ -6,6 +6,6 @@ defmodule IdleApp.MixProject do
   end
 
   def application do
-    [mod: {IdleApp.Application, []}, extra_applications: [:logger]]
+    [mod: {IdleApp.Application, []}, extra_applications: [:logger], env: [interval_ms: 5_000]]
   end
 end

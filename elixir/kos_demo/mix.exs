@@ -12,6 +12,10 @@ defmodule KosDemo.MixProject do
   end
 
   def application do
-    [mod: {KosDemo.Application, []}, extra_applications: [:crypto, :logger]]
+    [
+      mod: {KosDemo.Application, []},
+      extra_applications: [:crypto, :logger],
+      env: [mode: "sample", interval_ms: 3_000, calls: 20_000, seconds: 3]
+    ]
   end
 end

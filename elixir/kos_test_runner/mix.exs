@@ -12,6 +12,6 @@ defmodule KosTestRunner.MixProject do
   end
 
   def application do
-    [mod: {KosTestRunner, []}, extra_applications: [:ex_unit]]
+    [mod: {KosTestRunner, []}, extra_applications: [:ex_unit], env: [dir: nil]]
   end
 end

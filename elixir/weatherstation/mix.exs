@@ -14,6 +14,10 @@ defmodule Weatherstation.MixProject do
   end
 
   def application do
-    [mod: {Weatherstation.Application, []}, extra_applications: [:logger]]
+    [
+      mod: {Weatherstation.Application, []},
+      extra_applications: [:logger],
+      env: [interval_ms: 5_000, address: 0x76]
+    ]
   end
 end

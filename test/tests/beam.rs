@@ -18,8 +18,8 @@ fn several_beam_apps_boot_each_in_its_own_vm_and_stop_cleanly() {
     let mut sys = RunningSystem::boot(
         r#"
     apps {
-        first  { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };
-        second { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };
+        first  { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <200>; }; };
+        second { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <200>; }; };
         native { kind = "native"; binary = "fd_report"; heap_kib = <256>; };
     };
 "#,
@@ -57,13 +57,37 @@ fn several_beam_apps_boot_each_in_its_own_vm_and_stop_cleanly() {
 }
 
 #[test]
+fn the_env_node_is_the_apps_application_environment() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    apps {
+        configured { kind = "beam"; app = "idle_app"; memory_mib = <64>;
+                     env { interval_ms = <150>; label = "a \"quoted\" 'x', é"; pair = <1 2>; names = "x", "y"; }; };
+        defaults { kind = "beam"; app = "idle_app"; memory_mib = <64>; };
+    };
+"#,
+    );
+    // Set over the app's own defaults (mix.exs), values typed as the manifest wrote them.
+    let configured = sys.wait_for(&["[configured]", "env: "]);
+    assert!(
+        configured.ends_with(
+            r#"env: [interval_ms: 150, label: "a \"quoted\" 'x', é", names: ["x", "y"], pair: [1, 2]]"#
+        ),
+        "{configured}"
+    );
+    let defaults = sys.wait_for(&["[defaults]", "env: "]);
+    assert!(defaults.ends_with("env: [interval_ms: 5000]"), "{defaults}");
+    assert!(sys.stop().success());
+}
+
+#[test]
 fn a_crashing_beam_app_is_restarted_until_the_intensity_limit() {
     let mut sys = RunningSystem::boot(
         r#"
     apps {
-        crashy { kind = "beam"; app = "crash_app"; memory_mib = <64>; args = "100";
-                 max_restarts = <2>; max_seconds = <60>; backoff_ms = <10>; };
-        steady { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; };
+        crashy { kind = "beam"; app = "crash_app"; memory_mib = <64>;
+                 max_restarts = <2>; max_seconds = <60>; backoff_ms = <10>; env { delay_ms = <100>; }; };
+        steady { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <100>; }; };
     };
 "#,
     );
@@ -93,7 +117,7 @@ fn an_instance_over_its_memory_budget_is_stopped_alone_and_restarted() {
         r#"
     apps {
         hog   { kind = "beam"; app = "hog_app"; memory_mib = <96>; max_restarts = <1>; max_seconds = <60>; };
-        quiet { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; };
+        quiet { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <100>; }; };
     };
 "#,
     );
@@ -150,8 +174,8 @@ fn restart_all_gives_every_beam_app_a_new_vm() {
         kos_root_protocol { servers = "_root"; clients = "admin"; };
     }; }; };
     apps {
-        vm_a { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; };
-        vm_b { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; };
+        vm_a { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <100>; }; };
+        vm_b { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <100>; }; };
         admin { kind = "native"; binary = "root_caller"; msg_servers = "main"; heap_kib = <512>;
                 restart = "temporary"; args = "--after-ms", "800", "restart-all"; };
     };

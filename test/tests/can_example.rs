@@ -17,7 +17,7 @@ fn frames_flow_and_bus_errors_are_reported() {
     }}; }}; }};
     apps {{
         can_server {{ args = "--unplug-file", "{}"; can_bus {{ bitrate = <250000>; }}; }};
-        can_example {{ kind = "beam"; app = "can_example"; msg_servers = "main"; memory_mib = <48>; args = "300"; }};
+        can_example {{ kind = "beam"; app = "can_example"; msg_servers = "main"; memory_mib = <48>; env {{ interval_ms = <300>; }}; }};
     }};
 "#,
         unplug.display()

@@ -12,8 +12,8 @@ fn an_elixir_app_gets_random_bytes_and_root_status_through_the_nif() {
         kos_root_protocol { servers = "_root"; clients = "granted"; };
     }; }; };
     apps {
-        granted { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "200"; };
-        denied  { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "200"; };
+        granted { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env { mode = "sample"; interval_ms = <200>; }; };
+        denied  { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env { mode = "sample"; interval_ms = <200>; }; };
     };
 "#,
     );
@@ -46,9 +46,9 @@ fn a_genserver_serves_a_protocol_to_another_beam_app() {
         demo_protocol { servers = "upcase"; clients = "caller"; };
     }; }; };
     apps {
-        upcase   { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; };
-        caller   { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "100", "call"; };
-        stranger { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "100", "call"; };
+        upcase   { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env { mode = "serve"; interval_ms = <0>; }; };
+        caller   { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env { mode = "call"; interval_ms = <100>; }; };
+        stranger { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env { mode = "call"; interval_ms = <100>; }; };
     };
 "#,
     );
@@ -81,8 +81,8 @@ fn a_caller_whose_server_dies_gets_closed_and_recovers_when_it_returns() {
         demo_protocol { servers = "upcase"; clients = "caller"; };
     }; }; };
     apps {
-        upcase { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; };
-        caller { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "50", "call"; };
+        upcase { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env { mode = "serve"; interval_ms = <0>; }; };
+        caller { kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env { mode = "call"; interval_ms = <50>; }; };
     };
 "#,
     );
@@ -130,9 +130,9 @@ fn the_kos_library_exunit_suite_passes_inside_a_booted_system() {
     apps {{
         i2c_server {{ i2c_bus {{ speed_hz = <400000>; }}; }};
         can_server {{ can_bus {{ bitrate = <500000>; }}; }};
-        upcase {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; args = "0", "serve"; }};
+        upcase {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <64>; env {{ mode = "serve"; interval_ms = <0>; }}; }};
         tests {{ kind = "beam"; app = "kos_test_runner"; msg_servers = "main"; memory_mib = <128>;
-                 restart = "temporary"; args = "{}"; i2c_addresses = <0x76 0x77>; }};
+                 restart = "temporary"; i2c_addresses = <0x76 0x77>; env {{ dir = "{}"; }}; }};
     }};
 "#,
         tests.display()

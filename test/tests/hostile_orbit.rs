@@ -277,7 +277,7 @@ fn upgrade_commands_from_a_hostile_orbit_touch_nothing_outside_the_images_direct
         r#"
     apps {{
         device_admin {{ kind = "beam"; app = "device_admin"; memory_mib = <64>;
-                        args = "ws://127.0.0.1:{port}", "dev1", "{}", "1.0.0", "{}", "{}"; }};
+                        env {{ orbit_url = "ws://127.0.0.1:{port}"; device = "dev1"; key_file = "{}"; version = "1.0.0"; deployment_key = "{}"; images_dir = "{}"; }}; }};
     }};
 "#,
         device_key.display(),
@@ -374,7 +374,7 @@ fn the_device_answers_pings_while_a_slow_bundle_downloads() {
         r#"
     apps {{
         device_admin {{ kind = "beam"; app = "device_admin"; memory_mib = <64>;
-                        args = "ws://127.0.0.1:{port}", "dev1", "{}", "1.0.0", "{}", "{}"; }};
+                        env {{ orbit_url = "ws://127.0.0.1:{port}"; device = "dev1"; key_file = "{}"; version = "1.0.0"; deployment_key = "{}"; images_dir = "{}"; }}; }};
     }};
 "#,
         device_key.display(),

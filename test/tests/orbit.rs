@@ -117,8 +117,8 @@ fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
         r#"
     /include/ "services/device_admin.dtsi"
     apps {{
-        device_admin {{ args = "{ws}", "dev1", "{}", "1.0.0"; }};
-        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; }};
+        device_admin {{ env {{ orbit_url = "{ws}"; device = "dev1"; key_file = "{}"; version = "1.0.0"; }}; }};
+        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; env {{ interval_ms = <100>; }}; }};
     }};
 "#,
         key.display()
@@ -258,8 +258,8 @@ fn upgrade_bundles_are_verified_on_the_device_and_bad_ones_change_nothing() {
         r#"
     /include/ "services/device_admin.dtsi"
     apps {{
-        device_admin {{ args = "{ws}", "dev1", "{}", "1.0.0", "{}"; }};
-        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "100"; }};
+        device_admin {{ env {{ orbit_url = "{ws}"; device = "dev1"; key_file = "{}"; version = "1.0.0"; deployment_key = "{}"; }}; }};
+        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; env {{ interval_ms = <100>; }}; }};
     }};
 "#,
         path("dev1.pem"),
@@ -324,7 +324,7 @@ fn device_system(
     }}; }}; }};
     apps {{
         device_admin {{ kind = "beam"; app = "device_admin"; msg_servers = "main"; memory_mib = <64>;
-                        args = "{ws}", "dev1", "{key}", "{version}", "{deploy_pub}", "{images}"; }};
+                        env {{ orbit_url = "{ws}"; device = "dev1"; key_file = "{key}"; version = "{version}"; deployment_key = "{deploy_pub}"; images_dir = "{images}"; }}; }};
         {apps}
     }};
 "#
@@ -378,7 +378,7 @@ fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_bac
         "v2",
         &system(
             "2.0.0",
-            r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };"#,
+            r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <200>; }; };"#,
         ),
         "2.0.0",
         &deploy,
@@ -397,7 +397,7 @@ fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_bac
     let mut sys = RunningSystem::boot_args(
         &system(
             "1.0.0",
-            r#"worker { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };"#,
+            r#"worker { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <200>; }; };"#,
         ),
         &["--upgrade-trial", "3s"],
     );

@@ -27,7 +27,7 @@ fn system_upgrading_to(image: &str) -> RunningSystem {
         kos_root_protocol {{ servers = "_root"; clients = "admin"; }};
     }}; }}; }};
     apps {{
-        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; }};
+        worker {{ kind = "beam"; app = "idle_app"; memory_mib = <64>; env {{ interval_ms = <200>; }}; }};
         admin {{ kind = "native"; binary = "root_caller"; msg_servers = "main"; heap_kib = <512>;
                  restart = "temporary"; args = "--after-ms", "1500", "upgrade", "{image}"; }};
     }};
@@ -67,7 +67,7 @@ fn a_good_image_replaces_the_running_system_and_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let good = image(
         &dir.path().join("v2"),
-        r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; args = "200"; };"#,
+        r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <200>; }; };"#,
     );
     let mut sys = system_upgrading_to(&good);
     let old = sys.wait_started("worker");

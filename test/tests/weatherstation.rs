@@ -31,9 +31,9 @@ fn readings_are_plausible_and_survive_an_unplugged_sensor() {
     apps {{
         i2c_server {{ args = "--unplug-file", "{}"; }};
         weatherstation {{ kind = "beam"; app = "weatherstation"; msg_servers = "main"; memory_mib = <48>;
-                         args = "300"; i2c_addresses = <0x76>; }};
+                         i2c_addresses = <0x76>; env {{ interval_ms = <300>; }}; }};
         display {{ kind = "beam"; app = "kos_demo"; msg_servers = "main"; memory_mib = <48>;
-                  args = "400", "weather"; }};
+                  env {{ mode = "weather"; interval_ms = <400>; }}; }};
     }};
 "#,
         unplug.display()

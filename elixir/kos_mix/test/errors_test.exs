@@ -124,8 +124,22 @@ defmodule KosMix.ErrorsTest do
       assert error.message =~ "#{f}: unknown protocol :kos_led_protocol"
       assert error.message =~ "kos_rng_protocol"
 
-      assert_raise Mix.Error, ~r/args must be a list of strings/, fn ->
-        parse!([args: [1]], f, :a)
+      assert_raise Mix.Error, ~r/`args` is gone: configure the app with `env/, fn ->
+        parse!([args: ["1"]], f, :a)
+      end
+
+      assert_raise Mix.Error, ~r/env must be a keyword list/, fn ->
+        parse!([env: ["1000"]], f, :a)
+      end
+
+      assert_raise Mix.Error, ~r/env key :Interval must be lowercase/, fn ->
+        parse!([env: [Interval: 1]], f, :a)
+      end
+
+      for bad <- [-1, 0x1_0000_0000, "", "a\nb", [], [1, "a"], 1.5, :atom, %{}] do
+        assert_raise Mix.Error, ~r/env x must be an integer from 0 to 4294967295/, fn ->
+          parse!([env: [x: bad]], f, :a)
+        end
       end
 
       assert_raise Mix.Error, ~r/device_admin must give each of/, fn ->
@@ -152,7 +166,10 @@ defmodule KosMix.ErrorsTest do
     test "the system manifest grants what the app uses and adds its servers" do
       app =
         parse!(
-          [uses: [:kos_rng_protocol, :kos_root_protocol], args: [~s(a"b)]],
+          [
+            uses: [:kos_rng_protocol, :kos_root_protocol],
+            env: [label: ~s(a"b), interval_ms: 5, pair: [1, 2], names: ["x", "y"]]
+          ],
           "k",
           :probe
         )
@@ -165,7 +182,7 @@ defmodule KosMix.ErrorsTest do
       assert dts =~ ~s(kos_root_protocol { servers = "_root"; clients = "probe"; };)
 
       assert dts =~
-               ~s(probe { kind = "beam"; app = "probe"; msg_servers = "main"; memory_mib = <48>; args = "a\\"b"; };)
+               ~s(probe { kind = "beam"; app = "probe"; msg_servers = "main"; memory_mib = <48>; env { label = "a\\"b"; interval_ms = <5>; pair = <1 2>; names = "x", "y"; }; };)
 
       refute dts =~ "device_admin"
     end
@@ -173,7 +190,11 @@ defmodule KosMix.ErrorsTest do
     test "a system of every service and the device admin passes the kos checker" do
       admin = [orbit: "ws://x", device: "d", key: "k", deployment_key: "p", images: "i"]
       uses = [:kos_rng_protocol, :kos_i2c_protocol, :kos_can_protocol, :kos_root_protocol]
-      app = parse!([uses: uses, i2c_addresses: [0x76], device_admin: admin], "k", :probe)
+      env = [interval_ms: 5000, label: "garden", pair: [1, 2], names: ["x", "y"]]
+
+      app =
+        parse!([uses: uses, i2c_addresses: [0x76], env: env, device_admin: admin], "k", :probe)
+
       root = KosMix.Checkout.root()
       file = Path.join(@tmp, "system.dts")
       File.write!(file, KosMix.SystemManifest.render(app, "1.0.0", root))
@@ -182,6 +203,12 @@ defmodule KosMix.ErrorsTest do
 
       for server <- ~w(rng_server i2c_server can_server device_admin probe),
           do: assert(summary =~ ~r/^  #{server} /m)
+
+      assert summary =~
+               ~s(env interval_ms = <5000>; label = "garden"; pair = <1 2>; names = "x", "y")
+
+      assert summary =~
+               ~s(env orbit_url = "ws://x"; device = "d"; key_file = "k"; version = "1.0.0")
 
       assert summary =~ ~r/kos_root_protocol\s+served by _root\s+used by probe, device_admin/
       assert summary =~ ~r/kos_can_protocol\s+served by can_server\s+used by probe/

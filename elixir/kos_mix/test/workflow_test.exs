@@ -134,7 +134,7 @@ defmodule KosMix.WorkflowTest do
     [
       memory_mib: 48,
       uses: [:kos_rng_protocol],
-      args: ["1000"],
+      env: [interval_ms: 1000],
       device_admin: [
         orbit: "ws://127.0.0.1:#{port}",
         device: "dev1",

@@ -1,7 +1,7 @@
 defmodule KosTestRunner do
   @moduledoc """
-  Runs an ExUnit suite inside a KOS system: a BEAM app whose argument is a directory
-  of `*_test.exs` files (the `kos` library's `test/`). Under KOS every test runs,
+  Runs an ExUnit suite inside a KOS system: a BEAM app whose `dir` (its application
+  environment: the manifest's `env { dir = "…"; };`) is a directory of `*_test.exs` files (the `kos` library's `test/`). Under KOS every test runs,
   including those tagged `:kos` that need the system's services, except those tagged
   `:host` (about running outside a system). It prints ExUnit's
   report and then `kos_test_runner: N failures`, and halts with status 0 or 1.
@@ -10,7 +10,10 @@ defmodule KosTestRunner do
 
   @impl true
   def start(_type, _args) do
-    [dir | _] = Enum.map(:init.get_plain_arguments(), &List.to_string/1)
+    dir =
+      Application.get_env(:kos_test_runner, :dir) ||
+        raise ArgumentError, "kos_test_runner needs `dir` in its env node"
+
     Task.start(fn -> run(dir) end)
     Supervisor.start_link([], strategy: :one_for_one)
   end

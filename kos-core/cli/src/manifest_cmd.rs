@@ -69,6 +69,21 @@ pub fn show(file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// An `env` value as the manifest writes it.
+fn env_value(value: &kos_manifest::EnvValue) -> String {
+    use kos_manifest::EnvValue;
+    let quoted = |t: &String| format!("{t:?}");
+    match value {
+        EnvValue::Integer(n) => format!("<{n}>"),
+        EnvValue::Integers(ns) => {
+            let ns: Vec<String> = ns.iter().map(u32::to_string).collect();
+            format!("<{}>", ns.join(" "))
+        }
+        EnvValue::Text(t) => quoted(t),
+        EnvValue::Texts(ts) => ts.iter().map(quoted).collect::<Vec<_>>().join(", "),
+    }
+}
+
 /// The readable summary `kos manifest show` prints.
 pub fn summary(manifest: &Manifest) -> String {
     let mut out = String::new();
@@ -97,6 +112,14 @@ pub fn summary(manifest: &Manifest) -> String {
             "  {:<20} {kind:<6} {what}, {budget}, restart {} (at most {} in {} s), msg_servers: {servers}",
             app.name, r.mode, r.max_restarts, r.max_seconds
         );
+        if !app.env.is_empty() {
+            let env: Vec<String> = app
+                .env
+                .iter()
+                .map(|e| format!("{} = {}", e.key, env_value(&e.value)))
+                .collect();
+            let _ = writeln!(out, "  {:<20} env {}", "", env.join("; "));
+        }
         if let Some(t) = &app.tracing {
             let _ = writeln!(
                 out,

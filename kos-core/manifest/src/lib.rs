@@ -26,6 +26,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod app_env;
 mod blob;
 mod bus;
 #[cfg(feature = "std")]
@@ -37,6 +38,7 @@ mod order;
 mod parse;
 mod validate;
 
+pub use app_env::{EnvEntry, EnvValue};
 pub use bus::{Backend, Bus, CAN_BITRATE, DEFAULT_CAN_BITRATE, DEFAULT_I2C_SPEED_HZ, I2C_SPEED_HZ};
 pub use error::{ManifestError, Rule};
 pub use model::{

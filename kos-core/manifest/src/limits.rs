@@ -65,6 +65,18 @@ pub const LIMITS: &[Limit] = &[
         what: "a can_bus node's bitrate, bit/s",
     },
     Limit {
+        key: "env_key_len",
+        min: 1,
+        max: crate::app_env::MAX_ENV_KEY_LEN as u64,
+        what: "bytes in a key of a beam app's env node (the characters of a name)",
+    },
+    Limit {
+        key: "env_keys",
+        min: 0,
+        max: crate::app_env::MAX_ENV_KEYS as u64,
+        what: "keys in a beam app's env node",
+    },
+    Limit {
         key: "buffer_kib",
         min: *TRACE_BUFFER_KIB_RANGE.start() as u64,
         max: *TRACE_BUFFER_KIB_RANGE.end() as u64,

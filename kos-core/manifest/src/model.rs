@@ -31,6 +31,8 @@ pub struct App {
     pub restart: RestartPolicy,
     /// Extra command-line arguments (`args`).
     pub args: Vec<String>,
+    /// A beam app's application environment (its `env` node); empty for native apps.
+    pub env: Vec<crate::EnvEntry>,
     /// The `tracing` child node, if any.
     pub tracing: Option<Tracing>,
     /// The `network` child node, if any.
@@ -266,6 +268,7 @@ pub(crate) mod test {
             msg_servers: msg_servers.iter().map(|&s| s.to_owned()).collect(),
             restart: RestartPolicy::default(),
             args: vec![],
+            env: vec![],
             tracing: None,
             network: None,
             i2c_bus: None,

@@ -16,6 +16,7 @@ use fdt::Fdt;
 
 use core::ops::RangeInclusive;
 
+use crate::app_env::{self, EnvEntry};
 use crate::bus::{
     Backend, Bus, CAN_BITRATE, DEFAULT_CAN_BITRATE, DEFAULT_I2C_SPEED_HZ, I2C_SPEED_HZ,
     MAX_I2C_CLIENTS,
@@ -173,6 +174,15 @@ fn parse_app(node: &Node) -> Result<App, ManifestError> {
 
     let children = node.children()?;
     let child = |name: &str| children.iter().find(|c| c.name() == name);
+    let env =
+        match child("env") {
+            Some(env) if matches!(kind, AppKind::Beam { .. }) => parse_env(env)?,
+            Some(env) => return Err(env.error(
+                Rule::PropertyNotForKind,
+                "an `env` node is a beam app's application environment; a native app takes `args`",
+            )),
+            None => Vec::new(),
+        };
     Ok(App {
         name: name.to_owned(),
         kind,
@@ -180,6 +190,7 @@ fn parse_app(node: &Node) -> Result<App, ManifestError> {
         restart: parse_restart(node)?,
         // Arguments may repeat and may be empty, so they skip `names`' checks.
         args: owned(node.strings("args")?.unwrap_or_default()),
+        env,
         tracing: child("tracing").map(parse_tracing).transpose()?,
         network: child("network").map(parse_network).transpose()?,
         i2c_bus: child("i2c_bus")
@@ -319,6 +330,54 @@ fn parse_tracing(node: &Node) -> Result<Tracing, ManifestError> {
         categories: node.names("categories")?,
         buffer_kib,
     })
+}
+
+/// An `env` node: one application-environment key per property.
+fn parse_env(node: &Node) -> Result<Vec<EnvEntry>, ManifestError> {
+    node.check_unique_properties()?;
+    if !node.children()?.is_empty() {
+        return Err(node.error(
+            Rule::BadValue,
+            "an `env` node holds properties only (one key each), no child nodes",
+        ));
+    }
+    let mut entries = Vec::new();
+    for property in node.node.properties() {
+        if !app_env::is_env_key(property.name) {
+            return Err(node.error(
+                Rule::BadName,
+                format!(
+                    "key `{}` must be 1 to {} of [a-z0-9_], starting with a letter (an atom's name)",
+                    property.name,
+                    app_env::MAX_ENV_KEY_LEN
+                ),
+            ));
+        }
+        let value = app_env::read_value(property.value).ok_or_else(|| {
+            node.error(
+                Rule::BadValue,
+                format!(
+                    "`{}` must be cells like `<5000>` or strings like `\"garden\"`",
+                    property.name
+                ),
+            )
+        })?;
+        entries.push(EnvEntry {
+            key: property.name.to_owned(),
+            value,
+        });
+    }
+    if entries.len() > app_env::MAX_ENV_KEYS {
+        return Err(node.error(
+            Rule::BadValue,
+            format!(
+                "{} keys; an `env` node holds at most {}",
+                entries.len(),
+                app_env::MAX_ENV_KEYS
+            ),
+        ));
+    }
+    Ok(entries)
 }
 
 fn parse_network(node: &Node) -> Result<Network, ManifestError> {

@@ -5,8 +5,8 @@
 mod common;
 
 use kos_manifest::{
-    AppKind, Backend, Bus, Manifest, Network, RestartMode, RestartPolicy, Tracing, ROOT_APP,
-    ROOT_PROTOCOL,
+    AppKind, Backend, Bus, EnvEntry, EnvValue, Manifest, Network, RestartMode, RestartPolicy,
+    Tracing, ROOT_APP, ROOT_PROTOCOL,
 };
 
 fn load(name: &str) -> Manifest {
@@ -53,6 +53,21 @@ fn the_example_reads_as_written() {
             buffer_kib: 64
         })
     );
+    let env = |key: &str, value| EnvEntry {
+        key: key.into(),
+        value,
+    };
+    assert_eq!(
+        ws.env,
+        [
+            env("interval_ms", EnvValue::Integer(5000)),
+            env("address", EnvValue::Integer(0x76)),
+            env("label", EnvValue::Text("garden".into())),
+            env("thresholds", EnvValue::Integers(vec![10, 35])),
+            env("units", EnvValue::Texts(vec!["C".into(), "hPa".into()])),
+        ]
+    );
+    assert!(rng.env.is_empty());
 
     let admin = m.app("device_admin").unwrap();
     assert_eq!(

@@ -161,7 +161,12 @@ fn forward_lines(
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
                         let text = String::from_utf8_lossy(&line);
-                        logger.app_output(&app, text.trim_end_matches(['\n', '\r']));
+                        let text = text.trim_end_matches(['\n', '\r']);
+                        // Blank lines say nothing, and Logger's default format
+                        // writes one before every message.
+                        if !text.trim().is_empty() {
+                            logger.app_output(&app, text);
+                        }
                     }
                 }
             }

@@ -115,7 +115,7 @@ fn under_kos(args: &Args, kos: &Path, beam_dir: &Path, profile: &str) -> Result<
     let dir = tempfile::tempdir()?;
     let manifest = dir.path().join("system.dts");
     let apps: String = (0..args.apps)
-        .map(|i| format!("        app{i} {{ kind = \"beam\"; app = \"idle_app\"; memory_mib = <{}>; args = \"60000\"; }};\n", args.memory_mib))
+        .map(|i| format!("        app{i} {{ kind = \"beam\"; app = \"idle_app\"; memory_mib = <{}>; env {{ interval_ms = <60000>; }}; }};\n", args.memory_mib))
         .collect();
     std::fs::write(
         &manifest,

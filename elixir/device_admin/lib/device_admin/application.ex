@@ -3,35 +3,28 @@ defmodule DeviceAdmin.Application do
   The device admin: keeps this device connected to Orbit and carries out what Orbit
   asks (ping, restart, upgrade) through `_root`.
 
-  Arguments (the manifest's `args`): Orbit's URL (`ws://host:port`), the device's
-  registered name, the path of its private key (PKCS#8 PEM), and optionally the
-  running system's version (default `"0"`), the path of the deployment's public key
-  (SPKI PEM), which upgrade bundles must be signed with (without it, upgrades are
-  refused), and the directory where upgrade images are staged (default
-  `$TMPDIR/kos-images`).
+  Configuration (its application environment, the manifest's `env` node):
+
+    * `orbit_url` — Orbit's address (`ws://host:port`), required;
+    * `device` — the device's registered name, required;
+    * `key_file` — the path of its private key (PKCS#8 PEM), required;
+    * `version` — the running system's version (default `"0"`);
+    * `deployment_key` — the path of the deployment's public key (SPKI PEM), which
+      upgrade bundles must be signed with (without it, upgrades are refused);
+    * `images_dir` — where upgrade images are staged (default `$TMPDIR/kos-images`).
   """
   use Application
 
   @impl true
   def start(_type, _args) do
-    config =
-      case Enum.map(:init.get_plain_arguments(), &List.to_string/1) do
-        [url, device, key_file, version, trusted, images | _] ->
-          {url, device, key_file, version, trusted, images}
-
-        [url, device, key_file, version, trusted] ->
-          {url, device, key_file, version, trusted, nil}
-
-        [url, device, key_file, version] ->
-          {url, device, key_file, version, nil, nil}
-
-        [url, device, key_file] ->
-          {url, device, key_file, "0", nil, nil}
-
-        other ->
-          raise ArgumentError,
-                "device_admin args: URL DEVICE KEY_FILE [VERSION [DEPLOYMENT_KEY [IMAGES_DIR]]], got #{inspect(other)}"
-      end
+    config = {
+      required(:orbit_url),
+      required(:device),
+      required(:key_file),
+      Application.fetch_env!(:device_admin, :version),
+      Application.fetch_env!(:device_admin, :deployment_key),
+      Application.fetch_env!(:device_admin, :images_dir)
+    }
 
     children = [
       # Bundle downloads and verification run here, apart from the link's process.
@@ -40,5 +33,16 @@ defmodule DeviceAdmin.Application do
     ]
 
     Supervisor.start_link(children, strategy: :one_for_one)
+  end
+
+  defp required(key) do
+    case Application.get_env(:device_admin, key) do
+      value when is_binary(value) and value != "" ->
+        value
+
+      other ->
+        raise ArgumentError,
+              "device_admin needs `#{key}` (a string) in its env node, got #{inspect(other)}"
+    end
   end
 end

@@ -9,6 +9,7 @@ defmodule IdleApp.Heartbeat do
   @impl true
   def init(interval) do
     Logger.info("up (os pid #{System.pid()}, #{length(:code.all_loaded())} modules loaded)")
+    Logger.info("env: #{inspect(Enum.sort(Application.get_all_env(:idle_app)))}")
     Process.send_after(self(), :beat, interval)
     {:ok, {interval, 1}}
   end

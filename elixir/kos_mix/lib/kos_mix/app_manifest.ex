@@ -7,7 +7,7 @@ defmodule KosMix.AppManifest do
       [
         memory_mib: 48,                 # the VM's memory budget (a hard limit)
         uses: [:kos_rng_protocol],      # protocols this app calls
-        args: [],                       # its :init.get_plain_arguments()
+        env: [interval_ms: 5000],       # its application environment on KOS
         i2c_addresses: [0x76],          # with kos_i2c_protocol: the devices it may use
         device_admin: [                 # optional: keep the system connected to Orbit
           orbit: "ws://127.0.0.1:4000",
@@ -18,16 +18,20 @@ defmodule KosMix.AppManifest do
         ]
       ]
 
+  `env` becomes the manifest entry's `env` node, which KOS sets as the app's
+  application environment when its VM starts (over `config/config.exs`): atom keys,
+  each an integer from 0 to 2^32 - 1, a string, or a non-empty list of either.
+
   Every mistake raises with the file, the key and what would be right. Names,
   budgets and addresses are checked against `KosMix.Limits`: the `kos` tool's own
   limits, so a value accepted here is accepted by the manifest checker.
   """
 
-  defstruct [:name, :app, :memory_mib, uses: [], args: [], i2c_addresses: [], device_admin: nil]
+  defstruct [:name, :app, :memory_mib, uses: [], env: [], i2c_addresses: [], device_admin: nil]
 
   @type t :: %__MODULE__{}
 
-  @keys [:memory_mib, :uses, :args, :i2c_addresses, :device_admin]
+  @keys [:memory_mib, :uses, :env, :i2c_addresses, :device_admin]
   @admin_keys [:orbit, :device, :key, :deployment_key, :images]
 
   @doc "Reads and checks `kos.exs` in `dir` for the OTP app `app`."
@@ -41,7 +45,7 @@ defmodule KosMix.AppManifest do
       protocols it uses). Projects made by `mix kos.new` have one; add it to this project,
       for example:
 
-          [memory_mib: 48, uses: [:kos_rng_protocol], args: []]
+          [memory_mib: 48, uses: [:kos_rng_protocol], env: []]
       """)
     end
 
@@ -66,6 +70,11 @@ defmodule KosMix.AppManifest do
       [] ->
         :ok
 
+      [:args | _] ->
+        Mix.raise(
+          "#{file}: `args` is gone: configure the app with `env: [key: value]` and read it with Application.get_env/2"
+        )
+
       extra ->
         Mix.raise("#{file}: unknown key(s) #{inspect(extra)}; the keys are #{inspect(@keys)}")
     end
@@ -75,7 +84,7 @@ defmodule KosMix.AppManifest do
       app: app,
       memory_mib: memory!(Keyword.get(term, :memory_mib, 48), file, limits.memory_mib),
       uses: uses!(Keyword.get(term, :uses, []), file),
-      args: args!(Keyword.get(term, :args, []), file),
+      env: env!(Keyword.get(term, :env, []), file, limits),
       i2c_addresses:
         addresses!(Keyword.get(term, :i2c_addresses, []), file, limits.i2c_addresses),
       device_admin: admin!(Keyword.get(term, :device_admin), file)
@@ -123,13 +132,44 @@ defmodule KosMix.AppManifest do
   defp uses!(other, file),
     do: Mix.raise("#{file}: uses must be a list of protocols, got: #{inspect(other)}")
 
-  defp args!(args, file) do
-    if is_list(args) and Enum.all?(args, &is_binary/1) do
-      args
-    else
-      Mix.raise("#{file}: args must be a list of strings, got: #{inspect(args)}")
+  defp env!(env, file, limits) do
+    unless Keyword.keyword?(env) do
+      Mix.raise(
+        "#{file}: env must be a keyword list like [interval_ms: 5000], got: #{inspect(env)}"
+      )
     end
+
+    if length(env) > limits.env_keys.last do
+      Mix.raise("#{file}: env has #{length(env)} keys; at most #{limits.env_keys.last}")
+    end
+
+    for {key, value} <- env do
+      unless KosMix.Limits.valid_env_key?(Atom.to_string(key), limits) do
+        Mix.raise(
+          "#{file}: env key #{inspect(key)} must be lowercase letters, digits and _, a letter first (at most #{limits.env_key_len.last})"
+        )
+      end
+
+      unless env_value?(value) do
+        Mix.raise(
+          "#{file}: env #{key} must be an integer from 0 to 4294967295, a string, or a non-empty list of either, got: #{inspect(value)}"
+        )
+      end
+    end
+
+    env
   end
+
+  defp env_value?(n) when is_integer(n), do: n in 0..0xFFFF_FFFF
+  # What the manifest reads back as the same value: text without control characters.
+  defp env_value?(s) when is_binary(s),
+    do: s != "" and String.printable?(s) and s =~ ~r/\A[^\x00-\x1f\x7f]+\z/u
+
+  defp env_value?([_ | _] = l),
+    do:
+      Enum.all?(l, &env_value?/1) and (Enum.all?(l, &is_integer/1) or Enum.all?(l, &is_binary/1))
+
+  defp env_value?(_), do: false
 
   defp addresses!(list, file, range) do
     if is_list(list) and Enum.all?(list, &(is_integer(&1) and &1 in range)) and

@@ -28,11 +28,17 @@ defmodule KosMix.Limits do
 
   @doc "Is `name` a valid manifest node name under `limits`?"
   @spec valid_name?(String.t(), t()) :: boolean()
-  def valid_name?(name, limits) do
-    case String.to_charlist(name) do
+  def valid_name?(name, limits), do: name_like?(name, limits.name_len, limits)
+
+  @doc "Is `key` a valid key of an app's `env` node under `limits` (a name's characters)?"
+  @spec valid_env_key?(String.t(), t()) :: boolean()
+  def valid_env_key?(key, limits), do: name_like?(key, limits.env_key_len, limits)
+
+  defp name_like?(text, lengths, limits) do
+    case String.to_charlist(text) do
       [first | rest] ->
         first in limits.name_first and Enum.all?(rest, &(&1 in limits.name_chars)) and
-          byte_size(name) in limits.name_len
+          byte_size(text) in lengths
 
       [] ->
         false

@@ -72,7 +72,7 @@ defmodule KosMix.SystemManifest do
     servers = if app.uses == [], do: "", else: ~s( msg_servers = "main";)
 
     ~s(        #{app.name} { kind = "beam"; app = "#{app.name}";#{servers} memory_mib = <#{app.memory_mib}>;) <>
-      args(app.args) <> addresses(app.i2c_addresses) <> " };\n"
+      addresses(app.i2c_addresses) <> env(app.env) <> " };\n"
   end
 
   defp admin_entry(%{device_admin: nil}, _version), do: ""
@@ -80,7 +80,14 @@ defmodule KosMix.SystemManifest do
   # The rest of the entry is services/device_admin.dtsi's.
   defp admin_entry(%{device_admin: a}, version) do
     "        device_admin {" <>
-      args([a.orbit, a.device, a.key, version, a.deployment_key, a.images]) <> " };\n"
+      env(
+        orbit_url: a.orbit,
+        device: a.device,
+        key_file: a.key,
+        version: version,
+        deployment_key: a.deployment_key,
+        images_dir: a.images
+      ) <> " };\n"
   end
 
   defp addresses([]), do: ""
@@ -89,8 +96,19 @@ defmodule KosMix.SystemManifest do
     do:
       " i2c_addresses = <" <> Enum.map_join(list, " ", &"0x#{Integer.to_string(&1, 16)}") <> ">;"
 
-  defp args([]), do: ""
-  defp args(list), do: " args = " <> Enum.map_join(list, ", ", &dts_string/1) <> ";"
+  # The `env` node: one property per key, cells for integers, strings for strings.
+  defp env([]), do: ""
+
+  defp env(env),
+    do: " env { " <> Enum.map_join(env, " ", fn {k, v} -> "#{k} = #{dts_value(v)};" end) <> " };"
+
+  defp dts_value(n) when is_integer(n), do: "<#{n}>"
+  defp dts_value(s) when is_binary(s), do: dts_string(s)
+
+  defp dts_value([n | _] = l) when is_integer(n),
+    do: "<" <> Enum.map_join(l, " ", &to_string/1) <> ">"
+
+  defp dts_value(l) when is_list(l), do: Enum.map_join(l, ", ", &dts_string/1)
 
   defp dts_string(s), do: ~s(") <> String.replace(s, ~r/["\\]/, "\\\\\\0") <> ~s(")
 end

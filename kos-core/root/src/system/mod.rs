@@ -195,7 +195,8 @@ impl System {
                         })?;
                     Program::Beam(
                         beam_host::BeamLaunch::new(otp_app, paths, *memory_mib, options.vm_profile)
-                            .with_config(beam_host::locate_config(&options.beam_dir, otp_app)),
+                            .with_config(beam_host::locate_config(&options.beam_dir, otp_app))
+                            .with_env(&app.env),
                     )
                 }
             };

@@ -77,6 +77,7 @@ fn app(name: &str, mode: RestartMode, max_restarts: u32) -> App {
             backoff_max_ms: 400,
         },
         args: vec![],
+        env: vec![],
         tracing: None,
         network: None,
         i2c_bus: None,
