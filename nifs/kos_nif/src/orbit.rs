@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use orbit_device::orbit_protocol::Command;
-use orbit_device::{Handler, Identity};
+use orbit_device::{CommandError, Handler, Identity};
 use rustler::{Encoder, Env, LocalPid, OwnedEnv, ResourceArc, Term};
 use tokio::sync::oneshot;
 
@@ -45,7 +45,7 @@ struct Staged {
 /// How long the owner has to answer a command before Orbit is told it did not.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
 
-type Answer = oneshot::Sender<Result<String, String>>;
+type Answer = oneshot::Sender<Result<String, CommandError>>;
 
 /// State shared by the handle and the connection thread.
 struct Shared {
@@ -97,7 +97,7 @@ impl Handler for ToOwner {
         id: u64,
         command: &Command,
         _orbit_http: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, CommandError> {
         let (tx, rx) = oneshot::channel();
         self.shared
             .waiting
@@ -140,11 +140,11 @@ impl Handler for ToOwner {
             .remove(&id);
         match answer {
             Ok(Some(result)) => result,
-            Ok(None) => Err("the device admin is gone".into()),
-            Err(_) => Err(format!(
+            Ok(None) => Err(CommandError::NoAnswer("the device admin is gone".into())),
+            Err(_) => Err(CommandError::NoAnswer(format!(
                 "the device admin did not answer in {}s",
                 ANSWER_TIMEOUT.as_secs()
-            )),
+            ))),
         }
     }
 
@@ -191,10 +191,8 @@ fn orbit_start<'a>(
         }
     };
     let (stop_tx, stop_rx) = oneshot::channel();
-    let http_base = url
-        .trim_end_matches('/')
-        .replacen("ws://", "http://", 1)
-        .replacen("wss://", "https://", 1);
+    let config = orbit_device::Config::new(orbit_device::Endpoint::new(&url), id, &version);
+    let http_base = config.endpoint.http_base();
     let reports = reports
         .into_iter()
         .map(|(id, ok, detail)| orbit_device::orbit_protocol::ToOrbit::Result { id, ok, detail })
@@ -223,9 +221,7 @@ fn orbit_start<'a>(
                 shared: thread_shared,
             };
             rt.block_on(orbit_device::run(
-                &orbit_device::Endpoint::new(&url),
-                &id,
-                || version.clone(),
+                &config,
                 &mut handler,
                 &mut outgoing_rx,
                 |event| {
@@ -257,7 +253,12 @@ fn orbit_result(handle: ResourceArc<OrbitRes>, id: u64, ok: bool, detail: String
         .unwrap_or_else(|p| p.into_inner())
         .remove(&id);
     if let Some(w) = waiter {
-        let _ = w.send(if ok { Ok(detail) } else { Err(detail) });
+        // What the device admin says went wrong, in its words.
+        let _ = w.send(if ok {
+            Ok(detail)
+        } else {
+            Err(CommandError::Failed(detail))
+        });
     }
     rustler::types::atom::ok()
 }
@@ -323,6 +324,7 @@ fn orbit_stage<'a>(
                 &trusted,
                 std::path::Path::new(&images),
             )
+            .map_err(|e| e.to_string())
         });
     match staged {
         Ok(u) => {

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 use kos_bundle::VerifyingKey;
 use orbit_protocol::Command;
+
+use crate::CommandError;
 use sha2::{Digest, Sha256};
 
 /// Name prefix of a staging attempt's work directory: partial work, safe to remove
@@ -28,6 +30,66 @@ use sha2::{Digest, Sha256};
 pub const INCOMING_PREFIX: &str = "incoming-";
 /// Name prefix of a complete, verified image directory.
 pub const IMAGE_PREFIX: &str = "image-";
+
+/// Why an upgrade was not staged. On every one of these nothing under the images
+/// directory has changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StageError {
+    /// The command is not a well-formed upgrade.
+    Invalid(String),
+    /// The download failed, or its size or digest is not what the command announced.
+    Download(String),
+    /// `kos-bundle` refused the bundle (signature, a file's hash, its layout…).
+    Bundle(String),
+    /// The signed index declares another version than the command.
+    VersionMismatch {
+        /// What the signed index says.
+        signed: String,
+        /// What the command says.
+        command: String,
+    },
+    /// A file or directory of the stage could not be made.
+    Io(String),
+}
+
+impl StageError {
+    /// The refusal without its kind, for [`CommandError`]'s own wording.
+    fn detail(&self) -> String {
+        match self {
+            StageError::Invalid(d)
+            | StageError::Download(d)
+            | StageError::Bundle(d)
+            | StageError::Io(d) => d.clone(),
+            StageError::VersionMismatch { signed, command } => format!(
+                "its signed index says version {}, the command says {command}",
+                signed.escape_debug()
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for StageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StageError::Bundle(_) | StageError::VersionMismatch { .. } => {
+                write!(f, "bundle refused: {}", self.detail())
+            }
+            _ => f.write_str(&self.detail()),
+        }
+    }
+}
+
+impl std::error::Error for StageError {}
+
+impl From<StageError> for CommandError {
+    fn from(e: StageError) -> CommandError {
+        match e {
+            StageError::Invalid(d) => CommandError::Invalid(d),
+            StageError::Io(d) => CommandError::Failed(d),
+            other => CommandError::BundleRefused(other.detail()),
+        }
+    }
+}
 
 /// A verified image, ready for `_root` to switch to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,14 +106,14 @@ pub struct Staged {
 
 /// Downloads, checks and unpacks the bundle of `command` (an upgrade) from Orbit at
 /// `http_base` into a new image directory under `images`, verifying it with `trusted`.
-/// On `Err` (a sentence naming what was wrong) nothing under `images` has changed.
+/// On `Err` (what was wrong) nothing under `images` has changed.
 pub fn stage_upgrade(
     http_base: &str,
     command: &Command,
     trusted: &VerifyingKey,
     images: &Path,
-) -> Result<Staged, String> {
-    command.check()?;
+) -> Result<Staged, StageError> {
+    command.check().map_err(StageError::Invalid)?;
     let Command::Upgrade {
         url,
         sha256,
@@ -59,7 +121,7 @@ pub fn stage_upgrade(
         version,
     } = command
     else {
-        return Err("not an upgrade command".into());
+        return Err(StageError::Invalid("not an upgrade command".into()));
     };
     let work = WorkDir::create(images)?;
     let download = work.path().join("bundle.tar.gz");
@@ -67,19 +129,19 @@ pub fn stage_upgrade(
     let image = work.path().join("image");
     let unpacked =
         kos_bundle::unpack_verified(&download, trusted, &image, &kos_bundle::Limits::default())
-            .map_err(|e| format!("bundle refused: {e}"))?;
+            .map_err(|e| StageError::Bundle(e.to_string()))?;
     if unpacked.version != *version {
-        return Err(format!(
-            "bundle refused: its signed index says version {}, the command says {version}",
-            unpacked.version.escape_debug()
-        ));
+        return Err(StageError::VersionMismatch {
+            signed: unpacked.version,
+            command: version.clone(),
+        });
     }
     let dir = images.join(format!("{IMAGE_PREFIX}{}", random_hex()?));
-    fs::rename(&image, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    fs::rename(&image, &dir).map_err(|e| io_error(&dir, e))?;
     // The rename is the commit point; make it survive a power cut before saying so.
     fs::File::open(images)
         .and_then(|d| d.sync_all())
-        .map_err(|e| format!("{}: {e}", images.display()))?;
+        .map_err(|e| io_error(images, e))?;
     Ok(Staged {
         version: unpacked.version,
         files: unpacked.files,
@@ -90,16 +152,16 @@ pub fn stage_upgrade(
 
 /// Fetches `url` into `path` (created exclusively), taking no more than `size` bytes,
 /// and checks the size and SHA-256 the command announced.
-fn fetch(url: &str, path: &Path, size: u64, sha256: &str) -> Result<(), String> {
+fn fetch(url: &str, path: &Path, size: u64, sha256: &str) -> Result<(), StageError> {
     let response = ureq::get(url)
         .call()
-        .map_err(|e| format!("download failed: {e}"))?;
+        .map_err(|e| StageError::Download(format!("download failed: {e}")))?;
     let mut file = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| io_error(path, e))?;
     // Never take more than announced: a lying server cannot fill the disk.
     let mut body = response.into_reader().take(size + 1);
     let mut hasher = Sha256::new();
@@ -108,30 +170,36 @@ fn fetch(url: &str, path: &Path, size: u64, sha256: &str) -> Result<(), String> 
     loop {
         let n = body
             .read(&mut buf)
-            .map_err(|e| format!("download interrupted: {e}"))?;
+            .map_err(|e| StageError::Download(format!("download interrupted: {e}")))?;
         if n == 0 {
             break;
         }
         got += n as u64;
         hasher.update(&buf[..n]);
-        file.write_all(&buf[..n])
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        file.write_all(&buf[..n]).map_err(|e| io_error(path, e))?;
     }
     if got != size {
-        return Err(format!(
+        return Err(StageError::Download(format!(
             "download has {got} bytes, the command announced {size}"
-        ));
+        )));
     }
     if hex::encode(hasher.finalize()) != sha256 {
-        return Err("download does not match the announced sha256".to_string());
+        return Err(StageError::Download(
+            "download does not match the announced sha256".to_string(),
+        ));
     }
     Ok(())
 }
 
+fn io_error(path: &Path, e: std::io::Error) -> StageError {
+    StageError::Io(format!("{}: {e}", path.display()))
+}
+
 /// 32 hex digits from the OS's generator: a name no one can guess or make collide.
-fn random_hex() -> Result<String, String> {
+fn random_hex() -> Result<String, StageError> {
     let mut raw = [0u8; 16];
-    getrandom::fill(&mut raw).map_err(|e| format!("no randomness for a staging name: {e}"))?;
+    getrandom::fill(&mut raw)
+        .map_err(|e| StageError::Io(format!("no randomness for a staging name: {e}")))?;
     Ok(hex::encode(raw))
 }
 
@@ -139,14 +207,14 @@ fn random_hex() -> Result<String, String> {
 struct WorkDir(PathBuf);
 
 impl WorkDir {
-    fn create(images: &Path) -> Result<WorkDir, String> {
+    fn create(images: &Path) -> Result<WorkDir, StageError> {
         let path = images.join(format!("{INCOMING_PREFIX}{}", random_hex()?));
         // Exclusive: an existing directory (or a link planted at that name) is an error,
         // never reused.
         fs::DirBuilder::new()
             .mode(0o700)
             .create(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|e| io_error(&path, e))?;
         Ok(WorkDir(path))
     }
 

@@ -22,7 +22,12 @@ struct Slow {
 }
 
 impl Handler for Slow {
-    async fn handle(&mut self, id: u64, command: &Command, _http: &str) -> Result<String, String> {
+    async fn handle(
+        &mut self,
+        id: u64,
+        command: &Command,
+        _http: &str,
+    ) -> Result<String, orbit_device::CommandError> {
         let kind = format!("{command:?}");
         let _ = self.seen.send((id, kind.clone()));
         if matches!(command, Command::Restart) {
@@ -181,7 +186,12 @@ async fn the_link_answers_pings_and_takes_commands_while_one_runs() {
 struct Quick;
 
 impl Handler for Quick {
-    async fn handle(&mut self, id: u64, _: &Command, _: &str) -> Result<String, String> {
+    async fn handle(
+        &mut self,
+        id: u64,
+        _: &Command,
+        _: &str,
+    ) -> Result<String, orbit_device::CommandError> {
         Ok(format!("done {id}"))
     }
 }
@@ -220,17 +230,10 @@ async fn a_result_orbit_did_not_acknowledge_is_sent_again_on_the_next_connection
             max: Duration::from_millis(50),
         });
         let (_keep, mut outgoing) = mpsc::unbounded_channel();
-        orbit_device::run(
-            &endpoint,
-            &id,
-            || "1.0.0".to_string(),
-            &mut Quick,
-            &mut outgoing,
-            |_| {},
-            async {
-                let _ = stopped.await;
-            },
-        )
+        let config = orbit_device::Config::new(endpoint, id, "1.0.0");
+        orbit_device::run(&config, &mut Quick, &mut outgoing, |_| {}, async {
+            let _ = stopped.await;
+        })
         .await
     });
     let result = |ws_msg: ToOrbit| match ws_msg {

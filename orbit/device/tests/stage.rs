@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use kos_bundle::SigningKey;
 use orbit_device::orbit_protocol::Command;
-use orbit_device::stage::{stage_upgrade, IMAGE_PREFIX};
+use orbit_device::stage::{stage_upgrade, StageError, IMAGE_PREFIX};
+use orbit_device::CommandError;
 use sha2::{Digest, Sha256};
 
 /// An HTTP server on loopback answering every GET with `body`; counts the requests.
@@ -142,7 +143,11 @@ fn a_version_that_names_a_path_is_refused_before_anything_is_fetched_or_written(
     ] {
         let err =
             stage_upgrade(&server.base, &upgrade(&body, version), &trusted, &images).unwrap_err();
-        assert!(err.contains("version"), "{version}: {err}");
+        assert!(
+            matches!(&err, StageError::Invalid(why) if why.contains("version")),
+            "{version}: {err}"
+        );
+        assert!(matches!(CommandError::from(err), CommandError::Invalid(_)));
     }
     assert_eq!(server.requests.load(Ordering::SeqCst), 0, "nothing fetched");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
@@ -167,10 +172,19 @@ fn a_command_whose_version_is_not_the_signed_one_is_refused_and_leaves_nothing()
         &images,
     )
     .unwrap_err();
-    assert!(
-        err.contains("signed index says version 2.0.0, the command says 9.0.0"),
-        "{err}"
+    assert_eq!(
+        err,
+        StageError::VersionMismatch {
+            signed: "2.0.0".into(),
+            command: "9.0.0".into()
+        }
     );
+    let expected = "bundle refused: its signed index says version 2.0.0, the command says 9.0.0";
+    assert_eq!(err.to_string(), expected);
+    // What Orbit records is the same sentence, as a refused bundle.
+    let reported = CommandError::from(err);
+    assert!(matches!(reported, CommandError::BundleRefused(_)));
+    assert_eq!(reported.to_string(), expected);
     assert!(names(&images).is_empty());
 }
 
@@ -185,9 +199,10 @@ fn a_bad_signature_or_digest_leaves_nothing() {
     let err =
         stage_upgrade(&server.base, &upgrade(&forged, "2.0.0"), &trusted, &images).unwrap_err();
     assert!(
-        err.contains("bundle refused") && err.contains("signed by key"),
+        matches!(&err, StageError::Bundle(why) if why.contains("signed by key")),
         "{err}"
     );
+    assert!(err.to_string().starts_with("bundle refused: "), "{err}");
     assert!(names(&images).is_empty());
 
     // The server sends other bytes than the command announced.
@@ -196,6 +211,9 @@ fn a_bad_signature_or_digest_leaves_nothing() {
         *sha256 = "00".repeat(32);
     }
     let err = stage_upgrade(&server.base, &lie, &trusted, &images).unwrap_err();
-    assert!(err.contains("does not match the announced sha256"), "{err}");
+    assert!(
+        matches!(&err, StageError::Download(why) if why.contains("does not match the announced sha256")),
+        "{err}"
+    );
     assert!(names(&images).is_empty());
 }

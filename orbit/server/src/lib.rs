@@ -12,6 +12,7 @@ pub mod bundles;
 pub mod cli;
 pub mod client;
 pub mod device_ws;
+mod error;
 pub mod guard;
 pub mod hub;
 pub mod keys;
@@ -19,6 +20,7 @@ pub mod reconcile;
 pub mod store;
 pub mod tls;
 
+pub use error::StartError;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -112,15 +114,20 @@ fn secret_file(dir: &Path, name: &str) -> std::io::Result<String> {
 impl Orbit {
     /// Opens (creating on first run) the data directory: the SQLite store, the
     /// instance id and the admin token.
-    pub fn open(data_dir: &Path, settings: Settings) -> Result<Orbit, String> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| format!("data directory {}: {e}", data_dir.display()))?;
-        let store =
-            store::SqliteStore::open(&data_dir.join("orbit.sqlite3")).map_err(|e| e.to_string())?;
-        let id = secret_file(data_dir, "orbit-id").map_err(|e| format!("orbit-id: {e}"))?;
-        let admin_token =
-            secret_file(data_dir, "admin-token").map_err(|e| format!("admin-token: {e}"))?;
-        let settled = reconcile::at_start(&store, now_ms()).map_err(|e| e.to_string())?;
+    pub fn open(data_dir: &Path, settings: Settings) -> Result<Orbit, StartError> {
+        std::fs::create_dir_all(data_dir).map_err(|error| StartError::DataDir {
+            path: data_dir.to_path_buf(),
+            error,
+        })?;
+        let store = store::SqliteStore::open(&data_dir.join("orbit.sqlite3"))
+            .map_err(|e| StartError::Store(e.to_string()))?;
+        let secret = |file: &'static str| {
+            secret_file(data_dir, file).map_err(|error| StartError::Secret { file, error })
+        };
+        let id = secret("orbit-id")?;
+        let admin_token = secret("admin-token")?;
+        let settled =
+            reconcile::at_start(&store, now_ms()).map_err(|e| StartError::Store(e.to_string()))?;
         if settled != reconcile::Settled::default() {
             tracing::info!(
                 "settled commands an earlier run left: {} cut off ({:?}), {} upgrades past their deadline ({:?})",
@@ -225,24 +232,20 @@ impl Running {
 }
 
 /// Refuses plain `ws://` beyond loopback: devices would send their traffic in clear.
-pub fn check_listen(addr: &SocketAddr, tls: bool) -> Result<(), String> {
+pub fn check_listen(addr: &SocketAddr, tls: bool) -> Result<(), StartError> {
     if tls || addr.ip().is_loopback() {
         Ok(())
     } else {
-        Err(format!(
-            "refusing to serve plain ws:// on {addr}: devices would send their traffic unencrypted. \
-             Give Orbit a certificate (--tls-cert, --tls-key) or listen on loopback behind a TLS proxy \
-             (see orbit/README.md)"
-        ))
+        Err(StartError::PlainBeyondLoopback(*addr))
     }
 }
 
 /// Binds `listen` and serves `orbit` over plain HTTP (loopback only) on the current
 /// tokio runtime until stopped.
-pub async fn start(orbit: Orbit, listen: SocketAddr) -> Result<Running, String> {
+pub async fn start(orbit: Orbit, listen: SocketAddr) -> Result<Running, StartError> {
     check_listen(&listen, false)?;
     let listener = bind(listen).await?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let addr = local_addr(&listener, listen)?;
     Ok(spawn_server(listener, addr, orbit))
 }
 
@@ -251,18 +254,32 @@ pub async fn start_tls(
     orbit: Orbit,
     listen: SocketAddr,
     acceptor: tokio_rustls::TlsAcceptor,
-) -> Result<Running, String> {
+) -> Result<Running, StartError> {
     check_listen(&listen, true)?;
     let tcp = bind(listen).await?;
-    let addr = tcp.local_addr().map_err(|e| e.to_string())?;
-    let listener = tls::TlsListener::new(tcp, acceptor).map_err(|e| e.to_string())?;
+    let addr = local_addr(&tcp, listen)?;
+    let listener =
+        tls::TlsListener::new(tcp, acceptor).map_err(|error| StartError::Listen { addr, error })?;
     Ok(spawn_server(listener, addr, orbit))
 }
 
-async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, StartError> {
     tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))
+        .map_err(|error| StartError::Listen {
+            addr: listen,
+            error,
+        })
+}
+
+fn local_addr(
+    listener: &tokio::net::TcpListener,
+    listen: SocketAddr,
+) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|error| StartError::Listen {
+        addr: listen,
+        error,
+    })
 }
 
 fn spawn_server<L>(listener: L, addr: SocketAddr, orbit: Orbit) -> Running

@@ -21,7 +21,8 @@ fn main() -> ExitCode {
             *listen,
             tls_cert.as_deref().zip(tls_key.as_deref()),
             *stop_on_eof,
-        ),
+        )
+        .map_err(|e| e.to_string()),
         _ => orbit::cli::operate(&cli),
     };
     match result {
@@ -38,7 +39,7 @@ fn serve(
     listen: SocketAddr,
     tls: Option<(&std::path::Path, &std::path::Path)>,
     stop_on_eof: bool,
-) -> Result<(), String> {
+) -> Result<(), orbit::StartError> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -54,7 +55,7 @@ fn serve(
         ("http", "ws")
     };
     let orbit = Orbit::open(&cli.data, Settings::default())?;
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Runtime::new().map_err(orbit::StartError::Runtime)?;
     runtime.block_on(async {
         let token = orbit.admin_token.clone();
         let running = match acceptor {

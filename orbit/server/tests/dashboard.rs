@@ -16,10 +16,17 @@ use tokio_tungstenite::tungstenite::Message;
 struct Pong;
 
 impl Handler for Pong {
-    async fn handle(&mut self, _: u64, c: &OrbitCommand, _: &str) -> Result<String, String> {
+    async fn handle(
+        &mut self,
+        _: u64,
+        c: &OrbitCommand,
+        _: &str,
+    ) -> Result<String, orbit_device::CommandError> {
         match c {
             OrbitCommand::Ping => Ok("pong".into()),
-            _ => Err("not in this test".into()),
+            _ => Err(orbit_device::CommandError::Unavailable(
+                "not in this test".into(),
+            )),
         }
     }
 }

@@ -118,7 +118,7 @@ impl Handler for Counting {
         _id: u64,
         command: &orbit_device::orbit_protocol::Command,
         _orbit_http: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, orbit_device::CommandError> {
         use orbit_device::orbit_protocol::Command;
         match command {
             Command::Ping => Ok("pong".into()),
@@ -126,7 +126,9 @@ impl Handler for Counting {
                 let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
                 Ok(format!("restart #{n} done"))
             }
-            Command::Upgrade { .. } => Err("upgrades not supported by this test device".into()),
+            Command::Upgrade { .. } => Err(orbit_device::CommandError::Unavailable(
+                "upgrades not supported by this test device".into(),
+            )),
         }
     }
 }
@@ -393,17 +395,14 @@ async fn orbit_restarts_with_its_store_intact_and_the_device_reconnects_by_itsel
         };
         let mut handler = Counting::default();
         let (_tx, mut outgoing) = tokio::sync::mpsc::unbounded_channel();
-        orbit_device::run(
-            &orbit_device::Endpoint::new(&url).with_backoff(backoff),
-            &id,
-            || "1.0.0".into(),
-            &mut handler,
-            &mut outgoing,
-            |_| {},
-            async {
-                let _ = stop_rx.await;
-            },
-        )
+        let config = orbit_device::Config::new(
+            orbit_device::Endpoint::new(&url).with_backoff(backoff),
+            id,
+            "1.0.0",
+        );
+        orbit_device::run(&config, &mut handler, &mut outgoing, |_| {}, async {
+            let _ = stop_rx.await;
+        })
         .await;
     });
     wait_online(&o, "dev1", true).await;

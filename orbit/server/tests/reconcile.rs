@@ -86,7 +86,7 @@ impl orbit_device::Handler for Reporting {
         _: u64,
         _: &orbit_protocol::Command,
         _: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, orbit_device::CommandError> {
         Ok(String::new())
     }
 

@@ -47,7 +47,7 @@ impl Handler for Instant0 {
         _id: u64,
         command: &OrbitCommand,
         _: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, orbit_device::CommandError> {
         Ok(match command {
             OrbitCommand::Ping => "pong".into(),
             _ => "done".into(),
