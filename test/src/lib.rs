@@ -64,11 +64,14 @@ pub struct ManifestFile {
 ///
 /// A line `/include/ "services/NAME.dtsi"` in the body takes the system app NAME's
 /// entry from `systems/services/` — the fragment `systems/demo.dts` and `mix kos.build`
-/// use — so the tests do not repeat it; the body may add or override properties.
+/// use — so the tests do not repeat it; `/include/ "fixtures/NAME.dtsi"` takes one of
+/// the tests' own from `test/fixtures/` (`echo.dtsi`: the echo server and client). The
+/// body may add apps and grants or override properties: dtc merges the nodes.
 pub fn manifest(body: &str) -> ManifestFile {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("system.dts");
     let systems = Path::new(env!("CARGO_MANIFEST_DIR")).join("../systems");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
     let (includes, rest): (Vec<&str>, Vec<&str>) = body
         .lines()
         .partition(|l| l.trim_start().starts_with("/include/"));
@@ -80,7 +83,11 @@ pub fn manifest(body: &str) -> ManifestFile {
                 .trim_start_matches("/include/")
                 .trim()
                 .trim_matches('"');
-            format!("/include/ \"{}\"\n", systems.join(name).display())
+            let file = match name.strip_prefix("fixtures/") {
+                Some(fixture) => fixtures.join(fixture),
+                None => systems.join(name),
+            };
+            format!("/include/ \"{}\"\n", file.display())
         })
         .collect();
     let body = rest.join("\n");

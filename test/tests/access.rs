@@ -3,17 +3,8 @@
 use kos_system_tests::RunningSystem;
 
 const ECHO_WITH_INTRUDER: &str = r#"
-    msg_servers {
-        main {
-            dir_access_control {
-                kos_echo_protocol { servers = "echo_server"; clients = "echo_client"; };
-            };
-        };
-    };
+    /include/ "fixtures/echo.dtsi"
     apps {
-        echo_server { kind = "native"; binary = "echo_server"; msg_servers = "main"; heap_kib = <1024>; };
-        echo_client { kind = "native"; binary = "echo_client"; msg_servers = "main"; heap_kib = <1024>;
-                      args = "--interval-ms", "50"; };
         intruder    { kind = "native"; binary = "intruder"; msg_servers = "main"; heap_kib = <512>;
                       args = "--interval-ms", "100"; };
     };

@@ -9,14 +9,9 @@ use kos_system_tests::RunningSystem;
 fn a_crashed_server_is_restarted_and_its_client_recovers() {
     let mut sys = RunningSystem::boot(
         r#"
-    msg_servers { main { dir_access_control {
-        kos_echo_protocol { servers = "echo_server"; clients = "echo_client"; };
-    }; }; };
+    /include/ "fixtures/echo.dtsi"
     apps {
-        echo_server { kind = "native"; binary = "echo_server"; msg_servers = "main"; heap_kib = <1024>;
-                      args = "--crash-on-call", "3"; };
-        echo_client { kind = "native"; binary = "echo_client"; msg_servers = "main"; heap_kib = <1024>;
-                      args = "--interval-ms", "50"; };
+        echo_server { args = "--crash-on-call", "3"; };
     };
 "#,
     );
@@ -48,15 +43,10 @@ fn a_crashed_server_is_restarted_and_its_client_recovers() {
 fn a_crash_loop_stops_at_the_restart_intensity_limit_and_the_rest_runs_on() {
     let mut sys = RunningSystem::boot(
         r#"
-    msg_servers { main { dir_access_control {
-        kos_echo_protocol { servers = "echo_server"; clients = "echo_client"; };
-    }; }; };
+    /include/ "fixtures/echo.dtsi"
     apps {
         crasher { kind = "native"; binary = "crasher"; heap_kib = <256>; args = "--after-ms", "30";
                   max_restarts = <2>; max_seconds = <30>; backoff_ms = <10>; backoff_max_ms = <20>; };
-        echo_server { kind = "native"; binary = "echo_server"; msg_servers = "main"; heap_kib = <1024>; };
-        echo_client { kind = "native"; binary = "echo_client"; msg_servers = "main"; heap_kib = <1024>;
-                      args = "--interval-ms", "50"; };
     };
 "#,
     );
@@ -115,14 +105,11 @@ fn temporary_and_transient_apps_follow_their_restart_type() {
 fn restart_all_from_a_granted_app_gives_every_app_a_new_process() {
     let mut sys = RunningSystem::boot(
         r#"
+    /include/ "fixtures/echo.dtsi"
     msg_servers { main { dir_access_control {
-        kos_echo_protocol { servers = "echo_server"; clients = "echo_client"; };
         kos_root_protocol { servers = "_root"; clients = "admin"; };
     }; }; };
     apps {
-        echo_server { kind = "native"; binary = "echo_server"; msg_servers = "main"; heap_kib = <1024>; };
-        echo_client { kind = "native"; binary = "echo_client"; msg_servers = "main"; heap_kib = <1024>;
-                      args = "--interval-ms", "50"; };
         admin { kind = "native"; binary = "root_caller"; msg_servers = "main"; heap_kib = <512>;
                 args = "--after-ms", "500", "restart-all"; };
     };
@@ -152,14 +139,11 @@ fn restart_all_from_a_granted_app_gives_every_app_a_new_process() {
 fn restart_app_restarts_only_the_named_app() {
     let mut sys = RunningSystem::boot(
         r#"
+    /include/ "fixtures/echo.dtsi"
     msg_servers { main { dir_access_control {
-        kos_echo_protocol { servers = "echo_server"; clients = "echo_client"; };
         kos_root_protocol { servers = "_root"; clients = "admin"; };
     }; }; };
     apps {
-        echo_server { kind = "native"; binary = "echo_server"; msg_servers = "main"; heap_kib = <1024>; };
-        echo_client { kind = "native"; binary = "echo_client"; msg_servers = "main"; heap_kib = <1024>;
-                      args = "--interval-ms", "50"; };
         admin { kind = "native"; binary = "root_caller"; msg_servers = "main"; heap_kib = <512>; restart = "temporary";
                 args = "--after-ms", "300", "restart-app", "echo_server"; };
     };

@@ -9,6 +9,8 @@ defmodule CanExample.Node do
   use GenServer
   alias CanExample.OBD
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(pos_integer()) :: GenServer.on_start()
   def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
 
   @impl true

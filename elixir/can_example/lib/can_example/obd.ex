@@ -12,8 +12,14 @@ defmodule CanExample.OBD do
   @broadcast_id 0x0C0
   @pid_rpm 0x0C
 
+  @doc "The functional (broadcast) OBD-II request id."
+  @spec request_id() :: non_neg_integer()
   def request_id, do: @request_id
+  @doc "The engine ECU's OBD-II reply id."
+  @spec reply_id() :: non_neg_integer()
   def reply_id, do: @reply_id
+  @doc "The id of the ECU's engine broadcast."
+  @spec broadcast_id() :: non_neg_integer()
   def broadcast_id, do: @broadcast_id
 
   @doc "An OBD-II request for the engine speed (mode 01, PID 0x0C), padded to 8 bytes."

@@ -26,6 +26,9 @@ defmodule DeviceAdmin.Link do
 
   @pending "pending-upgrade"
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link({String.t(), String.t(), Path.t(), String.t(), Path.t() | nil, Path.t() | nil}) ::
+          GenServer.on_start()
   def start_link(config), do: GenServer.start_link(__MODULE__, config, name: __MODULE__)
 
   @impl true

@@ -4,6 +4,8 @@ defmodule IdleApp.Heartbeat do
   @moduledoc "Prints that the app is up, then a heartbeat every `interval` ms."
   use GenServer
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(pos_integer()) :: GenServer.on_start()
   def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
 
   @impl true

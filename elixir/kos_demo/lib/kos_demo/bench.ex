@@ -9,6 +9,8 @@ defmodule KosDemo.Bench do
   Run with `kos run systems/bench-elixir.dts` (see BENCHMARKS.md).
   """
 
+  @doc "Measures with `rounds` calls per measurement, prints the figures and halts."
+  @spec run(pos_integer()) :: no_return()
   def run(rounds) do
     {:ok, token} = Kos.Msg.connect("demo_protocol", timeout: 10_000)
     {:ok, echo} = Agent.start_link(fn -> nil end)

@@ -4,6 +4,8 @@ defmodule KosDemo.Caller do
   @moduledoc "Calls `demo_protocol` every `interval` ms and prints each reply."
   use GenServer
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(non_neg_integer()) :: GenServer.on_start()
   def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
 
   @impl true

@@ -15,6 +15,8 @@ defmodule KosDemo.DriverBench do
 
   alias Kos.CAN.Frame
 
+  @doc "Measures for `seconds` per measurement, prints the figures and halts."
+  @spec run(pos_integer()) :: no_return()
   def run(seconds) do
     {:ok, bus} = Kos.I2C.open(timeout: 10_000)
     {:ok, <<0x60>>} = Kos.I2C.write_read(bus, 0x76, <<0xD0>>, 1)

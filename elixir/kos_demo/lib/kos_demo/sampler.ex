@@ -4,6 +4,8 @@ defmodule KosDemo.Sampler do
   @moduledoc "Prints `Kos.Rng.bytes(16)` every `interval` ms, and `Kos.Root.status()` once."
   use GenServer
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(non_neg_integer()) :: GenServer.on_start()
   def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
 
   @impl true

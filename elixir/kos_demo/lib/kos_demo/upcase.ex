@@ -16,6 +16,8 @@ defmodule KosDemo.Upcase do
   @max_held 1000
   @count_held 0xC0DE
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(term()) :: GenServer.on_start()
   def start_link(_), do: GenServer.start_link(__MODULE__, nil, name: __MODULE__)
 
   @impl true

@@ -7,6 +7,8 @@ defmodule KosDemo.WeatherDisplay do
   require Logger
   use GenServer
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(non_neg_integer()) :: GenServer.on_start()
   def start_link(interval), do: GenServer.start_link(__MODULE__, interval, name: __MODULE__)
 
   @impl true

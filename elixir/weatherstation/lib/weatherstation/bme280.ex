@@ -127,6 +127,7 @@ defmodule Weatherstation.BME280 do
   end
 
   @doc "Temperature: `{t_fine, hundredths of °C}` (datasheet 4.2.3)."
+  @spec temperature(integer(), map()) :: {integer(), integer()}
   def temperature(adc_t, c) do
     var1 = (((adc_t >>> 3) - (c.t1 <<< 1)) * c.t2) >>> 11
     d = (adc_t >>> 4) - c.t1
@@ -136,6 +137,7 @@ defmodule Weatherstation.BME280 do
   end
 
   @doc "Pressure in Pa as Q24.8 (datasheet 4.2.3, 64-bit version)."
+  @spec pressure(integer(), integer(), map()) :: integer()
   def pressure(adc_p, t_fine, c) do
     var1 = t_fine - 128_000
     var2 = var1 * var1 * c.p6
@@ -156,6 +158,7 @@ defmodule Weatherstation.BME280 do
   end
 
   @doc "Humidity in %RH as Q22.10 (datasheet 4.2.3)."
+  @spec humidity(integer(), integer(), map()) :: integer()
   def humidity(adc_h, t_fine, c) do
     v = t_fine - 76_800
 

@@ -6,12 +6,16 @@ defmodule Weatherstation.Publisher do
   """
   use GenServer
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(term()) :: GenServer.on_start()
   def start_link(_), do: GenServer.start_link(__MODULE__, [], name: __MODULE__)
 
   @doc "Records a new reading."
+  @spec publish(map()) :: :ok
   def publish(reading), do: GenServer.cast(__MODULE__, {:reading, reading, now()})
 
   @doc "The latest reading with its time, or `nil`."
+  @spec latest() :: map() | nil
   def latest, do: GenServer.call(__MODULE__, :latest)
 
   @impl true

@@ -9,6 +9,8 @@ defmodule Weatherstation.Station do
   use GenServer
   alias Weatherstation.BME280
 
+  @doc "Starts it, registered under its module name."
+  @spec start_link(interval: pos_integer(), address: 0..0x7F) :: GenServer.on_start()
   def start_link(opts), do: GenServer.start_link(__MODULE__, opts, name: __MODULE__)
 
   @impl true
