@@ -1,7 +1,7 @@
 //! KOS on seL4, booted for real: the seL4 5.0.0 kernel built from the `sel4-sys`
-//! package's tree with the `qemu-x86_64` board's options, the root task and a
-//! component built against that build's own constants, booted in QEMU (bounded by a
-//! timeout; the root task ends the run through QEMU's exit device). The ARM boards'
+//! package's tree with the `qemu-x86_64` board's options, the root task and KOS's seL4
+//! programs (`sel4/native/apps`) built against that build's own constants, booted in
+//! QEMU (bounded by a timeout; the root task ends the run through QEMU's exit device). The ARM boards'
 //! kernels are compiled with Debian's cross compiler.
 
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ fn demo_system(board: &Board, out: &std::path::Path) -> system::System {
 }
 
 #[test]
-fn the_root_task_starts_each_native_app_in_its_own_world_and_restarts_it_by_its_policy() {
+fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
     let board = qemu_board();
     let out = out(&board.name);
     let tree = source::kernel_tree().unwrap();
@@ -39,21 +39,24 @@ fn the_root_task_starts_each_native_app_in_its_own_world_and_restarts_it_by_its_
     let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
     let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
     let lines = boot.lines();
-    let count = |who: &str, text: &str| {
+    let output = &boot.output;
+    let with = |who: &str, text: &str| -> Vec<&str> {
         lines
             .iter()
+            .copied()
             .filter(|l| l.starts_with(who) && l.contains(text))
-            .count()
+            .collect()
     };
-    let said = |who: &str, text: &str| count(who, text) > 0;
-    let output = &boot.output;
+    let said = |who: &str, text: &str| !with(who, text).is_empty();
+    let root = "kos root task: ";
     assert!(
         boot.succeeded(),
         "QEMU ended with {:?}:\n{output}",
         boot.status
     );
-    // The root read the manifest with kos-manifest's rules: the native apps, in the
-    // manifest's start order (servers before their clients).
+    assert!(!output.contains("UNEXPECTED"), "{output}");
+    // The root read the manifest with kos-manifest's rules and started the native
+    // apps in its start order (servers before their clients), each with its grants.
     let order: Vec<&str> = system
         .manifest
         .start_order()
@@ -71,103 +74,173 @@ fn the_root_task_starts_each_native_app_in_its_own_world_and_restarts_it_by_its_
             "crasher"
         ]
     );
+    for (i, app) in order.iter().enumerate() {
+        assert!(
+            said(root, &format!("component {i} is {app}: started at")),
+            "{output}"
+        );
+    }
+    for grant in [
+        "rng_server serves kos_rng_protocol",
+        "rng_client uses kos_rng_protocol",
+        "echo_server serves kos_echo_protocol",
+        "echo_client uses kos_echo_protocol",
+    ] {
+        assert!(said(&format!("{root}  "), grant), "{grant}:\n{output}");
+    }
+    assert!(
+        said(root, "component 4 is intruder: started at 0x"),
+        "{output}"
+    );
+    assert!(with(root, "component 4 is intruder")
+        .iter()
+        .all(|l| l.ends_with("0 grants")));
+
+    // The RNG server — kos-rng's service, the hosted server's code — seeded from the
+    // CPU, answers its granted client over its endpoint: 32 fresh bytes each time.
     assert!(
         said(
-            "kos root task: ",
-            &format!(
-                "manifest: 6 apps, 1 message servers; starting the native ones in order: {}",
-                order.join(", ")
-            )
+            "[rng_server] ",
+            "seeded from the CPU; serving kos_rng_protocol"
         ),
         "{output}"
     );
-    // What each app's policy says about a component that faults after every call:
-    // (starts in all, how its last fault ends).
-    let expected = [
-        (4, "giving up: 3 restarts within 5 s reached the restart intensity limit (max_restarts = 3, max_seconds = 5)"),
-        (4, "giving up: 3 restarts within 5 s"),
-        (4, "giving up: 3 restarts within 5 s"),
-        (4, "giving up: 3 restarts within 5 s"),
-        (1, "temporary app: never restarted"),
-        (3, "giving up: 2 restarts within 10 s reached the restart intensity limit (max_restarts = 2, max_seconds = 10)"),
-    ];
-    for (i, (app, (starts, end))) in order.iter().zip(expected).enumerate() {
-        let (request, fault) = (((i + 1) << 8) | 0x61, ((i + 1) << 8) | 0xfa);
+    let random: Vec<String> = with("[rng_client] ", "random ")
+        .iter()
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(random.len(), 3, "{output}");
+    for r in &random {
+        assert!(
+            r.len() == 64 && r.chars().all(|c| c.is_ascii_hexdigit()),
+            "{r}"
+        );
+    }
+    assert!(random[0] != random[1] && random[1] != random[2] && random[0] != random[2]);
+
+    // The echo server sees its client by the badge the root minted for it (its
+    // component number + 1), and every reply comes back whole.
+    let badge = format!(
+        "badge {:#x}",
+        order.iter().position(|a| *a == "echo_client").unwrap() + 1
+    );
+    assert_eq!(
+        with(
+            "[echo_server] ",
+            &format!("call from echo_client ({badge}): 8 bytes")
+        )
+        .len(),
+        3,
+        "{output}"
+    );
+    for n in 1..=3 {
         assert!(
             said(
-                "kos root task: ",
-                &format!("component {i} is {app}: started at")
+                "[echo_client] ",
+                &format!("reply {n}: hello #{n} (label 7, {badge})")
             ),
-            "{output}"
-        );
-        assert_eq!(
-            count(
-                "kos root task: ",
-                &format!("component {i} is {app}: started again")
-            ),
-            starts - 1,
-            "{app}:\n{output}"
-        );
-        // Each incarnation runs in the address space the root built for it...
-        assert_eq!(
-            count(
-                &format!("hello from component {i} "),
-                "(ipc buffer 0x900000, stack near 0x7f"
-            ),
-            starts,
-            "{app}:\n{output}"
-        );
-        // ...its call reaches the root under the badge minted for it alone, all six
-        // words (two through its IPC buffer), and the reply comes back whole...
-        assert_eq!(
-            count(
-                "kos root task: ",
-                &format!("{app} called: badge {request:#x}, label 0x4b, 6 words: 0x1111 0x2222 0x3333 0x4444 0x5555 0x6666")
-            ),
-            starts,
-            "{app}:\n{output}"
-        );
-        assert_eq!(
-            count(
-                &format!("component {i}: "),
-                &format!("reply label 0x0, 5 words: 0x600d 0x6 0x16665 {i:#x} 0x8888")
-            ),
-            starts,
-            "{app}:\n{output}"
-        );
-        // ...and reading outside what it was given faults, under its fault badge.
-        assert_eq!(
-            count(
-                "kos root task: ",
-                &format!("{app} faulted: badge {fault:#x}, VM fault at ip")
-            ),
-            starts,
-            "{app}:\n{output}"
-        );
-        assert!(
-            said("kos root task: ", &format!("{app} faulted")) && count("kos root task: ", end) > 0,
-            "{app} should end with {end:?}:\n{output}"
-        );
-        assert!(
-            !said(&format!("component {i}: "), "should not happen"),
             "{output}"
         );
     }
-    // The backoff doubles, as the hosted root server's does (the same kos-restart).
-    for (n, ms) in [(1, 100), (2, 200), (3, 400)] {
+
+    // The app granted nothing has nothing to call: no directory entry, and the slot a
+    // granted app would use is empty, so the kernel refuses the call itself.
+    assert!(
+        said("[intruder] ", "connect kos_echo_protocol: not granted"),
+        "{output}"
+    );
+    assert!(
+        said(
+            "[intruder] ",
+            "the kernel refused the call: invalid capability"
+        ),
+        "{output}"
+    );
+
+    // Exits and faults end by each app's policy (kos-restart, as hosted).
+    for (app, end) in [
+        (
+            "rng_client",
+            "exited with status 0; transient app exited normally: not restarted",
+        ),
+        (
+            "echo_client",
+            "exited with status 0; transient app exited normally: not restarted",
+        ),
+        (
+            "intruder",
+            "exited with status 0; temporary app: never restarted",
+        ),
+    ] {
+        assert!(said(root, &format!("{app} {end}")), "{app}:\n{output}");
+    }
+    assert_eq!(with("[crasher] ", "crashing now").len(), 3, "{output}");
+    assert_eq!(
+        with(root, "crasher faulted: VM fault at ip").len(),
+        3,
+        "{output}"
+    );
+    assert!(with(root, "crasher faulted")
+        .iter()
+        .all(|l| l.contains("address 0x10")));
+    for (n, ms) in [(1, 50), (2, 100)] {
         assert!(
             said(
-                "kos root task: rng_server faulted",
-                &format!("restarting in {ms} ms (restart {n} of 3 allowed within 5 s)")
+                root,
+                &format!("restarting in {ms} ms (restart {n} of 2 allowed within 10 s)")
             ),
             "{output}"
         );
     }
     assert!(
-        said("kos root task: ", "every app is down for good"),
+        said(root, "giving up: 2 restarts within 10 s reached the restart intensity limit (max_restarts = 2, max_seconds = 10)"),
         "{output}"
     );
-    assert!(said("kos root task: ", "done"), "{output}");
+    assert_eq!(
+        with(root, "component 5 is crasher: started again").len(),
+        2,
+        "{output}"
+    );
+    // Servers never end by themselves: the run ends once they have no live client.
+    assert!(
+        said(
+            root,
+            "every client is done; still serving no one: rng_server, echo_server"
+        ),
+        "{output}"
+    );
+    assert!(said(root, "done"), "{output}");
+}
+
+#[test]
+fn a_native_app_without_an_sel4_program_is_refused_naming_the_programs() {
+    let board = qemu_board();
+    let dir = tempfile::tempdir().unwrap();
+    let dts = dir.path().join("system.dts");
+    std::fs::write(
+        &dts,
+        "/dts-v1/;\n/ {\n    compatible = \"kos,system-0.10\";\n    apps { tool { kind = \"native\"; binary = \"fd_report\"; heap_kib = <256>; }; };\n};\n",
+    )
+    .unwrap();
+    let err = system::prepare(&board, &dts, dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("app `tool`: board `qemu-x86_64` runs seL4, which has no program `fd_report`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rng_server") && err.contains("echo_client"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -181,7 +254,7 @@ fn a_system_with_beam_apps_is_refused_for_sel4_naming_them() {
 / {
     compatible = "kos,system-0.10";
     apps {
-        probe { kind = "native"; binary = "probe"; heap_kib = <256>; };
+        probe { kind = "native"; binary = "rng_server"; heap_kib = <256>; };
         weather { kind = "beam"; app = "weatherstation"; memory_mib = <48>; };
         display { kind = "beam"; app = "kos_demo"; memory_mib = <48>; };
     };

@@ -82,6 +82,9 @@ int main(void) {
     U("NIL_DATA", seL4_NilData.words[0]);
     U("ALL_RIGHTS", seL4_AllRights.words[0]); U("READ_WRITE", seL4_ReadWrite.words[0]);
     U("CAN_READ", seL4_CanRead.words[0]);
+    /* a client's endpoint cap: call (write; and grant, without which 5.0 makes no reply cap for a Call), never receive */
+    U("CALL_RIGHTS", seL4_CapRights_new(1, 0, 1).words[0]);
+    U("ERR_INVALID_CAPABILITY", seL4_InvalidCapability);
     U("GUARD_0_56", seL4_CapData_Guard_new(0, 56).words[0]);
     U("GUARD_0_0", seL4_CapData_Guard_new(0, 0).words[0]);
     U("BADGE_1234", seL4_CapData_Badge_new(0x1234).words[0]);

@@ -22,6 +22,7 @@
 
 pub mod constants;
 pub mod kernel;
+pub mod programs;
 pub mod qemu;
 pub mod roottask;
 pub mod source;

@@ -23,9 +23,6 @@ const RUSTFLAGS: &[&str] = &[
     "-Clink-arg=-Wl,--build-id=none",
 ];
 
-/// The component the root task starts today: the probe.
-pub const COMPONENT: &str = "kos-sel4-probe";
-
 fn cargo_build(
     package: &str,
     constants: &Path,
@@ -53,21 +50,25 @@ fn cargo_build(
         cmd.env(k, v);
     }
     run(&format!("building {package}"), &mut cmd)?;
-    Ok(target_dir.join(TARGET).join("release").join(package))
+    Ok(target_dir.join(TARGET).join("release"))
 }
 
-/// Builds the component and the root task embedding it and the system's manifest
-/// (`system_dtb`, from [`crate::system::prepare`]), against `constants` (from
+/// Builds the seL4 programs (`sel4/native/apps`, see [`crate::programs`]) and the root
+/// task embedding them and the system's manifest (`system_dtb`, from
+/// [`crate::system::prepare`]), against `constants` (from
 /// [`crate::constants::generate`]), into `out/native-target`; returns the root task.
 pub fn build(constants: &Path, system_dtb: &Path, out: &Path) -> Result<PathBuf, BuildError> {
-    let component = cargo_build(COMPONENT, constants, out, &[])?;
-    cargo_build(
+    let programs_dir = cargo_build(crate::programs::APPS_PACKAGE, constants, out, &[])?;
+    let table = out.join("programs.rs");
+    crate::write(
+        &table,
+        crate::programs::table(&crate::programs::names()?, &programs_dir),
+    )?;
+    let dir = cargo_build(
         "kos-roottask",
         constants,
         out,
-        &[
-            ("KOS_COMPONENT_ELF", &component),
-            ("KOS_SYSTEM_DTB", system_dtb),
-        ],
-    )
+        &[("KOS_PROGRAMS_RS", &table), ("KOS_SYSTEM_DTB", system_dtb)],
+    )?;
+    Ok(dir.join("kos-roottask"))
 }

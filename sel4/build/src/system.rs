@@ -39,6 +39,20 @@ pub fn prepare(board: &Board, dts: &Path, out: &Path) -> Result<System, BuildErr
                 beams.join(", ")
             )));
         }
+        let programs = crate::programs::names()?;
+        for app in &manifest.apps {
+            if let AppKind::Native { binary, .. } = &app.kind {
+                if !programs.contains(binary) {
+                    return Err(BuildError::Board(format!(
+                        "{}: app `{}`: board `{}` runs seL4, which has no program `{binary}`; the seL4 programs are {} (sel4/native/apps)",
+                        dts.display(),
+                        app.name,
+                        board.name,
+                        programs.join(", ")
+                    )));
+                }
+            }
+        }
     }
     let dtb = out.join("system.dtb");
     write(&dtb, blob)?;

@@ -204,6 +204,11 @@ pub fn tcb_set_priority(tcb: usize, priority: usize) -> Result<(), Error> {
     invoke(tcb, k::TCB_SET_PRIORITY, &[priority], &[]).map(|_| ())
 }
 
+/// `seL4_TCB_Suspend(tcb)`.
+pub fn tcb_suspend(tcb: usize) -> Result<(), Error> {
+    invoke(tcb, k::TCB_SUSPEND, &[], &[]).map(|_| ())
+}
+
 /// `seL4_TCB_Resume(tcb)`.
 pub fn tcb_resume(tcb: usize) -> Result<(), Error> {
     invoke(tcb, k::TCB_RESUME, &[], &[]).map(|_| ())

@@ -118,6 +118,12 @@ impl IpcBuffer {
             regs,
         )
     }
+    /// `seL4_ReplyRecv(ep, label, words)`: answers the caller and waits for the next
+    /// message on `ep`.
+    pub fn reply_recv(self, ep: usize, label: usize, words: &[usize]) -> Msg {
+        let regs = self.load(words, &[]);
+        syscall(k::SYS_REPLY_RECV, ep, msg_info(label, 0, words.len()), regs)
+    }
     /// `seL4_Reply(label, words)` (non-MCS 5.0: to the caller cap in the TCB).
     pub fn reply(self, label: usize, words: &[usize]) {
         let regs = self.load(words, &[]);

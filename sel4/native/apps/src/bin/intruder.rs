@@ -1,0 +1,35 @@
+//! An app the manifest grants nothing: asking for the echo protocol finds no entry in
+//! its directory, and calling the slot where a granted app would hold the capability
+//! reaches no endpoint — the kernel answers the call itself: invalid capability.
+#![no_std]
+#![no_main]
+
+use kos_sel4_apps::ECHO_PROTOCOL;
+use kos_sel4_sdk::rt::env::SLOT_FIRST_PROTOCOL;
+use kos_sel4_sdk::rt::k;
+use kos_sel4_sdk::{say, Component};
+
+fn run(c: &Component) -> u64 {
+    match c.connect(ECHO_PROTOCOL) {
+        Ok(_) => say!(c, "connect {ECHO_PROTOCOL}: granted?! (UNEXPECTED)"),
+        Err(_) => say!(c, "connect {ECHO_PROTOCOL}: not granted"),
+    }
+    say!(
+        c,
+        "calling capability slot {SLOT_FIRST_PROTOCOL} anyway (empty in this CSpace)"
+    );
+    let m = c.ipc().call(SLOT_FIRST_PROTOCOL, 7, &[0, 0], &[]);
+    if m.label() == k::ERR_INVALID_CAPABILITY {
+        say!(
+            c,
+            "the kernel refused the call: invalid capability (seL4 error {})",
+            m.label()
+        );
+        0
+    } else {
+        say!(c, "the call returned label {:#x} (UNEXPECTED)", m.label());
+        1
+    }
+}
+
+kos_sel4_sdk::main!(run);

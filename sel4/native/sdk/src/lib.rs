@@ -1,0 +1,310 @@
+//! Writing a KOS native app for seL4.
+//!
+//! An app is a `no_std` binary that names its main function with [`main!`]. The SDK
+//! starts it (stack, IPC buffer, the environment page the root task wrote), hands it a
+//! [`Component`], and when main returns tells the root it exited with that status, as
+//! a hosted app's process exit does. Through the [`Component`] it
+//!
+//! - finds what its manifest entry grants: [`Component::connect`] gives a [`Client`]
+//!   for a protocol it uses (or [`NotGranted`]: there is no capability to call);
+//! - serves a protocol with the one loop every KOS server has, over a
+//!   `kos_service::Service` — the same trait and often the same service code as the
+//!   hosted servers ([`Component::serve`]);
+//! - logs lines that the console shows under its name ([`say!`]), and reads the clock.
+//!
+//! Calls carry a KOS message in one IPC message (`kos_sel4_rt::wire`): at most
+//! [`MAX_IPC_PAYLOAD`] bytes of payload each way.
+#![no_std]
+
+use core::arch::global_asm;
+use core::fmt::Write;
+use core::panic::PanicInfo;
+
+pub use kos_sel4_rt as rt;
+pub use kos_sel4_rt::wire::MAX_IPC_PAYLOAD;
+pub use kos_service;
+
+use kos_sel4_rt::env::{Entry, Env, Role, ROOT_EXIT, SLOT_ROOT};
+use kos_sel4_rt::{k, wire, Console, IpcBuffer};
+use kos_service::{Answer, Call, Client as Caller, Reply, Service, Status};
+
+/// Reply label of a call the seL4 transport could not carry: the answer's payload is
+/// over [`MAX_IPC_PAYLOAD`].
+pub const REPLY_TOO_LARGE: u64 = wire::MAX_LABEL;
+/// Reply label of a call the service held: held calls need saved reply capabilities,
+/// which the seL4 loop does not keep yet.
+pub const HOLD_UNSUPPORTED: u64 = wire::MAX_LABEL - 1;
+
+/// The running component: its IPC buffer and its environment.
+pub struct Component {
+    ipc: IpcBuffer,
+    env: &'static Env,
+}
+
+/// A protocol the manifest does not grant this app: it holds no capability for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotGranted;
+
+/// Why a call did not get an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallError {
+    /// The payload is over [`MAX_IPC_PAYLOAD`].
+    TooLarge,
+    /// The reply is not a KOS message, or its payload does not fit `out`.
+    BadReply,
+    /// The server's answer was over [`MAX_IPC_PAYLOAD`].
+    ReplyTooLarge,
+    /// The service held the call, which the seL4 loop cannot do yet.
+    HoldUnsupported,
+}
+
+/// The answer to a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answered {
+    /// The reply's status label.
+    pub status: u64,
+    /// Its param.
+    pub param: u64,
+    /// Payload bytes written to the front of `out`.
+    pub len: usize,
+}
+
+/// A granted protocol's server, to call.
+pub struct Client<'c> {
+    component: &'c Component,
+    slot: usize,
+}
+
+impl Component {
+    /// The app's name in the manifest.
+    pub fn name(&self) -> &str {
+        self.env.app.as_str()
+    }
+
+    /// Its number among the system's components.
+    pub fn index(&self) -> usize {
+        self.env.index as usize
+    }
+
+    /// The protocol `protocol`, if the manifest lets this app call it.
+    pub fn connect(&self, protocol: &str) -> Result<Client<'_>, NotGranted> {
+        self.env
+            .find(protocol, Role::Use)
+            .map(|e| Client {
+                component: self,
+                slot: e.slot as usize,
+            })
+            .ok_or(NotGranted)
+    }
+
+    /// Microseconds since the machine started (the time-stamp counter).
+    pub fn now_us(&self) -> u64 {
+        // SAFETY: rdtsc reads a counter user code may read (CR4.TSD is clear).
+        let tsc = unsafe { core::arch::x86_64::_rdtsc() };
+        tsc / self.env.tsc_mhz.max(1)
+    }
+
+    /// Writes one line to the console, under this app's name.
+    pub fn log(&self, line: core::fmt::Arguments<'_>) {
+        let _ = writeln!(Console, "[{}] {line}", self.name());
+    }
+
+    /// Serves `protocol` with `service` for good: receives each call on the protocol's
+    /// endpoint, tells the service who called (the badge, and the client's app name
+    /// from the directory), replies, and lets the service do its work between calls.
+    /// Returns [`NotGranted`] at once if the manifest does not make this app the
+    /// protocol's server.
+    pub fn serve<S: Service>(&self, protocol: &str, service: &mut S) -> NotGranted {
+        let Some(entry) = self.env.find(protocol, Role::Serve) else {
+            return NotGranted;
+        };
+        serve_loop(self, entry, service)
+    }
+
+    /// The IPC buffer.
+    pub fn ipc(&self) -> IpcBuffer {
+        self.ipc
+    }
+}
+
+impl Client<'_> {
+    /// Calls the server: `label` (at most 20 bits), `param`, `payload`; the answer's
+    /// payload goes to the front of `out`.
+    pub fn call(
+        &self,
+        label: u64,
+        param: u64,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Result<Answered, CallError> {
+        if payload.len() > MAX_IPC_PAYLOAD || label > wire::MAX_LABEL - 2 {
+            return Err(CallError::TooLarge);
+        }
+        let ipc = self.component.ipc;
+        let mut words = [0usize; k::MSG_MAX_LENGTH];
+        let n = wire::encode(param, payload, &mut words);
+        let m = ipc.call(self.slot, label as usize, &words[..n], &[]);
+        match m.label() as u64 {
+            REPLY_TOO_LARGE => return Err(CallError::ReplyTooLarge),
+            HOLD_UNSUPPORTED => return Err(CallError::HoldUnsupported),
+            _ => {}
+        }
+        let (param, len) = wire::decode(ipc, &m, out).ok_or(CallError::BadReply)?;
+        Ok(Answered {
+            status: m.label() as u64,
+            param,
+            len,
+        })
+    }
+
+    /// The capability slot this client calls through.
+    pub fn slot(&self) -> usize {
+        self.slot
+    }
+}
+
+fn serve_loop<S: Service>(component: &Component, entry: &Entry, service: &mut S) -> ! {
+    let ipc = component.ipc;
+    let ep = entry.slot as usize;
+    let mut admitted = [0u64; kos_sel4_rt::env::MAX_CLIENTS];
+    let mut input = [0u8; MAX_IPC_PAYLOAD];
+    let mut out = [0u8; kos_service::MAX_PAYLOAD];
+    let mut words = [0usize; k::MSG_MAX_LENGTH];
+    let mut m = kos_sel4_rt::recv(ep);
+    loop {
+        let now = component.now_us();
+        let badge = m.badge as u64;
+        let app = entry.client(badge).unwrap_or("?");
+        let caller = Caller { badge, app };
+        let (label, len) = match wire::decode(ipc, &m, &mut input) {
+            Some((param, len)) => {
+                let refused = admit(&mut admitted, service, caller, now);
+                let answer = match refused {
+                    Some(no) => Reply::Now(no),
+                    None => service.call(
+                        caller,
+                        Call {
+                            label: m.label() as u64,
+                            param,
+                            payload: &input[..len],
+                        },
+                        &mut out,
+                        now,
+                    ),
+                };
+                match answer {
+                    Reply::Now(a) if a.len > MAX_IPC_PAYLOAD => (REPLY_TOO_LARGE, 0),
+                    Reply::Now(a) => (a.status.label(), encode_answer(&a, &out, &mut words)),
+                    Reply::Hold { .. } => (HOLD_UNSUPPORTED, 0),
+                }
+            }
+            // Not a KOS message: answered with no payload and the transport's refusal.
+            None => (REPLY_TOO_LARGE, 0),
+        };
+        let len = if len == 0 {
+            wire::encode(0, &[], &mut words)
+        } else {
+            len
+        };
+        m = ipc.reply_recv(ep, label as usize, &words[..len]);
+        service.replied(&mut out);
+        let mut ignore = |_: u64, _: Answer<S::Status>, _: &[u8]| {};
+        service.tick(component.now_us(), &mut out, &mut ignore);
+    }
+}
+
+/// The first call of a client is its connection: the service may refuse it.
+fn admit<S: Service>(
+    admitted: &mut [u64],
+    service: &mut S,
+    caller: Caller<'_>,
+    now: u64,
+) -> Option<Answer<S::Status>> {
+    if admitted.contains(&caller.badge) {
+        return None;
+    }
+    match service.connected(caller, now) {
+        kos_service::Admission::Admit => {
+            if let Some(free) = admitted.iter_mut().find(|b| **b == 0) {
+                *free = caller.badge;
+            }
+            None
+        }
+        kos_service::Admission::Refuse(answer) => Some(answer),
+    }
+}
+
+fn encode_answer<S>(a: &Answer<S>, out: &[u8], words: &mut [usize; k::MSG_MAX_LENGTH]) -> usize {
+    wire::encode(a.param, &out[..a.len], words)
+}
+
+/// Tells the root this component is done, with `status` (0: normally), and stops.
+pub fn exit(component: &Component, status: u64) -> ! {
+    let _ = component
+        .ipc
+        .call(SLOT_ROOT, ROOT_EXIT, &[status as usize], &[]);
+    // The root suspends an exited component; nothing comes back.
+    loop {
+        kos_sel4_rt::yield_now();
+    }
+}
+
+/// Names the app's main function: `kos_sel4_sdk::main!(run);` with
+/// `fn run(c: &Component) -> u64` (the exit status).
+#[macro_export]
+macro_rules! main {
+    ($main:path) => {
+        #[no_mangle]
+        extern "Rust" fn kos_component_main(c: &$crate::Component) -> u64 {
+            $main(c)
+        }
+    };
+}
+
+/// Logs a formatted line under the app's name: `say!(c, "read {} bytes", n)`.
+#[macro_export]
+macro_rules! say {
+    ($c:expr, $($arg:tt)*) => {
+        $c.log(format_args!($($arg)*))
+    };
+}
+
+extern "Rust" {
+    fn kos_component_main(c: &Component) -> u64;
+}
+
+global_asm!(
+    ".section .text._start,\"ax\",@progbits",
+    ".global _start",
+    "_start:",
+    "    and rsp, -16",
+    "    xor ebp, ebp",
+    "    call {start}",
+    "    ud2",
+    start = sym start,
+);
+
+/// Registers at entry (the root's TCB_WriteRegisters): rdi = the IPC buffer.
+extern "C" fn start(ipc_buffer: usize) -> ! {
+    // SAFETY: the root task maps the environment page before it starts a component.
+    let env = unsafe { Env::mapped() };
+    let component = Component {
+        ipc: IpcBuffer(ipc_buffer),
+        env,
+    };
+    if env.magic != kos_sel4_rt::env::MAGIC {
+        let _ = writeln!(Console, "component: no KOS environment page; stopping");
+        exit(&component, 70);
+    }
+    // SAFETY: the app's `main!` defines it.
+    let status = unsafe { kos_component_main(&component) };
+    exit(&component, status)
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    let _ = writeln!(Console, "component: panic: {info}");
+    // A user exception the root's fault handler sees, like a crash of a hosted app.
+    // SAFETY: ud2 only raises #UD.
+    unsafe { core::arch::asm!("ud2", options(noreturn)) }
+}
