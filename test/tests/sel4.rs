@@ -209,6 +209,30 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         2,
         "{output}"
     );
+    // Each incarnation's objects come from the component's own untyped, revoked when
+    // it ends: the next one is built in the very same slots (a retype into a slot
+    // still holding a capability fails), and every ended one was freed.
+    let tcb_slots: Vec<&str> = with(root, "component 5: TCB in slot")
+        .iter()
+        .map(|l| {
+            l.split("TCB in slot ")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(tcb_slots.len(), 3, "{output}");
+    assert!(
+        tcb_slots.iter().all(|s| *s == tcb_slots[0]),
+        "{tcb_slots:?}"
+    );
+    // rng_client, echo_client, intruder once each, crasher three times.
+    assert!(
+        said(root, "6 incarnations freed (their untyped revoked)"),
+        "{output}"
+    );
     // Servers never end by themselves: the run ends once they have no live client.
     assert!(
         said(

@@ -91,6 +91,13 @@ const COMP_PRIO: usize = 254; // below the root's 255: the root runs until it wa
 const SCRATCH: usize = 0x4000_0000;
 const PAGE: usize = 1 << k::PAGE_BITS;
 const MAX_PAGES: usize = 64;
+/// Each component's memory: one untyped of 2^22 bytes (4 MiB) that all of an
+/// incarnation's objects come from, so its death frees them all at once (revoked,
+/// then retyped anew for the next incarnation).
+const INCARNATION_BITS: usize = 22;
+/// Root CNode slots an incarnation's objects take at most: TCB, CNode, PML4, paging
+/// structures, image pages, stack, IPC buffer, environment page.
+const INCARNATION_SLOTS: usize = MAX_PAGES + COMP_STACK_PAGES + 16;
 
 /// `seL4_CNode_CapData` (kernel `cnode_capdata`): guard in bits 8..25, guard size in
 /// bits 2..7; libsel4's `seL4_CapData_Guard_new` also sets the tag bit 31, which the
@@ -147,7 +154,9 @@ fn bad(what: &'static str) -> Fail {
     }
 }
 
-/// Free slots of the root CNode (from bootinfo.empty) and one untyped to carve.
+/// Free slots of the root CNode and one untyped to carve: the whole system's (the
+/// boot info's free slots, its largest untyped) or one incarnation's (its slot range,
+/// its own untyped).
 struct Alloc {
     next: usize,
     end: usize,
@@ -171,6 +180,54 @@ impl Alloc {
         sel4::untyped_retype(self.ut, ty, size_bits, slot).map_err(fail("Untyped_Retype"))?;
         self.made += 1;
         Ok(slot)
+    }
+
+    /// An allocator for one incarnation: `slots` slots from here and an untyped of
+    /// 2^`bits` bytes of its own.
+    fn incarnation(&mut self, slots: usize, bits: usize) -> Result<Memory, Fail> {
+        let ut = self.obj(k::OBJ_UNTYPED, bits)?;
+        let first = self.next;
+        if first + slots > self.end {
+            return Err(bad("out of CNode slots"));
+        }
+        self.next += slots;
+        Ok(Memory {
+            ut,
+            first,
+            slots,
+            freed: 0,
+        })
+    }
+}
+
+/// One component's memory and slots, reused by each of its incarnations.
+struct Memory {
+    ut: usize,
+    first: usize,
+    slots: usize,
+    /// How many incarnations were freed.
+    freed: usize,
+}
+
+impl Memory {
+    /// The allocator of the next incarnation.
+    fn alloc(&self) -> Alloc {
+        Alloc {
+            next: self.first,
+            end: self.first + self.slots,
+            ut: self.ut,
+            made: 0,
+            spare: [None; 3],
+        }
+    }
+
+    /// Frees the current incarnation: every object made from this untyped is deleted
+    /// (its TCB stops for good) and the memory and slots are ready for the next.
+    fn free(&mut self) -> Result<(), Fail> {
+        sel4::cnode_revoke(k::CAP_INIT_THREAD_CNODE, self.ut, k::WORD_BITS)
+            .map_err(fail("CNode_Revoke"))?;
+        self.freed += 1;
+        Ok(())
     }
 }
 
@@ -227,7 +284,6 @@ fn map_page(
 struct Spawned {
     entry: usize,
     pages: usize,
-    tcb: usize,
 }
 
 /// What one component is made of: its app, program and grants.
@@ -423,7 +479,6 @@ fn spawn(
     Ok(Spawned {
         entry: elf.entry,
         pages: n,
-        tcb,
     })
 }
 
@@ -508,7 +563,10 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
     }
     let mut slots: Vec<Slot> = Vec::new();
     for (index, recipe) in recipes.iter().enumerate() {
-        let s = spawn(&mut a, out, ep, index, recipe, &endpoints)?;
+        let memory = a.incarnation(INCARNATION_SLOTS, INCARNATION_BITS)?;
+        let mut inc = memory.alloc();
+        let s = spawn(&mut inc, out, ep, index, recipe, &endpoints)?;
+        a.made += inc.made;
         let _ = writeln!(
             out,
             "kos root task: component {index} is {}: started at {:#x}, {} image pages, {} grants",
@@ -534,7 +592,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             tracker: RestartTracker::new(recipe.app.restart),
             restart_at: None,
             down: false,
-            tcb: s.tcb,
+            memory,
         });
     }
     let _ = writeln!(
@@ -558,8 +616,9 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             for (index, slot) in slots.iter_mut().enumerate() {
                 if slot.restart_at.is_some_and(|due: Tsc| due.0 <= now.0) {
                     slot.restart_at = None;
-                    let s = spawn(&mut a, out, ep, index, &recipes[index], &endpoints)?;
-                    slot.tcb = s.tcb;
+                    let mut inc = slot.memory.alloc();
+                    let s = spawn(&mut inc, out, ep, index, &recipes[index], &endpoints)?;
+                    a.made += inc.made;
                     let _ = writeln!(
                         out,
                         "kos root task: component {index} is {}: started again at {:#x}",
@@ -578,8 +637,8 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
         let kind = match m.badge & 0xff {
             REQUEST if m.label() == env::ROOT_EXIT => {
                 let status = ipc.get(&m, 0);
-                // It waits for an answer that never comes; stop it for good.
-                sel4::tcb_suspend(slots[index].tcb).map_err(fail("TCB_Suspend"))?;
+                // It waits for an answer that never comes: freeing its incarnation
+                // below deletes its TCB.
                 let _ = write!(
                     out,
                     "kos root task: {} exited with status {status}; ",
@@ -609,6 +668,8 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             _ => return Err(bad("an unexpected message")),
         };
         let slot = &mut slots[index];
+        // This incarnation is over: its objects go, whatever comes next.
+        slot.memory.free()?;
         let policy = app.restart;
         let now = Tsc::now();
         match slot.tracker.on_exit(kind, now) {
@@ -638,6 +699,12 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             }
         }
     }
+    let freed: usize = slots.iter().map(|s| s.memory.freed).sum();
+    let _ = writeln!(
+        out,
+        "kos root task: {freed} incarnations freed (their untyped revoked); the root used {} slots",
+        a.next - bi.empty.start
+    );
     let live: Vec<&str> = slots
         .iter()
         .zip(&recipes)
@@ -718,8 +785,8 @@ fn describe_fault(out: &mut Console, ipc: &sel4call::IpcBuffer, m: &sel4call::Ms
 
 /// A component's supervision state.
 struct Slot {
-    /// Its current incarnation's TCB.
-    tcb: usize,
+    /// Its memory and slots, reused by each incarnation.
+    memory: Memory,
     tracker: RestartTracker<Tsc>,
     /// When its next start is due, after a fault.
     restart_at: Option<Tsc>,

@@ -146,6 +146,12 @@ pub fn cnode_mint(
     .map(|_| ())
 }
 
+/// `seL4_CNode_Revoke(root, index, depth)`: deletes every capability derived from the
+/// one at `index` (for an untyped: every object made from it, which frees it whole).
+pub fn cnode_revoke(root: usize, index: usize, depth: usize) -> Result<(), Error> {
+    invoke(root, k::CNODE_REVOKE, &[index, depth], &[]).map(|_| ())
+}
+
 /// `seL4_X86_ASIDPool_Assign(pool, vroot)`.
 pub fn asid_pool_assign(pool: usize, vroot: usize) -> Result<(), Error> {
     invoke(pool, k::X86_ASID_POOL_ASSIGN, &[], &[vroot]).map(|_| ())
@@ -202,11 +208,6 @@ pub fn tcb_write_registers(tcb: usize, regs: &[usize]) -> Result<(), Error> {
 /// `seL4_TCB_SetPriority(tcb, priority)` (5.0: checked against the caller's MCP).
 pub fn tcb_set_priority(tcb: usize, priority: usize) -> Result<(), Error> {
     invoke(tcb, k::TCB_SET_PRIORITY, &[priority], &[]).map(|_| ())
-}
-
-/// `seL4_TCB_Suspend(tcb)`.
-pub fn tcb_suspend(tcb: usize) -> Result<(), Error> {
-    invoke(tcb, k::TCB_SUSPEND, &[], &[]).map(|_| ())
 }
 
 /// `seL4_TCB_Resume(tcb)`.
