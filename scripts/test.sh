@@ -23,3 +23,6 @@ for project in elixir/weather_protocol elixir/weatherstation; do
 done
 # The mix tasks, run as a user runs them (archive install, kos.new … kos.push).
 (cd elixir/kos_mix && mix test)
+# Every parser fuzzed briefly (3000 runs a target, seconds); long campaigns:
+# scripts/fuzz.sh --seconds 3600.
+scripts/fuzz.sh
