@@ -105,10 +105,15 @@ pub struct Register {
     pub public_key: String,
 }
 
-/// Device names: what a shell, a URL and a log line all take without quoting.
+/// Device names: what a shell, a URL and a log line all take without quoting — a
+/// letter or digit first (so never `.`, `..` or an option like `-rf`), then letters,
+/// digits, `-`, `_` or `.`, at most 64 bytes.
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
+    name.len() <= 64
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
@@ -125,7 +130,7 @@ pub async fn register(
         return Err(ApiError(
             StatusCode::BAD_REQUEST,
             format!(
-                "bad device name {:?}: use 1-64 letters, digits, '-', '_' or '.'",
+                "bad device name {:?}: use 1-64 letters, digits, '-', '_' or '.', a letter or digit first",
                 req.name
             ),
         ));

@@ -4,7 +4,9 @@
 //! handshake timeout with a signature over [`orbit_protocol::transcript`] of its
 //! registered name, that nonce, this Orbit's id and the endpoint path; an unknown or
 //! revoked name, a bad signature or a late answer is refused and the connection
-//! closed. A signature is useless elsewhere: another connection has another nonce, and
+//! closed. The first three are told apart only in Orbit's log: the device hears the
+//! one [`NOT_ACCEPTED`], and an unknown name costs the same signature check as a known
+//! one, so names cannot be enumerated from outside. A signature is useless elsewhere: another connection has another nonce, and
 //! another Orbit another id. Once in, the connection is pinged every heartbeat and
 //! dropped when nothing has come from the device for `dead_after`, so a device whose
 //! link died shows offline within seconds.
@@ -26,9 +28,9 @@ pub async fn serve(socket: WebSocket, orbit: Arc<Orbit>, peer: String) {
     let (mut sink, mut stream) = socket.split();
     let name = match authenticate(&mut sink, &mut stream, &orbit).await {
         Ok(name) => name,
-        Err(reason) => {
-            tracing::warn!(%peer, "device refused: {reason}");
-            let refused = ToDevice::Refused { reason };
+        Err(Refusal { why, told }) => {
+            tracing::warn!(%peer, "device refused: {why}");
+            let refused = ToDevice::Refused { reason: told };
             let _ = sink.send(text(&refused)).await;
             let _ = sink.close().await;
             return;
@@ -147,12 +149,40 @@ fn text(m: &ToDevice) -> Message {
 type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
 type Stream = futures_util::stream::SplitStream<WebSocket>;
 
-/// Runs the challenge; returns the device's name, or the reason it is refused.
+/// What a device that named an unknown or revoked device, or signed badly, is told:
+/// the same words for all three.
+pub const NOT_ACCEPTED: &str = "not accepted: unknown device, revoked, or bad signature";
+
+/// Why a device was refused: `why` for Orbit's log, `told` for the device.
+struct Refusal {
+    why: String,
+    told: String,
+}
+
+impl From<String> for Refusal {
+    /// A refusal that says nothing about which devices exist: told as it is.
+    fn from(why: String) -> Refusal {
+        Refusal {
+            told: why.clone(),
+            why,
+        }
+    }
+}
+
+/// A refusal the device hears as [`NOT_ACCEPTED`].
+fn not_accepted(why: String) -> Refusal {
+    Refusal {
+        why,
+        told: NOT_ACCEPTED.into(),
+    }
+}
+
+/// Runs the challenge; returns the device's name, or why it is refused.
 async fn authenticate(
     sink: &mut Sink,
     stream: &mut Stream,
     orbit: &Orbit,
-) -> Result<String, String> {
+) -> Result<String, Refusal> {
     let mut nonce = [0u8; NONCE_BYTES];
     getrandom::fill(&mut nonce).map_err(|e| format!("no randomness for a nonce: {e}"))?;
     let challenge = ToDevice::Challenge {
@@ -171,30 +201,48 @@ async fn authenticate(
             version,
             signature,
         }) => (device, version, signature),
-        Ok(_) => return Err("expected hello".into()),
-        Err(e) => return Err(format!("malformed hello: {e}")),
+        Ok(_) => return Err(String::from("expected hello").into()),
+        Err(e) => return Err(format!("malformed hello: {e}").into()),
     };
-    let record = orbit
-        .store
-        .device(&device)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("unregistered device {device:?}"))?;
-    if record.revoked {
-        return Err(format!("device {device:?} is revoked"));
-    }
-    let key = VerifyingKey::from_bytes(&record.public_key)
-        .map_err(|_| "stored key unusable".to_string())?;
-    let sig = hex::decode(&signature)
+    let record = orbit.store.device(&device).map_err(|e| e.to_string())?;
+    // An unknown name is checked against a key no signature matches, so it takes as
+    // long as a known one.
+    let key = match &record {
+        Some(r) => VerifyingKey::from_bytes(&r.public_key)
+            .map_err(|_| String::from("stored key unusable"))?,
+        None => unknown_device_key(),
+    };
+    let signed = hex::decode(&signature)
         .ok()
         .and_then(|b| Signature::from_slice(&b).ok())
-        .ok_or_else(|| "signature is not 64 hex-encoded bytes".to_string())?;
-    key.verify(&transcript(&device, &nonce, &orbit.id, DEVICE_PATH), &sig)
-        .map_err(|_| format!("bad signature for device {device:?}"))?;
+        .is_some_and(|sig| {
+            key.verify(&transcript(&device, &nonce, &orbit.id, DEVICE_PATH), &sig)
+                .is_ok()
+        });
+    match record {
+        None => return Err(not_accepted(format!("unregistered device {device:?}"))),
+        Some(r) if r.revoked => return Err(not_accepted(format!("device {device:?} is revoked"))),
+        Some(_) if !signed => {
+            return Err(not_accepted(format!("bad signature for device {device:?}")))
+        }
+        Some(_) => {}
+    }
     sink.send(text(&ToDevice::Welcome))
         .await
         .map_err(|e| e.to_string())?;
     let _ = orbit.store.seen(&device, now_ms(), Some(&version), None);
     Ok(device)
+}
+
+/// A valid public key whose private half no one has (the key of a fixed seed, hashed
+/// once more): what an unknown name's signature is checked against.
+fn unknown_device_key() -> VerifyingKey {
+    static KEY: std::sync::OnceLock<VerifyingKey> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        use sha2::Digest;
+        let seed: [u8; 32] = sha2::Sha256::digest(b"orbit: no device has this key").into();
+        ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key()
+    })
 }
 
 async fn next_text(stream: &mut Stream) -> Result<String, String> {

@@ -294,26 +294,28 @@ async fn unregistered_forged_replayed_stale_and_revoked_devices_are_refused() {
     let (private, public) = openssl_keypair(dir.path(), "real");
     let (other, _) = openssl_keypair(dir.path(), "other");
     assert_eq!(register(&o, "dev1", &public).await.0, 201);
+    // Names that a path, a shell or an option parser would read as something else.
+    for bad in [".", "..", "-rf", "_x", ""] {
+        let (status, body) = register(&o, bad, &public).await;
+        assert_eq!(status, 400, "{bad:?}: {body}");
+    }
+    let not_accepted = orbit_device::Error::Refused(orbit::device_ws::NOT_ACCEPTED.into());
 
+    // An unknown name and a known one with a forged signature hear the same words, so
+    // the registered names cannot be told from outside.
     let stranger = Identity::from_pem("nobody", &private).unwrap();
     let e = orbit_device::connect(&ws_url(&o), &stranger, "1")
         .await
         .err()
         .unwrap();
-    assert!(
-        matches!(&e, orbit_device::Error::Refused(r) if r.contains("unregistered")),
-        "{e}"
-    );
+    assert_eq!(e, not_accepted);
 
     let forger = Identity::from_pem("dev1", &other).unwrap();
     let e = orbit_device::connect(&ws_url(&o), &forger, "1")
         .await
         .err()
         .unwrap();
-    assert!(
-        matches!(&e, orbit_device::Error::Refused(r) if r.contains("bad signature")),
-        "{e}"
-    );
+    assert_eq!(e, not_accepted);
 
     // Replay: a valid answer to one challenge, sent on another connection.
     let real = Identity::from_pem("dev1", &private).unwrap();
@@ -324,8 +326,11 @@ async fn unregistered_forged_replayed_stale_and_revoked_devices_are_refused() {
     assert_eq!(verdict(&mut first).await, ToDevice::Welcome);
     let (mut second, _, _) = raw_challenge(&o).await;
     second.send(Message::text(hello)).await.unwrap();
-    assert!(
-        matches!(verdict(&mut second).await, ToDevice::Refused { reason } if reason.contains("bad signature"))
+    assert_eq!(
+        verdict(&mut second).await,
+        ToDevice::Refused {
+            reason: orbit::device_ws::NOT_ACCEPTED.into()
+        }
     );
 
     // A bad message from an authenticated device is dropped; the device stays.
@@ -340,8 +345,14 @@ async fn unregistered_forged_replayed_stale_and_revoked_devices_are_refused() {
         .send(Message::text(serde_json::to_string(&status).unwrap()))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(device_view(&o, "dev1").await["version"], "2");
+    let t0 = Instant::now();
+    while device_view(&o, "dev1").await["version"] != "2" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "the status never came"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(device_view(&o, "dev1").await["online"], true);
     drop(first);
 
@@ -369,10 +380,7 @@ async fn unregistered_forged_replayed_stale_and_revoked_devices_are_refused() {
         .await
         .err()
         .unwrap();
-    assert!(
-        matches!(&e, orbit_device::Error::Refused(r) if r.contains("revoked")),
-        "{e}"
-    );
+    assert_eq!(e, not_accepted);
     o.stop().await;
 }
 
