@@ -163,7 +163,42 @@ fn kos_bundle_create_checks_the_image_and_signs_what_a_device_accepts() {
         kos_bundle::unpack_verified(&out, &trusted, &staged, &kos_bundle::Limits::default())
             .unwrap();
     assert_eq!(unpacked.version, "2.0.0");
+    assert!(!unpacked.rollback, "not a rollback unless asked");
     assert!(staged.join("elixir/idle_app/_build").is_dir());
+
+    // A deliberate rollback is marked in the signed index, and says so.
+    let back = dir.path().join("back.tar.gz");
+    let made = kos(&[
+        "bundle",
+        "create",
+        good.to_str().unwrap(),
+        "-o",
+        back.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--version",
+        "1.0.0",
+        "--rollback",
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let shown = kos(&["bundle", "show", back.to_str().unwrap()]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        shown.contains("version 1.0.0, a deliberate rollback"),
+        "{shown}"
+    );
+    let marked = kos_bundle::unpack_verified(
+        &back,
+        &trusted,
+        &dir.path().join("staged-back"),
+        &kos_bundle::Limits::default(),
+    )
+    .unwrap();
+    assert!(marked.rollback);
 
     // An image whose app's code is missing is not bundled, and says which app.
     let bad = make_image("bad", "no_such_app");

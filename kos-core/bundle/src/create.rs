@@ -56,6 +56,19 @@ pub fn create_with_progress(
     out: &Path,
     version: &str,
     key: &SigningKey,
+    on_file: impl FnMut(&str, u64),
+) -> Result<Summary, BundleError> {
+    create_marked(src_dir, out, version, false, key, on_file)
+}
+
+/// [`create_with_progress`], marking the bundle a deliberate rollback when `rollback`
+/// (see [`Index::rollback`]): devices then take it even over a newer version.
+pub fn create_marked(
+    src_dir: &Path,
+    out: &Path,
+    version: &str,
+    rollback: bool,
+    key: &SigningKey,
     mut on_file: impl FnMut(&str, u64),
 ) -> Result<Summary, BundleError> {
     if let Err(problem) = kos_version::check_version(version) {
@@ -76,6 +89,7 @@ pub fn create_with_progress(
         format: FORMAT,
         version: version.to_owned(),
         files,
+        rollback,
     };
     // Cannot fail for a tree read from disk, but a bundle `create` makes must be one
     // `unpack_verified` accepts, so check rather than assume.

@@ -33,6 +33,15 @@ pub struct Index {
     pub version: String,
     /// Every payload file, sorted by path (byte order).
     pub files: Vec<FileEntry>,
+    /// The deployment means this bundle to replace a newer version (a deliberate
+    /// rollback). Signed with the rest of the index: without it a device refuses a
+    /// version older than the one it runs. Absent (false) in most bundles.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub rollback: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// One payload file in the index.
@@ -180,7 +189,24 @@ mod tests {
             format: FORMAT,
             version: "1.0".into(),
             files: paths.iter().map(|p| entry(p)).collect(),
+            rollback: false,
         }
+    }
+
+    #[test]
+    fn the_rollback_mark_is_signed_data_absent_unless_set() {
+        let plain = index(&["a"]);
+        let text = String::from_utf8(plain.to_bytes()).unwrap();
+        assert!(!text.contains("rollback"), "{text}");
+        let marked = Index {
+            rollback: true,
+            ..plain
+        };
+        let bytes = marked.to_bytes();
+        assert!(String::from_utf8(bytes.clone())
+            .unwrap()
+            .contains("\"rollback\": true"));
+        assert_eq!(Index::parse(&bytes).unwrap(), marked);
     }
 
     #[test]

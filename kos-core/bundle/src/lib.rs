@@ -32,7 +32,7 @@ mod path;
 mod unpack;
 
 pub use archive::MAX_INDEX_BYTES;
-pub use create::{create, create_with_progress, Summary};
+pub use create::{create, create_marked, create_with_progress, Summary};
 pub use error::{BundleError, IndexProblem, PathProblem, VersionProblem};
 pub use index::{read_index, FileEntry, Index, FORMAT, MODE_EXEC, MODE_FILE};
 pub use keys::{signing_key_from_pem, verifying_key_from_pem, SIGNATURE_DOMAIN, SIG_FILE_LEN};

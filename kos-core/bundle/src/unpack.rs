@@ -86,6 +86,8 @@ fn too_big_file(path: &str, size: u64, max: u64) -> BundleError {
 pub struct Unpacked {
     /// The version from the verified index.
     pub version: String,
+    /// Whether the verified index marks a deliberate rollback.
+    pub rollback: bool,
     /// Number of payload files written.
     pub files: usize,
     /// Payload bytes written.
@@ -133,6 +135,7 @@ pub fn unpack_verified(
         });
     }
     Ok(Unpacked {
+        rollback: index.rollback,
         version: index.version,
         files: index.files.len(),
         bytes,
@@ -355,6 +358,7 @@ mod tests {
                     mode: MODE_FILE,
                 })
                 .collect(),
+            rollback: false,
         }
     }
 

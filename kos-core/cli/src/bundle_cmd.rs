@@ -10,7 +10,14 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 
 /// Checks `image` and writes it to `out`, signed with the PKCS#8 PEM key in `key`.
-pub fn create(image: &Path, out: &Path, key: &Path, version: &str, bin_dir: &Path) -> Result<()> {
+pub fn create(
+    image: &Path,
+    out: &Path,
+    key: &Path,
+    version: &str,
+    rollback: bool,
+    bin_dir: &Path,
+) -> Result<()> {
     let manifest_path = kos_root::image_manifest(image);
     if !manifest_path.is_file() {
         bail!(
@@ -24,12 +31,17 @@ pub fn create(image: &Path, out: &Path, key: &Path, version: &str, bin_dir: &Pat
     kos_root::check(&manifest, &options).context("the image cannot run")?;
     let pem = std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?;
     let key = kos_bundle::signing_key_from_pem(&pem).context("the signing key")?;
-    eprintln!("bundling {} (version {version})", image.display());
-    let summary = kos_bundle::create_with_progress(image, out, version, &key, |path, bytes| {
+    let what = if rollback {
+        ", a deliberate rollback"
+    } else {
+        ""
+    };
+    eprintln!("bundling {} (version {version}{what})", image.display());
+    let summary = kos_bundle::create_marked(image, out, version, rollback, &key, |path, bytes| {
         eprintln!("  {path} ({bytes} bytes)");
     })?;
     println!(
-        "{}: version {}, {} files, {} bytes, sha256 {}",
+        "{}: version {}{what}, {} files, {} bytes, sha256 {}",
         out.display(),
         summary.version,
         summary.files,
@@ -42,7 +54,16 @@ pub fn create(image: &Path, out: &Path, key: &Path, version: &str, bin_dir: &Pat
 /// Prints a bundle's index: version and files (nothing is verified).
 pub fn show(bundle: &Path) -> Result<()> {
     let index = kos_bundle::read_index(bundle)?;
-    println!("version {}, {} files", index.version, index.files.len());
+    let what = if index.rollback {
+        ", a deliberate rollback"
+    } else {
+        ""
+    };
+    println!(
+        "version {}{what}, {} files",
+        index.version,
+        index.files.len()
+    );
     for f in &index.files {
         println!("  {:o} {:>10} {}", f.mode, f.size, f.path);
     }

@@ -130,6 +130,10 @@ enum BundleCommand {
         /// The version the bundle declares (devices report it once it runs).
         #[arg(long)]
         version: String,
+        /// Mark it a deliberate rollback (signed): devices refuse a version older than
+        /// the one they run unless its bundle says so.
+        #[arg(long)]
+        rollback: bool,
         /// Where native apps' binaries are looked up [default: next to this kos binary].
         #[arg(long, value_name = "DIR")]
         bin_dir: Option<PathBuf>,
@@ -202,9 +206,10 @@ fn main() -> ExitCode {
             out,
             key,
             version,
+            rollback,
             bin_dir,
         }) => match bin_dir.map(Ok).unwrap_or_else(default_bin_dir) {
-            Ok(bin_dir) => bundle_cmd::create(&image, &out, &key, &version, &bin_dir),
+            Ok(bin_dir) => bundle_cmd::create(&image, &out, &key, &version, rollback, &bin_dir),
             Err(e) => Err(e),
         },
         Command::Bundle(BundleCommand::Show { bundle }) => bundle_cmd::show(&bundle),

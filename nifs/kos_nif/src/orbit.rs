@@ -291,12 +291,13 @@ fn orbit_tidy_images(env: Env<'_>, images: String, running: String) -> Term<'_> 
     }
 }
 
-/// `orbit_stage(handle, url, sha256, size, version, trusted_pem, images)`: stages the
-/// bundle of an upgrade command in a new image directory under `images`
+/// `orbit_stage(handle, url, sha256, size, version, trusted_pem, images, running)`:
+/// stages the bundle of an upgrade command in a new image directory under `images`
 /// (`orbit_device::stage`: downloaded, size and digest checked, the deployment's
 /// signature and every file's hash verified, the signed version equal to the
-/// command's). `{:ok, %{version, files, bytes, dir}}`, or `{:error, text}` naming what
-/// was wrong; on error nothing under `images` has changed.
+/// command's and not older than `running` unless marked a rollback).
+/// `{:ok, %{version, files, bytes, dir}}`, or `{:error, text}` naming what was wrong;
+/// on error nothing under `images` has changed.
 #[rustler::nif(schedule = "DirtyIo")]
 #[allow(clippy::too_many_arguments)] // one per field of the command, as Elixir has them
 fn orbit_stage<'a>(
@@ -308,6 +309,7 @@ fn orbit_stage<'a>(
     version: String,
     trusted_pem: String,
     images: String,
+    running: String,
 ) -> Term<'a> {
     let command = Command::Upgrade {
         url,
@@ -323,6 +325,7 @@ fn orbit_stage<'a>(
                 &command,
                 &trusted,
                 std::path::Path::new(&images),
+                &running,
             )
             .map_err(|e| e.to_string())
         });

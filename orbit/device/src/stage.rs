@@ -9,7 +9,10 @@
 //! `image-<random>`, and the work directory removed. On any failure the work directory
 //! is removed and nothing else on the device has changed. The command's version must
 //! keep the version rule and equal the version the signed index declares, so a
-//! command cannot make a bundle claim to be what it is not.
+//! command cannot make a bundle claim to be what it is not; and it must not be older
+//! than the version running (as semantic versions) unless the signed index marks the
+//! bundle a deliberate rollback, so an old signed bundle cannot be replayed to bring
+//! its vulnerabilities back.
 //!
 //! A device admin that dies mid-stage leaves an `incoming-*` directory, never a
 //! half-made `image-*`: [`INCOMING_PREFIX`] marks what may be removed at start.
@@ -41,6 +44,13 @@ pub enum StageError {
     Download(String),
     /// `kos-bundle` refused the bundle (signature, a file's hash, its layout…).
     Bundle(String),
+    /// The bundle is older than the running system and not marked a rollback.
+    Downgrade {
+        /// The version running.
+        running: String,
+        /// The version offered.
+        offered: String,
+    },
     /// The signed index declares another version than the command.
     VersionMismatch {
         /// What the signed index says.
@@ -64,6 +74,11 @@ impl StageError {
                 "its signed index says version {}, the command says {command}",
                 signed.escape_debug()
             ),
+            StageError::Downgrade { running, offered } => format!(
+                "version {} is older than the running {}, and the bundle is not marked a rollback (kos bundle create --rollback)",
+                offered.escape_debug(),
+                running.escape_debug()
+            ),
         }
     }
 }
@@ -71,7 +86,9 @@ impl StageError {
 impl std::fmt::Display for StageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StageError::Bundle(_) | StageError::VersionMismatch { .. } => {
+            StageError::Bundle(_)
+            | StageError::VersionMismatch { .. }
+            | StageError::Downgrade { .. } => {
                 write!(f, "bundle refused: {}", self.detail())
             }
             _ => f.write_str(&self.detail()),
@@ -105,13 +122,15 @@ pub struct Staged {
 }
 
 /// Downloads, checks and unpacks the bundle of `command` (an upgrade) from Orbit at
-/// `http_base` into a new image directory under `images`, verifying it with `trusted`.
-/// On `Err` (what was wrong) nothing under `images` has changed.
+/// `http_base` into a new image directory under `images`, verifying it with `trusted`,
+/// for a device running version `running`. On `Err` (what was wrong) nothing under
+/// `images` has changed.
 pub fn stage_upgrade(
     http_base: &str,
     command: &Command,
     trusted: &VerifyingKey,
     images: &Path,
+    running: &str,
 ) -> Result<Staged, StageError> {
     command.check().map_err(StageError::Invalid)?;
     let Command::Upgrade {
@@ -134,6 +153,12 @@ pub fn stage_upgrade(
         return Err(StageError::VersionMismatch {
             signed: unpacked.version,
             command: version.clone(),
+        });
+    }
+    if is_older(&unpacked.version, running) && !unpacked.rollback {
+        return Err(StageError::Downgrade {
+            running: running.to_owned(),
+            offered: unpacked.version,
         });
     }
     let dir = images.join(format!("{IMAGE_PREFIX}{}", random_hex()?));
@@ -189,6 +214,18 @@ fn fetch(url: &str, path: &Path, size: u64, sha256: &str) -> Result<(), StageErr
         ));
     }
     Ok(())
+}
+
+/// Is `offered` an older semantic version than `running`? Versions that are not
+/// semantic versions are not ordered (false).
+pub fn is_older(offered: &str, running: &str) -> bool {
+    match (
+        semver::Version::parse(offered),
+        semver::Version::parse(running),
+    ) {
+        (Ok(offered), Ok(running)) => offered < running,
+        _ => false,
+    }
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> StageError {

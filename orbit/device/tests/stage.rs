@@ -47,18 +47,26 @@ fn serve(body: Vec<u8>) -> BundleServer {
     BundleServer { base, requests }
 }
 
+/// The version the device under test runs.
+const RUNNING: &str = "1.0.0";
+
 fn key(seed: u8) -> SigningKey {
     SigningKey::from_bytes(&[seed; 32])
 }
 
 /// A signed bundle of a small system at `version`.
 fn bundle(dir: &Path, version: &str, signer: &SigningKey) -> Vec<u8> {
+    marked_bundle(dir, version, false, signer)
+}
+
+/// The same, marked a deliberate rollback when `rollback`.
+fn marked_bundle(dir: &Path, version: &str, rollback: bool, signer: &SigningKey) -> Vec<u8> {
     let src = dir.join(format!("src-{version}"));
     std::fs::create_dir_all(src.join("elixir/app")).unwrap();
     std::fs::write(src.join("system.dts"), "/dts-v1/;\n/ { };\n").unwrap();
     std::fs::write(src.join("elixir/app/VERSION"), version).unwrap();
     let out = dir.join(format!("{version}.tar.gz"));
-    kos_bundle::create(&src, &out, version, signer).unwrap();
+    kos_bundle::create_marked(&src, &out, version, rollback, signer, |_, _| {}).unwrap();
     std::fs::read(out).unwrap()
 }
 
@@ -91,7 +99,14 @@ fn a_verified_bundle_lands_in_a_new_randomly_named_image_directory() {
     let server = serve(body.clone());
     let trusted = key(1).verifying_key();
 
-    let first = stage_upgrade(&server.base, &upgrade(&body, "2.0.0"), &trusted, &images).unwrap();
+    let first = stage_upgrade(
+        &server.base,
+        &upgrade(&body, "2.0.0"),
+        &trusted,
+        &images,
+        RUNNING,
+    )
+    .unwrap();
     assert_eq!(first.version, "2.0.0");
     assert_eq!(first.files, 2);
     assert_eq!(first.dir.parent(), Some(images.as_path()));
@@ -106,7 +121,14 @@ fn a_verified_bundle_lands_in_a_new_randomly_named_image_directory() {
         "2.0.0"
     );
     // Staging the same bundle again (a retry) never meets the first attempt's name.
-    let second = stage_upgrade(&server.base, &upgrade(&body, "2.0.0"), &trusted, &images).unwrap();
+    let second = stage_upgrade(
+        &server.base,
+        &upgrade(&body, "2.0.0"),
+        &trusted,
+        &images,
+        RUNNING,
+    )
+    .unwrap();
     assert_ne!(first.dir, second.dir);
     // Only the two images: no download, no work directory left.
     let mut expected = vec![
@@ -141,8 +163,14 @@ fn a_version_that_names_a_path_is_refused_before_anything_is_fetched_or_written(
         "x/../../../../victim",
         "..",
     ] {
-        let err =
-            stage_upgrade(&server.base, &upgrade(&body, version), &trusted, &images).unwrap_err();
+        let err = stage_upgrade(
+            &server.base,
+            &upgrade(&body, version),
+            &trusted,
+            &images,
+            RUNNING,
+        )
+        .unwrap_err();
         assert!(
             matches!(&err, StageError::Invalid(why) if why.contains("version")),
             "{version}: {err}"
@@ -170,6 +198,7 @@ fn a_command_whose_version_is_not_the_signed_one_is_refused_and_leaves_nothing()
         &upgrade(&body, "9.0.0"),
         &key(1).verifying_key(),
         &images,
+        RUNNING,
     )
     .unwrap_err();
     assert_eq!(
@@ -196,8 +225,14 @@ fn a_bad_signature_or_digest_leaves_nothing() {
     let forged = bundle(tmp.path(), "2.0.0", &key(2));
     let server = serve(forged.clone());
     let trusted = key(1).verifying_key();
-    let err =
-        stage_upgrade(&server.base, &upgrade(&forged, "2.0.0"), &trusted, &images).unwrap_err();
+    let err = stage_upgrade(
+        &server.base,
+        &upgrade(&forged, "2.0.0"),
+        &trusted,
+        &images,
+        RUNNING,
+    )
+    .unwrap_err();
     assert!(
         matches!(&err, StageError::Bundle(why) if why.contains("signed by key")),
         "{err}"
@@ -210,10 +245,68 @@ fn a_bad_signature_or_digest_leaves_nothing() {
     if let Command::Upgrade { sha256, .. } = &mut lie {
         *sha256 = "00".repeat(32);
     }
-    let err = stage_upgrade(&server.base, &lie, &trusted, &images).unwrap_err();
+    let err = stage_upgrade(&server.base, &lie, &trusted, &images, RUNNING).unwrap_err();
     assert!(
         matches!(&err, StageError::Download(why) if why.contains("does not match the announced sha256")),
         "{err}"
     );
     assert!(names(&images).is_empty());
+}
+
+#[test]
+fn an_older_version_is_refused_unless_its_signed_index_marks_a_rollback() {
+    let tmp = tempfile::tempdir().unwrap();
+    let images = tmp.path().join("images");
+    std::fs::create_dir(&images).unwrap();
+    let trusted = key(1).verifying_key();
+    // An old bundle replayed onto a device running 2.1.0.
+    let old = bundle(tmp.path(), "1.9.3", &key(1));
+    let server = serve(old.clone());
+    let err = stage_upgrade(
+        &server.base,
+        &upgrade(&old, "1.9.3"),
+        &trusted,
+        &images,
+        "2.1.0",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        StageError::Downgrade {
+            running: "2.1.0".into(),
+            offered: "1.9.3".into()
+        }
+    );
+    assert!(
+        err.to_string()
+            .starts_with("bundle refused: version 1.9.3 is older than the running 2.1.0"),
+        "{err}"
+    );
+    assert!(names(&images).is_empty(), "nothing staged");
+    // Semantic, not textual: 2.10.0 is newer than 2.9.0, and 2.1.0-rc.1 older than 2.1.0.
+    assert!(!orbit_device::stage::is_older("2.10.0", "2.9.0"));
+    assert!(orbit_device::stage::is_older("2.1.0-rc.1", "2.1.0"));
+    assert!(
+        !orbit_device::stage::is_older("2.1.0", "2.1.0"),
+        "a reinstall is no downgrade"
+    );
+    assert!(
+        !orbit_device::stage::is_older("1.0.0", "demo"),
+        "not semantic versions: not ordered"
+    );
+
+    // The deployment means it: the same version, signed as a rollback, is taken.
+    let marked_dir = tmp.path().join("marked");
+    std::fs::create_dir(&marked_dir).unwrap();
+    let rollback = marked_bundle(&marked_dir, "1.9.3", true, &key(1));
+    let server = serve(rollback.clone());
+    let staged = stage_upgrade(
+        &server.base,
+        &upgrade(&rollback, "1.9.3"),
+        &trusted,
+        &images,
+        "2.1.0",
+    )
+    .unwrap();
+    assert_eq!(staged.version, "1.9.3");
 }

@@ -146,11 +146,11 @@ defmodule DeviceAdmin.Link do
 
     # Downloading and verifying takes as long as the bundle is big: it runs in its own
     # supervised process, and this one goes on with the link's messages meanwhile.
-    %{conn: conn, trusted: trusted, images: images} = state
+    %{conn: conn, trusted: trusted, images: images, version: running} = state
 
     task =
       Task.Supervisor.async_nolink(DeviceAdmin.Staging, fn ->
-        Kos.Orbit.stage(conn, info, trusted, images)
+        Kos.Orbit.stage(conn, info, trusted, images, running)
       end)
 
     {:noreply, %{state | staging: Map.put(state.staging, task.ref, id)}}

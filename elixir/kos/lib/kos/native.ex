@@ -78,7 +78,7 @@ defmodule Kos.Native do
   @doc false
   def orbit_result(_conn, _id, _ok, _detail), do: {:error, :not_kos}
   @doc false
-  def orbit_stage(_conn, _url, _sha256, _size, _version, _trusted_pem, _images),
+  def orbit_stage(_conn, _url, _sha256, _size, _version, _trusted_pem, _images, _running),
     do: {:error, :not_kos}
 
   @doc false

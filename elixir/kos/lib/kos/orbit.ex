@@ -66,18 +66,36 @@ defmodule Kos.Orbit do
   Fetches the bundle of an upgrade command (`info` as it came in the command) and
   verifies it before anything changes: its size and SHA-256 as announced, the
   signature by the deployment's key (`trusted_pem`, the SPKI PEM of its public key),
-  every file's hash, and that the signed version is the command's. It is unpacked
-  into a new directory under `images` whose name is random: no path is made from
-  anything Orbit sent. Runs on a dirty scheduler.
+  every file's hash, that the signed version is the command's, and that it is not
+  older than `running` (as semantic versions) unless the signed index marks it a
+  deliberate rollback. It is unpacked into a new directory under `images` whose name
+  is random: no path is made from anything Orbit sent. Runs on a dirty scheduler.
 
   `{:ok, %{version: v, files: n, bytes: b, dir: image_dir}}`, or `{:error, text}`
   saying what was wrong (bad signature, a path leaving the bundle, a truncated
-  archive, a version that is not one…); then nothing under `images` has changed.
+  archive, a version that is not one, a downgrade…); then nothing under `images` has
+  changed.
   """
-  @spec stage(conn(), map(), String.t(), Path.t()) :: {:ok, map()} | {:error, String.t()}
-  def stage(conn, %{url: url, sha256: sha, size: size, version: version}, trusted_pem, images)
-      when is_binary(trusted_pem) do
-    Kos.Native.orbit_stage(conn, url, sha, size, version, trusted_pem, to_string(images))
+  @spec stage(conn(), map(), String.t(), Path.t(), String.t()) ::
+          {:ok, map()} | {:error, String.t()}
+  def stage(
+        conn,
+        %{url: url, sha256: sha, size: size, version: version},
+        trusted_pem,
+        images,
+        running
+      )
+      when is_binary(trusted_pem) and is_binary(running) do
+    Kos.Native.orbit_stage(
+      conn,
+      url,
+      sha,
+      size,
+      version,
+      trusted_pem,
+      to_string(images),
+      running
+    )
   end
 
   @doc """

@@ -96,6 +96,7 @@ pub fn index_json(version: &str, files: Vec<FileEntry>) -> Vec<u8> {
         format: 1,
         version: version.into(),
         files,
+        rollback: false,
     })
     .unwrap()
 }
