@@ -47,5 +47,5 @@ echo "demo: dashboard: http://127.0.0.1:4000/#token=$(cat "$state/orbit-data/adm
 echo "demo: try \`target/debug/orbit --data $state/orbit-data ping demo-device\` (or restart, devices, commands)"
 echo "demo: \`touch $state/bme280.unplugged\` pulls the weather sensor's cable, \`touch $state/ecu.unplugged\` takes the engine ECU off the CAN bus (rm to plug back in)"
 rm -f "$state/bme280.unplugged" "$state/ecu.unplugged"
-echo "demo: booting systems/demo.dts; Ctrl-C stops every app and Orbit cleanly"
-target/debug/kos run systems/demo.dts "$@"
+echo "demo: booting systems/demo.dts (or the upgrade it kept: $state/boot-target); Ctrl-C stops every app and Orbit cleanly"
+target/debug/kos run systems/demo.dts --state-dir "$state" "$@"

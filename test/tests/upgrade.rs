@@ -20,6 +20,13 @@ fn image(dir: &Path, apps: &str) -> String {
 
 /// The running system: a BEAM worker, and an admin that asks for the upgrade to `image`.
 fn system_upgrading_to(image: &str) -> RunningSystem {
+    system_upgrading_to_with(image, &[])
+}
+
+/// The same, with more `kos run` options.
+fn system_upgrading_to_with(image: &str, extra: &[&str]) -> RunningSystem {
+    let mut args = vec!["--upgrade-trial", "3s"];
+    args.extend_from_slice(extra);
     RunningSystem::boot_args(
         &format!(
             r#"
@@ -33,7 +40,7 @@ fn system_upgrading_to(image: &str) -> RunningSystem {
     }};
 "#
         ),
-        &["--upgrade-trial", "3s"],
+        &args,
     )
 }
 
@@ -84,6 +91,43 @@ fn a_good_image_replaces_the_running_system_and_is_kept() {
         !process_alive(new),
         "stopping after an upgrade stops the new system"
     );
+}
+
+#[test]
+fn a_kept_upgrade_is_what_boots_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = image(
+        &dir.path().join("v2"),
+        r#"worker_v2 { kind = "beam"; app = "idle_app"; memory_mib = <64>; env { interval_ms = <200>; }; };"#,
+    );
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap().to_string();
+    let mut sys = system_upgrading_to_with(&good, &["--state-dir", &state_arg]);
+    sys.wait_event("_root", "upgrade_kept");
+    let set = sys.wait_event("_root", "boot_target_set");
+    assert_eq!(set.string("image"), good);
+    assert!(sys.stop().success());
+
+    // Restarted with the very same command line, the device runs what it kept.
+    let mut again = system_upgrading_to_with(&good, &["--state-dir", &state_arg]);
+    let booting = again.wait_event("_root", "booting_kept_upgrade");
+    assert_eq!(booting.string("image"), good);
+    again.wait_started("worker_v2");
+    assert!(again.stop().success());
+    assert!(
+        again.events("worker", "started").is_empty(),
+        "the old system did not start: {:#?}",
+        again.log
+    );
+
+    // A kept image that no longer checks out is reported; the command line's boots.
+    std::fs::remove_file(Path::new(&good).join("system.dts")).unwrap();
+    let mut fallback = system_upgrading_to_with(&good, &["--state-dir", &state_arg]);
+    let unusable = fallback.wait_event("_root", "boot_target_unusable");
+    assert_eq!(unusable.string("image"), good);
+    fallback.wait_started("worker");
+    assert!(fallback.stop().success());
+    assert!(!state.join("boot-target").exists(), "forgotten");
 }
 
 #[test]

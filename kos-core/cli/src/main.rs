@@ -5,6 +5,7 @@
 //! See `kos --help`.
 
 mod board_cmd;
+mod boot_target;
 mod bundle_cmd;
 mod manifest_cmd;
 mod run_cmd;
@@ -63,6 +64,11 @@ enum Command {
         /// from = "kos" | "app", message), for log collectors and tools.
         #[arg(long, value_enum, default_value_t = run_cmd::LogFormatArg::Text)]
         log_format: run_cmd::LogFormatArg,
+        /// The device's state directory: an upgrade that is kept becomes the boot
+        /// target (DIR/boot-target), booted instead of SYSTEM from then on, as a
+        /// board's boot partition is. Without it nothing is kept.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -182,6 +188,7 @@ fn main() -> ExitCode {
             upgrade_trial,
             stop_on_eof,
             log_format,
+            state_dir,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -193,6 +200,7 @@ fn main() -> ExitCode {
                 upgrade_trial,
                 stop_on_eof,
                 log_format,
+                state_dir,
             },
         ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),

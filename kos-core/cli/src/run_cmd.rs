@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::boot_target::BootTarget;
 use kos_root::{Event, LogFormat, Logger, Outcome, RunOptions, ShutdownHandle, System};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -29,6 +30,8 @@ pub struct Settings {
     pub stop_on_eof: bool,
     /// How log lines are written.
     pub log_format: LogFormatArg,
+    /// The device's state directory (the boot target); `None`: nothing is kept.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// `--log-format`.
@@ -48,6 +51,19 @@ const TRIAL_ENV: &str = "KOS_UPGRADE_TRIAL_MS";
 struct Image {
     manifest: PathBuf,
     beam_dir: PathBuf,
+    /// The image directory of an upgrade (`None`: the command line's system).
+    dir: Option<PathBuf>,
+}
+
+impl Image {
+    /// The system of image directory `dir`.
+    fn of(dir: &Path) -> Image {
+        Image {
+            manifest: kos_root::image_manifest(dir),
+            beam_dir: kos_root::image_beam_dir(dir),
+            dir: Some(dir.to_path_buf()),
+        }
+    }
 }
 
 /// The running system's stop handle, for the signal and timer threads, which outlive
@@ -104,6 +120,7 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         upgrade_trial,
         stop_on_eof,
         log_format,
+        state_dir,
     } = settings;
     // Catch the signals before anything starts, so a Ctrl-C during boot is a clean stop too.
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
@@ -167,7 +184,14 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     let mut image = Image {
         manifest: manifest.to_path_buf(),
         beam_dir,
+        dir: None,
     };
+    let boot_target = state_dir.as_deref().map(BootTarget::in_state_dir);
+    if let Some(target) = &boot_target {
+        if let Some(kept) = kept_image(target, &options, &logger) {
+            image = kept;
+        }
+    }
     // The system to go back to while a new one is on trial.
     let mut previous: Option<Image> = None;
     let runtime = RuntimeDir::create()?;
@@ -218,7 +242,16 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
             system.shutdown("stopping");
         }
         if previous.is_some() {
-            start_trial(system.shutdown_handle(), upgrade_trial, logger.clone())?;
+            let keep = match (&boot_target, &image.dir) {
+                (Some(target), Some(dir)) => Some((target.file().to_path_buf(), dir.clone())),
+                _ => None,
+            };
+            start_trial(
+                system.shutdown_handle(),
+                upgrade_trial,
+                logger.clone(),
+                keep,
+            )?;
         }
         match system.wait() {
             Outcome::Stopped => return Ok(()),
@@ -231,13 +264,7 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
                         trial_ms: u64::try_from(upgrade_trial.as_millis()).unwrap_or(u64::MAX),
                     },
                 );
-                previous = Some(std::mem::replace(
-                    &mut image,
-                    Image {
-                        manifest: kos_root::image_manifest(&dir),
-                        beam_dir: kos_root::image_beam_dir(&dir),
-                    },
-                ));
+                previous = Some(std::mem::replace(&mut image, Image::of(&dir)));
             }
             Outcome::RollBack(reason) => {
                 logger.event(
@@ -254,9 +281,64 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     }
 }
 
-/// Watches a system on trial: once `window` has passed, it is kept if every app is up,
+/// The boot target's image, if there is one that still checks out; one that does not
+/// is reported and forgotten, and the command line's system boots.
+fn kept_image(target: &BootTarget, options: &RunOptions, logger: &Logger) -> Option<Image> {
+    let file = target.file().display().to_string();
+    let dir = match target.read() {
+        Ok(Some(dir)) => dir,
+        Ok(None) => return None,
+        Err(e) => {
+            logger.event(
+                "_root",
+                Event::BootTargetUnusable {
+                    image: file.clone(),
+                    error: e.to_string(),
+                },
+            );
+            return None;
+        }
+    };
+    let image = Image::of(&dir);
+    let mut options = options.clone();
+    options.beam_dir = image.beam_dir.clone();
+    let checked = kos_manifest::dtc::load(&image.manifest)
+        .map_err(anyhow::Error::from)
+        .and_then(|m| kos_root::check(&m, &options).map_err(anyhow::Error::from));
+    match checked {
+        Ok(()) => {
+            logger.event(
+                "_root",
+                Event::BootingKeptUpgrade {
+                    image: dir.display().to_string(),
+                    boot_target: file,
+                },
+            );
+            Some(image)
+        }
+        Err(e) => {
+            logger.event(
+                "_root",
+                Event::BootTargetUnusable {
+                    image: dir.display().to_string(),
+                    error: format!("{e:#}"),
+                },
+            );
+            let _ = target.forget();
+            None
+        }
+    }
+}
+
+/// Watches a system on trial: once `window` has passed, it is kept if every app is up
+/// (and, with `keep = (boot target file, image)`, the image becomes the boot target),
 /// and rolled back otherwise. A system that ends sooner ends the watch.
-fn start_trial(handle: ShutdownHandle, window: Duration, logger: Logger) -> Result<()> {
+fn start_trial(
+    handle: ShutdownHandle,
+    window: Duration,
+    logger: Logger,
+    keep: Option<(PathBuf, PathBuf)>,
+) -> Result<()> {
     std::thread::Builder::new()
         .name("upgrade-trial".into())
         .spawn(move || {
@@ -275,7 +357,23 @@ fn start_trial(handle: ShutdownHandle, window: Duration, logger: Logger) -> Resu
             }
             match handle.health() {
                 None => {}
-                Some(h) if h.up => logger.event("_root", Event::UpgradeKept),
+                Some(h) if h.up => {
+                    logger.event("_root", Event::UpgradeKept);
+                    if let Some((file, image)) = keep {
+                        let target = BootTarget { file: file.clone() };
+                        let event = match target.keep(&image) {
+                            Ok(()) => Event::BootTargetSet {
+                                image: image.display().to_string(),
+                                boot_target: file.display().to_string(),
+                            },
+                            Err(e) => Event::BootTargetNotSet {
+                                boot_target: file.display().to_string(),
+                                error: e.to_string(),
+                            },
+                        };
+                        logger.event("_root", event);
+                    }
+                }
                 Some(h) => {
                     handle.roll_back(&format!("the new system did not come up: {}", h.detail))
                 }

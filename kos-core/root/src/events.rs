@@ -245,6 +245,35 @@ pub enum Event {
     },
     /// Every app of the upgraded system stayed up through the trial.
     UpgradeKept,
+    /// `kos run` boots the kept upgrade its boot target names, not its command line's.
+    BootingKeptUpgrade {
+        /// The image directory.
+        image: String,
+        /// The boot target file.
+        boot_target: String,
+    },
+    /// The boot target's image cannot boot (gone, or it no longer checks out): the
+    /// command line's system boots.
+    BootTargetUnusable {
+        /// The image directory (or the boot target file, if unreadable).
+        image: String,
+        /// Why.
+        error: String,
+    },
+    /// A kept upgrade is the boot target now.
+    BootTargetSet {
+        /// The image directory.
+        image: String,
+        /// The boot target file.
+        boot_target: String,
+    },
+    /// A kept upgrade could not be made the boot target.
+    BootTargetNotSet {
+        /// The boot target file.
+        boot_target: String,
+        /// Why.
+        error: String,
+    },
     /// The upgraded system was given up; the previous system comes back.
     UpgradeRolledBack {
         /// Why.
@@ -351,6 +380,21 @@ impl fmt::Display for Event {
             }
             Event::UpgradeKept => f.write_str("upgrade kept: every app stayed up through the trial"),
             Event::UpgradeRolledBack { reason } => write!(f, "upgrade rolled back: {reason}"),
+            Event::BootingKeptUpgrade { image, boot_target } => write!(
+                f,
+                "booting the kept upgrade {image} (the boot target in {boot_target}), not the command line's system"
+            ),
+            Event::BootTargetUnusable { image, error } => write!(
+                f,
+                "the boot target {image} cannot boot ({error}); booting the command line's system"
+            ),
+            Event::BootTargetSet { image, boot_target } => {
+                write!(f, "{image} is the boot target now ({boot_target})")
+            }
+            Event::BootTargetNotSet { boot_target, error } => write!(
+                f,
+                "could not make the kept upgrade the boot target ({boot_target}): {error}"
+            ),
         }
     }
 }
