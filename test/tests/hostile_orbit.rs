@@ -325,7 +325,18 @@ fn upgrade_commands_from_a_hostile_orbit_touch_nothing_outside_the_images_direct
             "{victim}"
         );
     }
-    assert!(names(&images).is_empty(), "{:?}", names(&images));
+    // Nothing staged. This Orbit never answers `recorded`, so the device keeps its
+    // three results in its journal, for whichever run connects next.
+    assert_eq!(names(&images), ["orbit-results.json"]);
+    let journal: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(images.join("orbit-results.json")).unwrap()).unwrap();
+    let ids: Vec<u64> = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, [1, 2, 3], "{journal}");
     assert_eq!(names(&dir.path().join("state")), ["kos", "victim.download"]);
     assert_eq!(names(&dir.path().join("state/kos")), ["images"]);
     // The device admin refused and carried on: never restarted, nothing switched.
@@ -399,6 +410,6 @@ fn the_device_answers_pings_while_a_slow_bundle_downloads() {
         "[device_admin]",
         "removed 1 partial stage(s) and 1 old image(s); kept image-new",
     ]);
-    assert_eq!(names(&images), ["image-new"]);
+    assert_eq!(names(&images), ["image-new", "orbit-results.json"]);
     assert!(sys.stop().success());
 }

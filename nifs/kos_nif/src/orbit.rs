@@ -168,9 +168,10 @@ impl Handler for ToOwner {
     }
 }
 
-/// `orbit_start(url, device, key_pem, version, reports)`: `{:ok, handle}` or
+/// `orbit_start(url, device, key_pem, version, reports, journal)`: `{:ok, handle}` or
 /// `{:error, {:bad_key, text}}`. `reports` are `{id, ok, detail}` results to send as
-/// soon as the connection is up.
+/// soon as the connection is up; `journal` (`""`: none) is the file where results
+/// Orbit has not recorded outlive this VM (`orbit_device::Journal`).
 #[rustler::nif]
 fn orbit_start<'a>(
     env: Env<'a>,
@@ -179,6 +180,7 @@ fn orbit_start<'a>(
     key_pem: String,
     version: String,
     reports: Vec<(u64, bool, String)>,
+    journal: String,
 ) -> Term<'a> {
     let id = match Identity::from_pem(&device, &key_pem) {
         Ok(id) => id,
@@ -191,7 +193,10 @@ fn orbit_start<'a>(
         }
     };
     let (stop_tx, stop_rx) = oneshot::channel();
-    let config = orbit_device::Config::new(orbit_device::Endpoint::new(&url), id, &version);
+    let mut config = orbit_device::Config::new(orbit_device::Endpoint::new(&url), id, &version);
+    if !journal.is_empty() {
+        config = config.with_journal(orbit_device::Journal::at(std::path::Path::new(&journal)));
+    }
     let http_base = config.endpoint.http_base();
     let reports = reports
         .into_iter()

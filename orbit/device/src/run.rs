@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use orbit_protocol::ToOrbit;
 
+use crate::journal::Journal;
 use crate::{connect_to, Endpoint, Handler, Identity};
 
 /// Reconnection delays: exponential from `min` to `max`, each with up to 50 % random
@@ -57,6 +58,8 @@ pub struct Config {
     /// The running system's version, asked anew at each connect (it changes with
     /// upgrades).
     pub version: Box<dyn Fn() -> String + Send + Sync>,
+    /// Where results Orbit has not recorded are kept across runs, if anywhere.
+    pub journal: Option<Journal>,
 }
 
 impl Config {
@@ -67,7 +70,14 @@ impl Config {
             endpoint,
             identity,
             version: Box::new(move || version.clone()),
+            journal: None,
         }
+    }
+
+    /// The same, keeping unrecorded results in `journal` (see [`Journal`]).
+    pub fn with_journal(mut self, journal: Journal) -> Config {
+        self.journal = Some(journal);
+        self
     }
 }
 
@@ -85,13 +95,24 @@ pub async fn run<H: Handler>(
 ) {
     tokio::pin!(stop);
     let mut failures = 0u32;
-    let mut kept = Vec::new();
+    // What an earlier run left unrecorded goes first.
+    let mut kept = match config.journal.as_ref().map(Journal::load) {
+        Some(Ok(kept)) => kept,
+        Some(Err(e)) => {
+            on_event(&format!("results journal unreadable, starting afresh: {e}"));
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
     loop {
         let attempt = async {
             match connect_to(&config.endpoint, &config.identity, &(config.version)()).await {
                 Ok(session) => {
                     on_event("connected to Orbit");
-                    Ok(session.serve_keeping(handler, outgoing, &mut kept).await)
+                    let journal = config.journal.as_ref();
+                    Ok(session
+                        .serve_journaled(handler, outgoing, &mut kept, journal)
+                        .await)
                 }
                 Err(e) => Err(e),
             }

@@ -9,6 +9,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::journal::Journal;
 use crate::{
     answer_challenge, CommandError, Endpoint, Error, Handler, Identity, HANDSHAKE_TIMEOUT,
 };
@@ -136,6 +137,18 @@ impl Session {
         outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
         kept: &mut Vec<ToOrbit>,
     ) -> Error {
+        self.serve_journaled(handler, outgoing, kept, None).await
+    }
+
+    /// [`Session::serve_keeping`], also writing the results kept to `journal` whenever
+    /// they change — before a result is sent — so they outlive this process.
+    pub async fn serve_journaled<H: Handler>(
+        self,
+        handler: &mut H,
+        outgoing: &mut tokio::sync::mpsc::UnboundedReceiver<ToOrbit>,
+        kept: &mut Vec<ToOrbit>,
+        journal: Option<&Journal>,
+    ) -> Error {
         let Session { mut ws, http_base } = self;
         // The handler's own reports (results of commands that outlived their
         // connection) are kept like any other result until Orbit has them.
@@ -149,6 +162,7 @@ impl Session {
         let others = reports
             .into_iter()
             .filter(|m| !matches!(m, ToOrbit::Result { .. }));
+        persist(journal, kept);
         let first: Vec<ToOrbit> = kept.iter().cloned().chain(others).collect();
         for msg in &first {
             if let Err(e) = send(&mut ws, msg).await {
@@ -161,6 +175,7 @@ impl Session {
             outgoing_open: true,
             waiting: std::collections::VecDeque::new(),
             unacknowledged: std::mem::take(kept),
+            journal,
         };
         let ended = link.serve(handler, &http_base).await;
         *kept = link.unacknowledged;
@@ -202,8 +217,10 @@ impl Link<'_> {
                 ok,
                 detail: detail.clone(),
             };
-            // Kept until Orbit says it has it, sent again on the next connection if not.
+            // Kept until Orbit says it has it, sent again on the next connection if not
+            // (and, with a journal, by the next run of the device software).
             self.unacknowledged.push(result.clone());
+            persist(self.journal, &self.unacknowledged);
             if let Err(e) = send(&mut self.ws, &result).await {
                 return e;
             }
@@ -226,6 +243,18 @@ struct Link<'o> {
     waiting: std::collections::VecDeque<(u64, Command)>,
     /// Results sent (or to send) that Orbit has not acknowledged yet.
     unacknowledged: Vec<ToOrbit>,
+    /// Where they are also kept, if anywhere.
+    journal: Option<&'o Journal>,
+}
+
+/// Writes the kept results to the journal; a failure is logged and the link goes on
+/// (the results are still kept in memory and sent).
+fn persist(journal: Option<&Journal>, kept: &[ToOrbit]) {
+    if let Some(journal) = journal {
+        if let Err(e) = journal.save(kept) {
+            tracing::warn!("cannot write the results journal: {e}");
+        }
+    }
 }
 
 /// What the link brought: a frame, or a report of the device's own to send.
@@ -297,6 +326,7 @@ impl Link<'_> {
             Ok(ToDevice::Recorded { id }) => {
                 self.unacknowledged
                     .retain(|r| !matches!(r, ToOrbit::Result { id: got, .. } if *got == id));
+                persist(self.journal, &self.unacknowledged);
                 Ok(None)
             }
             Ok(other) => {

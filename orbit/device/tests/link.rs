@@ -302,3 +302,89 @@ async fn a_result_orbit_did_not_acknowledge_is_sent_again_on_the_next_connection
         .unwrap()
         .unwrap();
 }
+
+/// A device run keeping its unrecorded results in `journal`, until `stopped`.
+fn journaled_device(url: String, journal: std::path::PathBuf) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let id = Identity {
+            name: "dev1".into(),
+            key: SigningKey::from_bytes(&[4; 32]),
+        };
+        let endpoint = Endpoint::new(&url).with_backoff(orbit_device::Backoff {
+            min: Duration::from_millis(10),
+            max: Duration::from_millis(50),
+        });
+        let (_keep, mut outgoing) = mpsc::unbounded_channel();
+        let config = orbit_device::Config::new(endpoint, id, "1.0.0")
+            .with_journal(orbit_device::Journal::at(&journal));
+        orbit_device::run(
+            &config,
+            &mut Quick,
+            &mut outgoing,
+            |_| {},
+            std::future::pending(),
+        )
+        .await
+    })
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_result_survives_the_death_of_the_device_software_in_its_journal() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", listener.local_addr().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("results.json");
+
+    // The device answers, and dies (aborted: nothing runs after) before Orbit
+    // records the result.
+    let device = journaled_device(url.clone(), journal.clone());
+    let mut ws = handshake(&listener).await;
+    say(
+        &mut ws,
+        &ToDevice::Command {
+            id: 7,
+            command: Command::Ping,
+        },
+    )
+    .await;
+    assert!(matches!(hear_json(&mut ws).await, ToOrbit::Ack { id: 7 }));
+    let sent = hear_json(&mut ws).await;
+    assert!(
+        matches!(
+            &sent,
+            ToOrbit::Result {
+                id: 7,
+                ok: true,
+                ..
+            }
+        ),
+        "{sent:?}"
+    );
+    device.abort();
+    let _ = device.await;
+    drop(ws);
+    assert!(journal.exists(), "written before the result went out");
+
+    // The next run of the device software sends it first, and forgets it once recorded.
+    let device = journaled_device(url, journal.clone());
+    let mut ws = handshake(&listener).await;
+    assert_eq!(hear_json(&mut ws).await, sent);
+    say(&mut ws, &ToDevice::Recorded { id: 7 }).await;
+    // A later command's acknowledgement shows the device has read the `recorded`.
+    say(
+        &mut ws,
+        &ToDevice::Command {
+            id: 8,
+            command: Command::Ping,
+        },
+    )
+    .await;
+    assert!(matches!(hear_json(&mut ws).await, ToOrbit::Ack { id: 8 }));
+    let kept = orbit_device::Journal::at(&journal).load().unwrap();
+    assert!(
+        kept.iter()
+            .all(|r| !matches!(r, ToOrbit::Result { id: 7, .. })),
+        "{kept:?}"
+    );
+    device.abort();
+}

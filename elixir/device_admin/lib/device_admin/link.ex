@@ -56,7 +56,9 @@ defmodule DeviceAdmin.Link do
           reports
       end
 
-    {:ok, conn} = Kos.Orbit.connect(url, device, key, version, reports: reports)
+    # Results Orbit has not recorded outlive this VM here (a kill -9, a restart).
+    journal = Path.join(images, "orbit-results.json")
+    {:ok, conn} = Kos.Orbit.connect(url, device, key, version, reports: reports, journal: journal)
     Logger.info("device_admin: connecting to #{url} as #{device} (version #{version})")
     trusted = if trusted_file, do: File.read!(trusted_file)
 

@@ -72,7 +72,7 @@ defmodule Kos.Native do
   def msg_serve(_server, _protocol), do: {:error, :not_kos}
 
   @doc false
-  def orbit_start(_url, _device, _key_pem, _version, _reports),
+  def orbit_start(_url, _device, _key_pem, _version, _reports, _journal),
     do: {:error, :not_kos}
 
   @doc false

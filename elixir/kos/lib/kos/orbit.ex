@@ -33,7 +33,9 @@ defmodule Kos.Orbit do
 
   `opts[:reports]` lists results `{id, :ok | :error, detail}` to send as soon as the
   connection is up: the outcome of a command that outlived the previous connection
-  (an upgrade, reported by whichever system came up after it).
+  (an upgrade, reported by whichever system came up after it). `opts[:journal]` is
+  a file where results Orbit has not recorded yet are kept, written before each
+  result goes out: a VM killed in between sends them on its next connect.
 
   `{:error, {:bad_key, text}}` when the key cannot be read.
   """
@@ -46,7 +48,8 @@ defmodule Kos.Orbit do
     reports =
       for {id, status, detail} <- Keyword.get(opts, :reports, []), do: {id, status == :ok, detail}
 
-    Kos.Native.orbit_start(url, device, key_pem, version, reports)
+    journal = opts |> Keyword.get(:journal, "") |> to_string()
+    Kos.Native.orbit_start(url, device, key_pem, version, reports, journal)
   end
 
   def connect(url, device, _key_pem, _version, _opts),
