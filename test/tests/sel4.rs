@@ -71,6 +71,8 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
             "echo_server",
             "echo_client",
             "intruder",
+            "lean",
+            "hog",
             "crasher"
         ]
     );
@@ -205,14 +207,14 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         "{output}"
     );
     assert_eq!(
-        with(root, "component 5 is crasher: started again").len(),
+        with(root, "component 7 is crasher: started again").len(),
         2,
         "{output}"
     );
     // Each incarnation's objects come from the component's own untyped, revoked when
     // it ends: the next one is built in the very same slots (a retype into a slot
     // still holding a capability fails), and every ended one was freed.
-    let tcb_slots: Vec<&str> = with(root, "component 5: TCB in slot")
+    let tcb_slots: Vec<&str> = with(root, "component 7: TCB in slot")
         .iter()
         .map(|l| {
             l.split("TCB in slot ")
@@ -228,11 +230,34 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         tcb_slots.iter().all(|s| *s == tcb_slots[0]),
         "{tcb_slots:?}"
     );
-    // rng_client, echo_client, intruder once each, crasher three times.
+    // rng_client, echo_client, intruder, lean, hog once each, crasher three times.
     assert!(
-        said(root, "6 incarnations freed (their untyped revoked)"),
+        said(root, "8 incarnations freed (their untyped revoked)"),
         "{output}"
     );
+    // Each component's heap is its heap_kib: what fits is allocated, what does not
+    // fails that app alone (a panic: a user exception the root takes).
+    assert!(
+        said(
+            "[lean] ",
+            "allocated 256 KiB within a budget of 512 KiB (64 pages touched)"
+        ),
+        "{output}"
+    );
+    assert!(
+        said("[hog] ", "allocating 1024 KiB within a budget of 256 KiB"),
+        "{output}"
+    );
+    assert!(!said("[hog] ", "allocated"), "{output}");
+    assert!(
+        said(root, "hog faulted: user exception at ip")
+            && said(
+                root,
+                "(a panic or an illegal instruction); temporary app: never restarted"
+            ),
+        "{output}"
+    );
+    assert!(said(root, "lean exited with status 0"), "{output}");
     // Servers never end by themselves: the run ends once they have no live client.
     assert!(
         said(
@@ -263,6 +288,19 @@ fn a_native_app_without_an_sel4_program_is_refused_naming_the_programs() {
     );
     assert!(
         err.contains("rng_server") && err.contains("echo_client"),
+        "{err}"
+    );
+    // A heap larger than a component gets on seL4 today is refused at build time too.
+    std::fs::write(
+        &dts,
+        "/dts-v1/;\n/ {\n    compatible = \"kos,system-0.10\";\n    apps { big { kind = \"native\"; binary = \"kos-heap-probe\"; heap_kib = <4096>; }; };\n};\n",
+    )
+    .unwrap();
+    let err = system::prepare(&board, &dts, dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("app `big`: heap_kib = 4096; a component on seL4 gets at most 2048 KiB"),
         "{err}"
     );
 }

@@ -9,6 +9,10 @@ use kos_manifest::{AppKind, Manifest};
 
 use crate::{write, BuildError};
 
+/// Largest `heap_kib` a component gets on seL4 (the root task's own limit, checked
+/// here first so the build says so).
+pub const MAX_SEL4_HEAP_KIB: u32 = 2048;
+
 /// A system ready to embed in the root task.
 #[derive(Debug)]
 pub struct System {
@@ -41,6 +45,15 @@ pub fn prepare(board: &Board, dts: &Path, out: &Path) -> Result<System, BuildErr
         }
         let programs = crate::programs::names()?;
         for app in &manifest.apps {
+            if let AppKind::Native { heap_kib, .. } = &app.kind {
+                if *heap_kib > MAX_SEL4_HEAP_KIB {
+                    return Err(BuildError::Board(format!(
+                        "{}: app `{}`: heap_kib = {heap_kib}; a component on seL4 gets at most {MAX_SEL4_HEAP_KIB} KiB of heap today (4 KiB frames)",
+                        dts.display(),
+                        app.name
+                    )));
+                }
+            }
             if let AppKind::Native { binary, .. } = &app.kind {
                 if !programs.contains(binary) {
                     return Err(BuildError::Board(format!(

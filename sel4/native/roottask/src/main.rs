@@ -91,13 +91,25 @@ const COMP_PRIO: usize = 254; // below the root's 255: the root runs until it wa
 const SCRATCH: usize = 0x4000_0000;
 const PAGE: usize = 1 << k::PAGE_BITS;
 const MAX_PAGES: usize = 64;
-/// Each component's memory: one untyped of 2^22 bytes (4 MiB) that all of an
-/// incarnation's objects come from, so its death frees them all at once (revoked,
-/// then retyped anew for the next incarnation).
-const INCARNATION_BITS: usize = 22;
-/// Root CNode slots an incarnation's objects take at most: TCB, CNode, PML4, paging
-/// structures, image pages, stack, IPC buffer, environment page.
-const INCARNATION_SLOTS: usize = MAX_PAGES + COMP_STACK_PAGES + 16;
+/// Largest `heap_kib` on seL4 today: the heap is 4 KiB frames, one root slot each.
+const MAX_HEAP_KIB: usize = 2048;
+/// What an incarnation needs besides its heap, at most: TCB, CNode, PML4, paging
+/// structures, image pages, stack, IPC buffer, environment page — rounded up.
+const INCARNATION_FIXED_BYTES: usize = 512 * 1024;
+
+/// Each component's memory: one untyped that all of an incarnation's objects come
+/// from, so its death frees them all at once (revoked, then retyped anew for the next
+/// incarnation) — the smallest power of two holding its heap and the rest.
+fn incarnation_bits(heap_kib: usize) -> usize {
+    let need = heap_kib * 1024 + INCARNATION_FIXED_BYTES;
+    (usize::BITS - (need - 1).leading_zeros()) as usize
+}
+
+/// Root CNode slots an incarnation's objects take at most: one per heap page, image
+/// page and stack page, and a few more.
+fn incarnation_slots(heap_kib: usize) -> usize {
+    MAX_PAGES + COMP_STACK_PAGES + heap_kib * 1024 / PAGE + 16
+}
 
 /// `seL4_CNode_CapData` (kernel `cnode_capdata`): guard in bits 8..25, guard size in
 /// bits 2..7; libsel4's `seL4_CapData_Guard_new` also sets the tag bit 31, which the
@@ -387,8 +399,29 @@ fn spawn(
     let ipc_frame = a.obj(k::OBJ_X86_4K, 0)?;
     map_page(a, ipc_frame, pml4, COMP_IPC_BUFFER, k::READ_WRITE)?;
 
-    // Its environment page: name and directory, read-only to it.
+    // Its heap: `heap_kib` of fresh (zeroed) frames, read-write, at HEAP_VADDR.
+    let AppKind::Native { heap_kib, .. } = recipe.app.kind else {
+        return Err(bad("a BEAM app among the components"));
+    };
+    let heap_kib = heap_kib as usize;
+    if heap_kib > MAX_HEAP_KIB {
+        return Err(bad("heap_kib over what an seL4 component gets (2048)"));
+    }
+    for i in 0..heap_kib * 1024 / PAGE {
+        let frame = a.obj(k::OBJ_X86_4K, 0)?;
+        map_page(a, frame, pml4, env::HEAP_VADDR + i * PAGE, k::READ_WRITE)?;
+    }
+
+    // Its environment page: name, directory, heap and arguments, read-only to it.
     let mut page = Env::new(&recipe.app.name, index, TSC_MHZ.load(Ordering::Relaxed));
+    page.heap_bytes = (heap_kib * 1024) as u64;
+    for arg in &recipe.app.args {
+        if !page.add_arg(arg) {
+            return Err(bad(
+                "more or longer args than a component's environment holds",
+            ));
+        }
+    }
     for g in recipe.grants {
         if page.add(&g.protocol, g.role).is_none() {
             return Err(bad("more grants than a component's directory holds"));
@@ -563,7 +596,11 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
     }
     let mut slots: Vec<Slot> = Vec::new();
     for (index, recipe) in recipes.iter().enumerate() {
-        let memory = a.incarnation(INCARNATION_SLOTS, INCARNATION_BITS)?;
+        let heap_kib = match recipe.app.kind {
+            AppKind::Native { heap_kib, .. } => (heap_kib as usize).min(MAX_HEAP_KIB),
+            AppKind::Beam { .. } => 0,
+        };
+        let memory = a.incarnation(incarnation_slots(heap_kib), incarnation_bits(heap_kib))?;
         let mut inc = memory.alloc();
         let s = spawn(&mut inc, out, ep, index, recipe, &endpoints)?;
         a.made += inc.made;

@@ -25,6 +25,10 @@ pub const MAX_ENTRIES: usize = 8;
 pub const MAX_CLIENTS: usize = 8;
 /// Longest name (app or protocol), as the manifest allows.
 pub const NAME_BYTES: usize = 32;
+/// Where a component's heap is mapped (read-write), `heap_kib` of its manifest entry.
+pub const HEAP_VADDR: usize = 0x1000_0000;
+/// Most arguments (the manifest's `args`) a component gets, each up to [`NAME_BYTES`].
+pub const MAX_ARGS: usize = 6;
 
 /// Label of a component's request to the root: it is done, with an exit status (MR 0).
 pub const ROOT_EXIT: usize = 0x0e;
@@ -111,6 +115,12 @@ pub struct Env {
     pub entry_count: u64,
     /// Its directory.
     pub entries: [Entry; MAX_ENTRIES],
+    /// Its heap: [`HEAP_VADDR`] and this many bytes.
+    pub heap_bytes: u64,
+    /// How many of `args` are set.
+    pub arg_count: u64,
+    /// The manifest's `args`.
+    pub args: [Name; MAX_ARGS],
 }
 
 const _: () = assert!(
@@ -137,7 +147,28 @@ impl Env {
                 }; MAX_CLIENTS],
                 client_count: 0,
             }; MAX_ENTRIES],
+            heap_bytes: 0,
+            arg_count: 0,
+            args: [Name::EMPTY; MAX_ARGS],
         }
+    }
+
+    /// Adds `arg`; `false` when it does not fit (too many, or too long).
+    pub fn add_arg(&mut self, arg: &str) -> bool {
+        let i = self.arg_count as usize;
+        if i >= MAX_ARGS || arg.len() > NAME_BYTES {
+            return false;
+        }
+        self.args[i] = Name::new(arg);
+        self.arg_count += 1;
+        true
+    }
+
+    /// The manifest's `args`.
+    pub fn args(&self) -> impl Iterator<Item = &str> {
+        self.args[..(self.arg_count as usize).min(MAX_ARGS)]
+            .iter()
+            .map(Name::as_str)
     }
 
     /// Adds `protocol` in `role` at the next slot; returns the slot, or `None` when the

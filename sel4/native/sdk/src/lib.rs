@@ -16,6 +16,8 @@
 //! [`MAX_IPC_PAYLOAD`] bytes of payload each way.
 #![no_std]
 
+extern crate alloc;
+
 use core::arch::global_asm;
 use core::fmt::Write;
 use core::panic::PanicInfo;
@@ -124,6 +126,16 @@ impl Component {
     /// The IPC buffer.
     pub fn ipc(&self) -> IpcBuffer {
         self.ipc
+    }
+
+    /// The manifest's `args`.
+    pub fn args(&self) -> impl Iterator<Item = &str> {
+        self.env.args()
+    }
+
+    /// Its heap's size in bytes (the manifest's `heap_kib`).
+    pub fn heap_bytes(&self) -> usize {
+        self.env.heap_bytes as usize
     }
 }
 
@@ -284,10 +296,26 @@ global_asm!(
     start = sym start,
 );
 
+/// The component's heap: `heap_kib` of frames the root mapped at `HEAP_VADDR`, given
+/// to talc at start. Past it, an allocation fails, which panics: a fault the root
+/// handles by the app's policy, as the hosted heap's limit ends a process.
+#[global_allocator]
+static HEAP: talc::TalcLock<spinning_top::RawSpinlock, talc::source::Manual> =
+    talc::TalcLock::new(talc::source::Manual);
+
 /// Registers at entry (the root's TCB_WriteRegisters): rdi = the IPC buffer.
 extern "C" fn start(ipc_buffer: usize) -> ! {
     // SAFETY: the root task maps the environment page before it starts a component.
     let env = unsafe { Env::mapped() };
+    if env.magic == kos_sel4_rt::env::MAGIC && env.heap_bytes > 0 {
+        // SAFETY: the root mapped these bytes read-write for this component alone.
+        unsafe {
+            HEAP.lock().claim(
+                kos_sel4_rt::env::HEAP_VADDR as *mut u8,
+                env.heap_bytes as usize,
+            );
+        }
+    }
     let component = Component {
         ipc: IpcBuffer(ipc_buffer),
         env,
