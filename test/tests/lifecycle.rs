@@ -112,7 +112,7 @@ fn manifest_check_and_show_describe_a_good_manifest() {
     let path = m.path.to_str().unwrap();
     let check = kos(&["manifest", "check", path]);
     assert!(check.status.success());
-    assert!(String::from_utf8_lossy(&check.stdout).contains("ok (3 apps, 1 message servers)"));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("ok (3 apps, 1 message server)"));
     let show = kos(&["manifest", "show", path]);
     let text = String::from_utf8_lossy(&show.stdout);
     assert!(

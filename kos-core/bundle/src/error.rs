@@ -284,14 +284,9 @@ fn describe(found: &Option<String>) -> String {
     }
 }
 
-impl std::error::Error for BundleError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BundleError::Io { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
+// The I/O error is part of the message already: naming it as the `source` too would
+// print it twice in a chain.
+impl std::error::Error for BundleError {}
 
 /// Wraps a local I/O error with what was being done to which path.
 pub(crate) fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> BundleError {

@@ -54,10 +54,14 @@ pub fn limits(format: LimitsFormat) -> String {
 pub fn check(file: &Path) -> Result<()> {
     let manifest = kos_manifest::dtc::load(file)?;
     println!(
-        "{}: ok ({} apps, {} message servers)",
+        "{}: ok ({}, {})",
         file.display(),
-        manifest.apps.len(),
-        manifest.msg_servers.len()
+        kos_root::events::count(manifest.apps.len(), "app", "apps"),
+        kos_root::events::count(
+            manifest.msg_servers.len(),
+            "message server",
+            "message servers"
+        )
     );
     Ok(())
 }

@@ -45,14 +45,9 @@ impl fmt::Display for DtcError {
     }
 }
 
-impl std::error::Error for DtcError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            DtcError::Spawn(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+// Each message already says what caused it, so none names a `source` too: a caller
+// printing the chain (anyhow's `{:#}`) would say everything twice.
+impl std::error::Error for DtcError {}
 
 /// Compiles the device-tree source at `dts_path` to a blob with
 /// `dtc -I dts -O dtb -q`.
@@ -113,15 +108,7 @@ impl fmt::Display for LoadError {
     }
 }
 
-impl std::error::Error for LoadError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            LoadError::Read { source, .. } => Some(source),
-            LoadError::Dtc(e) => Some(e),
-            LoadError::Manifest { error, .. } => Some(error),
-        }
-    }
-}
+impl std::error::Error for LoadError {}
 
 /// Loads a manifest: a `.dtb` file is read as is, anything else is compiled as source.
 pub fn load(path: &Path) -> Result<Manifest, LoadError> {

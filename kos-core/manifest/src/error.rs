@@ -76,11 +76,13 @@ pub enum Rule {
     RootMisuse,
     /// A message server has no `dir_access_control` node.
     MissingAccessControl,
+    /// A property or node this part of the manifest does not have (a misspelling).
+    Unknown,
 }
 
 impl Rule {
     /// Every rule, in the order of this enum.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 16] = [
         Rule::NotADeviceTree,
         Rule::Compatible,
         Rule::MissingNode,
@@ -96,6 +98,7 @@ impl Rule {
         Rule::ServerCount,
         Rule::RootMisuse,
         Rule::MissingAccessControl,
+        Rule::Unknown,
     ];
 
     /// A short, stable description, the middle part of a [`ManifestError`]'s message.
@@ -116,6 +119,7 @@ impl Rule {
             Rule::ServerCount => "protocol needs exactly one server",
             Rule::RootMisuse => "misuse of _root",
             Rule::MissingAccessControl => "missing dir_access_control",
+            Rule::Unknown => "unknown property or node",
         }
     }
 
@@ -137,6 +141,7 @@ impl Rule {
             Rule::ServerCount => "server_count",
             Rule::RootMisuse => "root_misuse",
             Rule::MissingAccessControl => "missing_access_control",
+            Rule::Unknown => "unknown",
         }
     }
 }

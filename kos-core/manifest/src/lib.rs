@@ -32,6 +32,7 @@ mod bus;
 #[cfg(feature = "std")]
 pub mod dtc;
 mod error;
+mod known;
 pub mod limits;
 mod model;
 mod order;

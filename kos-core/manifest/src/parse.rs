@@ -38,9 +38,10 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Manifest, ManifestError> {
     let root = fdt
         .find_node("/")
         .ok_or_else(|| not_a_tree("no root node".to_owned()))?;
-    let root = Node {
+    let mut root = Node {
         node: root,
         path: String::new(),
+        strict: true,
     };
 
     root.check_unique_properties()?;
@@ -50,7 +51,9 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Manifest, ManifestError> {
         .strings("compatible")
         .map_err(|_| root.error(Rule::Compatible, "`compatible` is not a list of strings"))?;
     match compatible {
-        Some(list) if list.contains(&COMPATIBLE) => {}
+        // A manifest that says it is of a newer version first may hold what this KOS
+        // does not know; one of this version may not (a slip is an error).
+        Some(list) if list.contains(&COMPATIBLE) => root.strict = list.first() == Some(&COMPATIBLE),
         Some(list) => {
             return Err(root.error(
                 Rule::Compatible,
@@ -65,6 +68,7 @@ pub(crate) fn parse(blob: &[u8]) -> Result<Manifest, ManifestError> {
         }
     }
 
+    root.check_known(&crate::known::ROOT)?;
     let top = root.children()?;
     let apps_node = top.iter().find(|n| n.name() == "apps").ok_or_else(|| {
         ManifestError::new(
@@ -114,6 +118,7 @@ fn parse_app(node: &Node) -> Result<App, ManifestError> {
     }
     check_name(node, name, MAX_NAME_LEN, "app")?;
     node.check_unique_properties()?;
+    node.check_known(&crate::known::APP)?;
 
     let kind = node
         .string("kind")?
@@ -194,10 +199,16 @@ fn parse_app(node: &Node) -> Result<App, ManifestError> {
         tracing: child("tracing").map(parse_tracing).transpose()?,
         network: child("network").map(parse_network).transpose()?,
         i2c_bus: child("i2c_bus")
-            .map(|n| parse_bus(n, "speed_hz", DEFAULT_I2C_SPEED_HZ, &I2C_SPEED_HZ))
+            .map(|n| {
+                n.check_known(&crate::known::I2C_BUS)?;
+                parse_bus(n, "speed_hz", DEFAULT_I2C_SPEED_HZ, &I2C_SPEED_HZ)
+            })
             .transpose()?,
         can_bus: child("can_bus")
-            .map(|n| parse_bus(n, "bitrate", DEFAULT_CAN_BITRATE, &CAN_BITRATE))
+            .map(|n| {
+                n.check_known(&crate::known::CAN_BUS)?;
+                parse_bus(n, "bitrate", DEFAULT_CAN_BITRATE, &CAN_BITRATE)
+            })
             .transpose()?,
         i2c_addresses: parse_i2c_addresses(node)?,
     })
@@ -225,7 +236,7 @@ fn parse_bus(
         return Err(node.error(
             Rule::BadValue,
             format!(
-                "`{speed_name}` is {speed}; it must be within {}..={}",
+                "`{speed_name}` is {speed}; it must be from {} to {}",
                 range.start(),
                 range.end()
             ),
@@ -268,7 +279,7 @@ fn parse_i2c_addresses(node: &Node) -> Result<Vec<u8>, ManifestError> {
             return Err(node.error(
                 Rule::BadValue,
                 format!(
-                    "`i2c_addresses` has {address:#x}; a device address is {:#04x}..={:#04x} (the rest are reserved by the I2C specification)",
+                    "`i2c_addresses` has {address:#x}; a device address is {:#04x} to {:#04x} (the rest are reserved by the I2C specification)",
                     I2C_DEVICE_ADDRESSES.start(),
                     I2C_DEVICE_ADDRESSES.end()
                 ),
@@ -324,6 +335,7 @@ fn parse_restart(node: &Node) -> Result<RestartPolicy, ManifestError> {
 
 fn parse_tracing(node: &Node) -> Result<Tracing, ManifestError> {
     node.check_unique_properties()?;
+    node.check_known(&crate::known::TRACING)?;
     let buffer_kib = node.u32("buffer_kib")?.unwrap_or(DEFAULT_TRACE_BUFFER_KIB);
     node.budget("buffer_kib", buffer_kib, &TRACE_BUFFER_KIB_RANGE)?;
     Ok(Tracing {
@@ -382,6 +394,7 @@ fn parse_env(node: &Node) -> Result<Vec<EnvEntry>, ManifestError> {
 
 fn parse_network(node: &Node) -> Result<Network, ManifestError> {
     node.check_unique_properties()?;
+    node.check_known(&crate::known::NETWORK)?;
     Ok(Network {
         address: node.string("address")?.map(ToOwned::to_owned),
     })
@@ -389,6 +402,7 @@ fn parse_network(node: &Node) -> Result<Network, ManifestError> {
 
 fn parse_msg_server(node: &Node) -> Result<MsgServer, ManifestError> {
     check_name(node, node.name(), MAX_NAME_LEN, "message server")?;
+    node.check_known(&crate::known::MSG_SERVER)?;
     let children = node.children()?;
     let acl = children
         .iter()
@@ -423,6 +437,7 @@ fn parse_protocol(node: &Node) -> Result<ProtocolAccess, ManifestError> {
         ));
     }
     node.check_unique_properties()?;
+    node.check_known(&crate::known::PROTOCOL)?;
     Ok(ProtocolAccess {
         name: name.to_owned(),
         servers: node.names("servers")?,
@@ -452,6 +467,9 @@ struct Node<'b, 'a> {
     node: FdtNode<'b, 'a>,
     /// `""` for the root, so that children's paths join with a plain `/`.
     path: String,
+    /// Whether unknown properties and nodes are errors: in a manifest of this version,
+    /// yes; in one that declares a newer version first, no (forward compatibility).
+    strict: bool,
 }
 
 impl<'b, 'a> Node<'b, 'a> {
@@ -477,6 +495,7 @@ impl<'b, 'a> Node<'b, 'a> {
             .node
             .children()
             .map(|node| Node {
+                strict: self.strict,
                 path: format!("{}/{}", self.path, node.name),
                 node,
             })
@@ -503,6 +522,33 @@ impl<'b, 'a> Node<'b, 'a> {
         } else {
             &self.path
         }
+    }
+
+    /// Refuses a property or child node that `known` does not list, naming the nearest
+    /// known one when it looks like a slip.
+    fn check_known(&self, known: &crate::known::Known) -> Result<(), ManifestError> {
+        if !self.strict {
+            return Ok(());
+        }
+        let unknown = |what: &str, name: &str, list: &[&'static str]| {
+            let hint = match crate::known::nearest(name, list) {
+                Some(near) => format!("; did you mean `{near}`?"),
+                None if list.is_empty() => format!("; this node has no {what}s"),
+                None => format!("; the {what}s here are {}", list.join(", ")),
+            };
+            self.error(Rule::Unknown, format!("unknown {what} `{name}`{hint}"))
+        };
+        for p in self.node.properties() {
+            if !known.properties.contains(&p.name) {
+                return Err(unknown("property", p.name, known.properties));
+            }
+        }
+        for child in self.node.children() {
+            if !known.nodes.contains(&child.name) {
+                return Err(unknown("node", child.name, known.nodes));
+            }
+        }
+        Ok(())
     }
 
     /// Refuses a property given twice, which only a hand-made blob can hold.
@@ -611,7 +657,7 @@ impl<'b, 'a> Node<'b, 'a> {
             Err(self.error(
                 Rule::BudgetOutOfRange,
                 format!(
-                    "`{name}` is {value}; allowed {}..={}",
+                    "`{name}` is {value}; allowed {} to {}",
                     range.start(),
                     range.end()
                 ),

@@ -108,6 +108,11 @@ const CASES: &[Case] = &[
     fixture(Rule::ServerCount, "/msg_servers/main/dir_access_control/hello_protocol"),
     fixture(Rule::RootMisuse, "/msg_servers/main/dir_access_control/hello_protocol"),
     fixture(Rule::MissingAccessControl, "/msg_servers/main"),
+    fixture(Rule::Unknown, "/apps/a"),
+    body("unknown_node_under_an_app", Rule::Unknown, "/apps/a", app!(r#"kind = "native"; binary = "a"; heap_kib = <64>; tracng { buffer_kib = <64>; };"#)),
+    body("unknown_bus_property", Rule::Unknown, "/apps/a/i2c_bus", app!(r#"kind = "native"; binary = "a"; heap_kib = <64>; i2c_bus { speed = <400000>; };"#)),
+    body("unknown_top_node", Rule::Unknown, "/", r#"apps { a { kind = "native"; binary = "a"; heap_kib = <64>; }; }; msgservers { };"#),
+    body("unknown_protocol_property", Rule::Unknown, "/msg_servers/main/dir_access_control/p", r#"msg_servers { main { dir_access_control { p { servers = "a"; client = "a"; }; }; }; }; apps { a { kind = "native"; binary = "a"; heap_kib = <64>; msg_servers = "main"; }; };"#),
     // Other ways to break the same rules.
     blob("empty_blob", Rule::NotADeviceTree, "/", Vec::new),
     blob("truncated_blob", Rule::NotADeviceTree, "/", || {

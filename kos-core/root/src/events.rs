@@ -281,6 +281,12 @@ pub enum Event {
     },
 }
 
+/// `1 app`, `2 apps`: a count with its noun.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    let noun = if n == 1 { one } else { many };
+    format!("{n} {noun}")
+}
+
 impl Event {
     /// The event's name, as written under `event`.
     pub fn name(&self) -> String {
@@ -304,7 +310,9 @@ impl fmt::Display for Event {
                 bin_dir,
             } => write!(
                 f,
-                "booting {manifest} ({apps} apps, {msg_servers} message servers; binaries from {bin_dir})"
+                "booting {manifest} ({}, {}; binaries from {bin_dir})",
+                count(*apps, "app", "apps"),
+                count(*msg_servers, "message server", "message servers")
             ),
             Event::MsgServerUp { server } => write!(f, "message server `{server}` up"),
             Event::MsgServer { detail } => f.write_str(detail),
@@ -326,6 +334,14 @@ impl fmt::Display for Event {
                 write!(f, "failed to start {binary}: {error}")
             }
             Event::CannotWatch { pid, error } => write!(f, "cannot watch pid {pid}: {error}"),
+            // SIGTERM is how an app is asked to stop: dying of it is a stop as asked.
+            Event::Stopped {
+                exit:
+                    Exit {
+                        how: How::Signal { signal: 15 },
+                        memory_limit_mib: None,
+                    },
+            } => f.write_str("stopped (on SIGTERM, as asked)"),
             Event::Stopped { exit } => write!(f, "stopped ({exit})"),
             Event::Restarting {
                 exit,
@@ -446,6 +462,34 @@ mod tests {
         assert_eq!(
             exit.to_string(),
             "exceeded its memory budget of 96 MiB and was killed by the kernel (killed by signal 9)"
+        );
+    }
+
+    #[test]
+    fn sentences_read_as_people_write_them() {
+        let asked = Event::Stopped {
+            exit: Exit {
+                how: How::Signal { signal: 15 },
+                memory_limit_mib: None,
+            },
+        };
+        assert_eq!(asked.to_string(), "stopped (on SIGTERM, as asked)");
+        let killed = Event::Stopped {
+            exit: Exit {
+                how: How::Signal { signal: 9 },
+                memory_limit_mib: None,
+            },
+        };
+        assert_eq!(killed.to_string(), "stopped (killed by signal 9)");
+        let boot = Event::Booting {
+            manifest: "s.dts".into(),
+            apps: 1,
+            msg_servers: 2,
+            bin_dir: "bin".into(),
+        };
+        assert_eq!(
+            boot.to_string(),
+            "booting s.dts (1 app, 2 message servers; binaries from bin)"
         );
     }
 

@@ -385,9 +385,10 @@ impl<L: Launcher> Supervisor<L> {
             let restarts = slot.generation.saturating_sub(1);
             match slot.state {
                 State::Running { .. } if restarts == 0 => {}
-                State::Running { .. } => {
-                    down.push(format!("{} restarted {restarts} times", slot.app.name))
-                }
+                State::Running { .. } => down.push(match restarts {
+                    1 => format!("{} restarted once", slot.app.name),
+                    n => format!("{} restarted {n} times", slot.app.name),
+                }),
                 State::Waiting { .. } => {
                     down.push(format!("{} is restarting after a crash", slot.app.name))
                 }
