@@ -1,4 +1,7 @@
-//! Restart decisions, OTP style: restart types, backoff and restart intensity.
+//! Restart decisions, OTP style: restart types, backoff and restart intensity — and
+//! crash loops: an app whose every start fails within one intensity window, more than
+//! `max_restarts` times in a row, is given up on even when its restarts are spaced
+//! too far apart (by a long backoff) for the intensity limit ever to count them.
 //!
 //! Kept free of processes and clocks (the caller passes `now`, of any [`Moment`]
 //! type) so every rule is unit-tested, and so the hosted root server (`kos-root`, with
@@ -56,6 +59,14 @@ pub enum Decision {
         /// The window.
         within: Duration,
     },
+    /// Leave it stopped: a crash loop — this many starts in a row each ended, abnormally,
+    /// before it had run for one window.
+    CrashLoop {
+        /// The failed starts in a row, this one included.
+        failures: u32,
+        /// The window none of them outlived.
+        within: Duration,
+    },
 }
 
 /// Restart history of one app.
@@ -63,6 +74,10 @@ pub enum Decision {
 pub struct RestartTracker<T: Moment> {
     policy: RestartPolicy,
     recent: VecDeque<T>,
+    /// When the current process started, if the caller said ([`RestartTracker::started`]).
+    started_at: Option<T>,
+    /// Abnormal exits in a row that came within a window of their start.
+    failed_starts: u32,
 }
 
 impl<T: Moment> RestartTracker<T> {
@@ -71,11 +86,25 @@ impl<T: Moment> RestartTracker<T> {
         RestartTracker {
             policy,
             recent: VecDeque::new(),
+            started_at: None,
+            failed_starts: 0,
         }
+    }
+
+    /// The app's process started at `now` (for crash-loop detection).
+    pub fn started(&mut self, now: T) {
+        self.started_at = Some(now);
     }
 
     /// Decides what to do about an exit at `now`.
     pub fn on_exit(&mut self, exit: ExitKind, now: T) -> Decision {
+        let within = Duration::from_secs(u64::from(self.policy.max_seconds));
+        let short = exit == ExitKind::Abnormal
+            && self
+                .started_at
+                .take()
+                .is_some_and(|t| now.since(t) < within);
+        self.failed_starts = if short { self.failed_starts + 1 } else { 0 };
         match (self.policy.mode, exit) {
             (RestartMode::Temporary, _) => return Decision::Stay("temporary app: never restarted"),
             (RestartMode::Transient, ExitKind::Normal) => {
@@ -83,13 +112,21 @@ impl<T: Moment> RestartTracker<T> {
             }
             _ => {}
         }
-        let within = Duration::from_secs(u64::from(self.policy.max_seconds));
+
         while self.recent.front().is_some_and(|&t| now.since(t) >= within) {
             self.recent.pop_front();
         }
         let restarts = self.recent.len() as u32;
         if restarts >= self.policy.max_restarts {
             return Decision::GiveUp { restarts, within };
+        }
+        // The intensity limit did not see them (too far apart), but none of these
+        // starts outlived a window.
+        if self.failed_starts > self.policy.max_restarts {
+            return Decision::CrashLoop {
+                failures: self.failed_starts,
+                within,
+            };
         }
         self.recent.push_back(now);
         let count = restarts + 1;
@@ -106,6 +143,7 @@ impl<T: Moment> RestartTracker<T> {
     /// Forgets the history (after an intentional restart of the whole system).
     pub fn reset(&mut self) {
         self.recent.clear();
+        self.failed_starts = 0;
     }
 }
 
@@ -203,5 +241,70 @@ mod test {
             t.on_exit(ExitKind::Abnormal, secs(6)),
             Decision::Restart { count: 3, .. }
         ));
+    }
+
+    #[test]
+    fn starts_that_never_outlive_a_window_are_a_crash_loop_however_far_apart() {
+        // Restarts 6 s apart never meet in a 5 s window: the intensity limit alone
+        // would restart this app forever.
+        let mut t = RestartTracker::new(RestartPolicy {
+            mode: RestartMode::Permanent,
+            max_restarts: 2,
+            max_seconds: 5,
+            backoff_ms: 6_000,
+            backoff_max_ms: 6_000,
+        });
+        let mut clock = 0;
+        let mut decisions = Vec::new();
+        for _ in 0..3 {
+            t.started(Ms(clock));
+            clock += 1_000; // it dies a second after each start
+            decisions.push(t.on_exit(ExitKind::Abnormal, Ms(clock)));
+            clock += 6_000;
+        }
+        assert!(matches!(decisions[0], Decision::Restart { count: 1, .. }));
+        assert!(matches!(decisions[1], Decision::Restart { count: 1, .. }));
+        assert_eq!(
+            decisions[2],
+            Decision::CrashLoop {
+                failures: 3,
+                within: Duration::from_secs(5)
+            }
+        );
+    }
+
+    #[test]
+    fn a_start_that_outlives_a_window_ends_the_count() {
+        let mut t = RestartTracker::new(RestartPolicy {
+            mode: RestartMode::Permanent,
+            max_restarts: 1,
+            max_seconds: 5,
+            backoff_ms: 6_000,
+            backoff_max_ms: 6_000,
+        });
+        t.started(secs(0));
+        assert!(matches!(
+            t.on_exit(ExitKind::Abnormal, secs(1)),
+            Decision::Restart { .. }
+        ));
+        // This one ran 10 s: not a failed start, so the next short one is the first again.
+        t.started(secs(7));
+        assert!(matches!(
+            t.on_exit(ExitKind::Abnormal, secs(17)),
+            Decision::Restart { .. }
+        ));
+        t.started(secs(23));
+        assert!(matches!(
+            t.on_exit(ExitKind::Abnormal, secs(24)),
+            Decision::Restart { .. }
+        ));
+        // A tracker never told of starts knows no uptimes: no crash loop from it.
+        let mut blind = RestartTracker::new(policy(RestartMode::Permanent));
+        for s in [0, 10, 20, 30, 40] {
+            assert!(matches!(
+                blind.on_exit(ExitKind::Abnormal, secs(s)),
+                Decision::Restart { .. }
+            ));
+        }
     }
 }

@@ -175,6 +175,16 @@ pub enum Event {
         /// The manifest's window, in seconds.
         max_seconds: u32,
     },
+    /// An app's starts keep failing within one intensity window, more than its
+    /// `max_restarts` in a row, however far apart: it stays down.
+    CrashLoop {
+        /// How it ended the last time.
+        exit: Exit,
+        /// Failed starts in a row.
+        failures: u32,
+        /// The window none of them outlived, in seconds.
+        within_s: u64,
+    },
     /// An app did not stop in time and is killed.
     Killing {
         /// How long it was given, in milliseconds.
@@ -365,6 +375,14 @@ impl fmt::Display for Event {
                 "{exit}; giving up: {restarts} restarts within {within_s} s reached the restart \
                  intensity limit (max_restarts = {max_restarts}, max_seconds = {max_seconds}); it stays down"
             ),
+            Event::CrashLoop {
+                exit,
+                failures,
+                within_s,
+            } => write!(
+                f,
+                "{exit}; giving up: a crash loop — {failures} starts in a row each ended within {within_s} s; it stays down"
+            ),
             Event::Killing { stop_timeout_ms } => write!(
                 f,
                 "did not stop within {stop_timeout_ms} ms; killing it"
@@ -490,6 +508,23 @@ mod tests {
         assert_eq!(
             boot.to_string(),
             "booting s.dts (1 app, 2 message servers; binaries from bin)"
+        );
+    }
+
+    #[test]
+    fn a_crash_loop_says_so() {
+        let event = Event::CrashLoop {
+            exit: Exit {
+                how: How::Status { code: 3 },
+                memory_limit_mib: None,
+            },
+            failures: 4,
+            within_s: 5,
+        };
+        assert_eq!(event.name(), "crash_loop");
+        assert_eq!(
+            event.to_string(),
+            "exited with status 3; giving up: a crash loop — 4 starts in a row each ended within 5 s; it stays down"
         );
     }
 

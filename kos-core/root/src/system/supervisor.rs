@@ -274,6 +274,7 @@ impl<L: Launcher> Supervisor<L> {
         match self.launcher.start(i, generation, &slot.app) {
             Ok(pid) => {
                 slot.state = State::Running { pid };
+                slot.tracker.started(Instant::now());
                 self.logger.event(&slot.app.name, Event::Started { pid });
             }
             Err(e) => self.exited(i, generation, Err(e)),
@@ -328,6 +329,14 @@ impl<L: Launcher> Supervisor<L> {
                         Event::StaysDown {
                             exit,
                             why: why.to_string(),
+                        },
+                    ),
+                    Decision::CrashLoop { failures, within } => self.logger.event(
+                        &name,
+                        Event::CrashLoop {
+                            exit,
+                            failures,
+                            within_s: within.as_secs(),
                         },
                     ),
                     Decision::GiveUp { restarts, within } => self.logger.event(

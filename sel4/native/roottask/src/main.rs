@@ -625,8 +625,10 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                 g.protocol
             );
         }
+        let mut tracker = RestartTracker::new(recipe.app.restart);
+        tracker.started(Tsc::now());
         slots.push(Slot {
-            tracker: RestartTracker::new(recipe.app.restart),
+            tracker,
             restart_at: None,
             down: false,
             memory,
@@ -656,6 +658,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                     let mut inc = slot.memory.alloc();
                     let s = spawn(&mut inc, out, ep, index, &recipes[index], &endpoints)?;
                     a.made += inc.made;
+                    slot.tracker.started(Tsc::now());
                     let _ = writeln!(
                         out,
                         "kos root task: component {index} is {}: started again at {:#x}",
@@ -722,6 +725,14 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             }
             Decision::Stay(why) => {
                 let _ = writeln!(out, "{why}");
+                slot.down = true;
+            }
+            Decision::CrashLoop { failures, within } => {
+                let _ = writeln!(
+                    out,
+                    "giving up: a crash loop — {failures} starts in a row each ended within {} s; it stays down",
+                    within.as_secs()
+                );
                 slot.down = true;
             }
             Decision::GiveUp { restarts, within } => {
