@@ -128,6 +128,17 @@ fn orbit_sees_a_kos_device_alive_pings_it_and_restarts_its_apps() {
     orbit.wait_status("dev1", "online");
     let devices = orbit.admin_ok(&["devices"]);
     assert!(devices.contains("1.0.0"), "version reported: {devices}");
+    // The one line scripts (mix kos.push) read.
+    assert_eq!(
+        orbit.admin_ok(&["device", "status", "dev1"]),
+        "dev1 online 1.0.0\n"
+    );
+    let unknown = orbit.admin(&["device", "status", "nobody"]);
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("no device \"nobody\" is registered"),
+        "{unknown:?}"
+    );
 
     let ping = orbit.admin_ok(&["ping", "dev1"]);
     assert!(ping.contains("ok") && ping.contains("pong"), "{ping}");

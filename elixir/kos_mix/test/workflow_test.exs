@@ -229,26 +229,54 @@ defmodule KosMix.WorkflowTest do
         ctx.mix_home
       )
 
+    # No --bundle: the one kos.build wrote last (forged.tar.gz, --output and all). It
+    # carries the version the device runs, which the push warns about.
     {out, status} =
       cmd(
         "mix",
-        [
-          "kos.push",
-          "--orbit",
-          url,
-          "--device",
-          "dev1",
-          "--orbit-data",
-          data,
-          "--bundle",
-          Path.join(dir, "forged.tar.gz")
-        ],
+        ["kos.push", "--orbit", url, "--device", "dev1", "--orbit-data", data],
+        v2,
+        ctx.mix_home
+      )
+
+    assert out =~ "forged.tar.gz (0.2.0) → dev1", out
+    assert out =~ "warning: dev1 already runs 0.2.0", out
+    assert status != 0
+    assert out =~ "bundle refused", out
+
+    # A device Orbit does not know is an error before anything is uploaded.
+    {out, status} =
+      cmd(
+        "mix",
+        ["kos.push", "--orbit", url, "--device", "nobody", "--orbit-data", data],
         v2,
         ctx.mix_home
       )
 
     assert status != 0
-    assert out =~ "bundle refused", out
+    assert out =~ ~s(No device "nobody" is registered with this Orbit), out
+    refute out =~ "uploading", out
+
+    # A registered device that is not connected: an error at once, saying how to wait.
+    {_, 0} =
+      System.cmd(
+        orbit,
+        ["--data", data, "--orbit", url, "device", "register", "dev2"] ++
+          ["--public-key", Path.join(dir, "device.pub.pem")],
+        stderr_to_stdout: true
+      )
+
+    {out, status} =
+      cmd(
+        "mix",
+        ["kos.push", "--orbit", url, "--device", "dev2", "--orbit-data", data],
+        v2,
+        ctx.mix_home
+      )
+
+    assert status != 0
+    assert out =~ "dev2 is offline: push again when it is connected, or pass --wait SECONDS", out
+    refute out =~ "uploading", out
   end
 
   test "kos.orbit.start runs a local Orbit the other tasks find by default, and stops with mix",

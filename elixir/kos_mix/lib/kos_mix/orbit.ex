@@ -21,6 +21,45 @@ defmodule KosMix.Orbit do
   @doc "Runs `orbit <args>` against the Orbit in `opts`, streaming its output."
   @spec run!(keyword(), [String.t()]) :: :ok
   def run!(opts, args) do
+    {orbit, url, auth} = client!(opts)
+
+    case System.cmd(orbit, ["--orbit", url] ++ auth ++ args,
+           into: IO.stream(:stdio, :line),
+           stderr_to_stdout: true
+         ) do
+      {_, 0} -> :ok
+      {_, status} -> Mix.raise("orbit #{hd(args)} failed (status #{status}); its output is above")
+    end
+  end
+
+  @doc """
+  A device as Orbit knows it: `{:online | :offline | :revoked, version}` (`nil` when it
+  never reported one), or `:unknown` when no such device is registered.
+  """
+  @spec device_status(keyword(), String.t()) ::
+          {:online | :offline | :revoked, String.t() | nil} | :unknown
+  def device_status(opts, device) do
+    {orbit, url, auth} = client!(opts)
+    args = ["--orbit", url] ++ auth ++ ["device", "status", device]
+
+    case System.cmd(orbit, args, stderr_to_stdout: true) do
+      {line, 0} ->
+        case String.split(String.trim(line), " ") do
+          [_name, state, version] when state in ~w(online offline revoked) ->
+            {String.to_atom(state), if(version == "-", do: nil, else: version)}
+
+          _ ->
+            Mix.raise("orbit device status said something unexpected: #{inspect(line)}")
+        end
+
+      {text, _} ->
+        if text =~ "is registered",
+          do: :unknown,
+          else: Mix.raise("orbit device status failed:\n#{text}")
+    end
+  end
+
+  defp client!(opts) do
     url = opts[:orbit] || System.get_env("ORBIT_URL") || @default_url
 
     reachable!(url)
@@ -47,13 +86,7 @@ defmodule KosMix.Orbit do
           )
       end
 
-    case System.cmd(orbit, ["--orbit", url] ++ auth ++ args,
-           into: IO.stream(:stdio, :line),
-           stderr_to_stdout: true
-         ) do
-      {_, 0} -> :ok
-      {_, status} -> Mix.raise("orbit #{hd(args)} failed (status #{status}); its output is above")
-    end
+    {orbit, url, auth}
   end
 
   @doc "Raises unless something accepts TCP connections at `url`'s host and port."

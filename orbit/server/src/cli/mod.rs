@@ -93,6 +93,9 @@ pub enum DeviceCmd {
     },
     /// Revoke a device: it is disconnected and refused from now on.
     Revoke { name: String },
+    /// One line for scripts: `NAME online|offline|revoked VERSION` (`-` when it never
+    /// reported one); a device that is not registered is an error.
+    Status { name: String },
 }
 
 /// Runs an operating command against the Orbit `cli` names.
@@ -145,6 +148,14 @@ fn run(command: &Cmd, client: &Client) -> Result<(), Failed> {
         Cmd::Device(DeviceCmd::Revoke { name }) => {
             client.revoke(name)?;
             println!("revoked {name}");
+        }
+        Cmd::Device(DeviceCmd::Status { name }) => {
+            let devices = client.devices()?;
+            let device = devices
+                .iter()
+                .find(|d| d.record.name == *name)
+                .ok_or_else(|| Failed::Command(format!("no device {name:?} is registered")))?;
+            println!("{}", show::status_line(device));
         }
         Cmd::Devices => show::devices(&client.devices()?),
         Cmd::Ping { device } => show::finish(client, client.ping(device)?, device)?,

@@ -80,6 +80,23 @@ pub(super) fn devices(devices: &[DeviceView]) {
     }
 }
 
+/// `orbit device status`: `NAME online|offline|revoked VERSION`, one line, so a script
+/// (`mix kos.push`) reads it by splitting on spaces (a version has none).
+pub(super) fn status_line(d: &DeviceView) -> String {
+    let state = if d.record.revoked {
+        "revoked"
+    } else if d.online {
+        "online"
+    } else {
+        "offline"
+    };
+    format!(
+        "{} {state} {}",
+        printable(&d.record.name),
+        printable(d.record.version.as_deref().unwrap_or("-"))
+    )
+}
+
 /// `orbit commands`.
 pub(super) fn commands(commands: &[CommandRecord]) {
     println!(

@@ -97,6 +97,8 @@ defmodule Mix.Tasks.Kos.Build do
     case System.cmd(kos, args ++ ["--bin-dir", paths.bin], stderr_to_stdout: true) do
       {_, 0} ->
         Mix.shell().info("kos.build: bundle #{Path.relative_to_cwd(out)} (version #{version})")
+        # What `mix kos.push` pushes by default: the bundle just built, whatever its name.
+        File.write!(Path.join(paths.dir, "last-bundle"), Path.expand(out) <> "\n")
 
       {output, _} ->
         Mix.raise("kos bundle create failed:\n#{output}")
