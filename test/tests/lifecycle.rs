@@ -224,3 +224,31 @@ fn text_logs_are_a_time_the_app_and_the_sentence() {
     assert!(rest.starts_with("[echo_server] started (pid "), "{line}");
     assert!(sys.stop().success());
 }
+
+#[test]
+fn a_second_run_on_the_same_device_state_is_refused_naming_the_first() {
+    let state = tempfile::tempdir().unwrap();
+    let dir = state.path().to_str().unwrap();
+    let mut first = RunningSystem::boot_args(THREE_APPS, &["--state-dir", dir]);
+    first.wait_started("echo_server");
+    let mut second = RunningSystem::boot_args(THREE_APPS, &["--state-dir", dir]);
+    assert!(!second.wait_exit().success());
+    let refusal = second
+        .log
+        .iter()
+        .find(|l| l.contains("another kos run"))
+        .unwrap_or_else(|| panic!("{:#?}", second.log));
+    assert!(
+        refusal.contains(&format!("(pid {})", first.pid())) && refusal.contains("kos-run.lock"),
+        "{refusal}"
+    );
+    assert!(
+        second.events("*", "started").is_empty(),
+        "the second started nothing"
+    );
+    // The first is untouched; once it is gone, the device is free again.
+    assert!(first.stop().success());
+    let mut third = RunningSystem::boot_args(THREE_APPS, &["--state-dir", dir]);
+    third.wait_started("echo_server");
+    assert!(third.stop().success());
+}

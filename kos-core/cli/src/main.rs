@@ -7,6 +7,7 @@
 mod board_cmd;
 mod boot_target;
 mod bundle_cmd;
+mod instance_lock;
 mod manifest_cmd;
 mod run_cmd;
 
@@ -69,6 +70,10 @@ enum Command {
         /// board's boot partition is. Without it nothing is kept.
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
+        /// Refuse to run while another kos run holds this lock file (`--state-dir`
+        /// locks DIR/kos-run.lock by itself): one system per device at a time.
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -189,6 +194,7 @@ fn main() -> ExitCode {
             stop_on_eof,
             log_format,
             state_dir,
+            lock,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -201,6 +207,7 @@ fn main() -> ExitCode {
                 stop_on_eof,
                 log_format,
                 state_dir,
+                lock,
             },
         ),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::boot_target::BootTarget;
+use crate::instance_lock::InstanceLock;
 use kos_root::{Event, LogFormat, Logger, Outcome, RunOptions, ShutdownHandle, System};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
@@ -32,6 +33,8 @@ pub struct Settings {
     pub log_format: LogFormatArg,
     /// The device's state directory (the boot target); `None`: nothing is kept.
     pub state_dir: Option<PathBuf>,
+    /// A lock file no other `kos run` may hold meanwhile.
+    pub lock: Option<PathBuf>,
 }
 
 /// `--log-format`.
@@ -121,7 +124,17 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         stop_on_eof,
         log_format,
         state_dir,
+        lock,
     } = settings;
+    // One system per device: held until this function returns (or the process ends).
+    let _locks = [
+        lock.clone(),
+        state_dir.as_ref().map(|d| d.join("kos-run.lock")),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|path| InstanceLock::take(&path))
+    .collect::<Result<Vec<_>>>()?;
     // Catch the signals before anything starts, so a Ctrl-C during boot is a clean stop too.
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     let bin_dir = match bin_dir {

@@ -12,6 +12,10 @@ defmodule KosMix.Orbit do
 
   @default_url "http://127.0.0.1:4000"
 
+  @doc "Orbit's address when neither `--orbit` nor `ORBIT_URL` gives one."
+  @spec default_url() :: String.t()
+  def default_url, do: @default_url
+
   @doc "Where `mix kos.orbit.start` keeps Orbit's data: `KOS_ORBIT_DATA`, else `~/.kos/orbit-data`."
   @spec default_data() :: Path.t()
   def default_data do

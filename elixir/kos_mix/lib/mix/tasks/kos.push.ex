@@ -62,6 +62,11 @@ defmodule Mix.Tasks.Kos.Push do
       """)
     end
 
+    # An Orbit that is not there is the first thing to say.
+    KosMix.Orbit.reachable!(
+      opts[:orbit] || System.get_env("ORBIT_URL") || KosMix.Orbit.default_url()
+    )
+
     version = bundle_version!(opts, bundle)
     ready!(opts, device, version)
     Mix.shell().info("kos.push: #{Path.relative_to_cwd(bundle)} (#{version}) → #{device}")

@@ -69,6 +69,7 @@ defmodule Mix.Tasks.Kos.Run do
 
     args =
       ["run", Path.join(paths.image, "system.dtb"), "--stop-on-eof"] ++
+        ["--lock", Path.join(paths.dir, "run.lock")] ++
         ["--beam-dir", Path.join(paths.image, "elixir"), "--bin-dir", paths.bin] ++
         if(opts[:stop_after], do: ["--stop-after", opts[:stop_after]], else: []) ++
         if(opts[:vm_profile], do: ["--vm-profile", opts[:vm_profile]], else: []) ++
