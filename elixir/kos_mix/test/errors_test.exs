@@ -146,6 +146,35 @@ defmodule KosMix.ErrorsTest do
         parse!([device_admin: [orbit: "ws://x"]], f, :a)
       end
 
+      assert_raise Mix.Error,
+                   ~r/uses kos_i2c_protocol but lists no i2c_addresses: .*i2c_addresses: \[0x76\]/,
+                   fn -> parse!([uses: [:kos_i2c_protocol]], f, :a) end
+
+      # What the device admin will read is checked at build time.
+      admin = [
+        orbit: "ws://x",
+        device: "d",
+        key: "dev.pem",
+        deployment_key: "dep.pub.pem",
+        images: "i"
+      ]
+
+      entry = parse!([device_admin: admin], f, :a)
+
+      assert_raise Mix.Error, ~r/device_admin key dev.pem: no such file.*openssl genpkey/, fn ->
+        KosMix.AppManifest.check_admin_files!(entry, @tmp)
+      end
+
+      File.write!(Path.join(@tmp, "dev.pem"), "-----BEGIN PUBLIC KEY-----\n")
+
+      assert_raise Mix.Error, ~r/device_admin key dev.pem is not a private key/, fn ->
+        KosMix.AppManifest.check_admin_files!(entry, @tmp)
+      end
+
+      File.write!(Path.join(@tmp, "dev.pem"), "-----BEGIN PRIVATE KEY-----\n")
+      File.write!(Path.join(@tmp, "dep.pub.pem"), "-----BEGIN PUBLIC KEY-----\n")
+      assert :ok = KosMix.AppManifest.check_admin_files!(entry, @tmp)
+
       assert_raise Mix.Error, ~r/cannot name a manifest node/, fn ->
         parse!([], f, :"Bad-App")
       end

@@ -79,7 +79,7 @@ defmodule KosMix.AppManifest do
         Mix.raise("#{file}: unknown key(s) #{inspect(extra)}; the keys are #{inspect(@keys)}")
     end
 
-    %__MODULE__{
+    entry = %__MODULE__{
       name: manifest_name!(app, file, limits),
       app: app,
       memory_mib: memory!(Keyword.get(term, :memory_mib, 48), file, limits.memory_mib),
@@ -89,6 +89,62 @@ defmodule KosMix.AppManifest do
         addresses!(Keyword.get(term, :i2c_addresses, []), file, limits.i2c_addresses),
       device_admin: admin!(Keyword.get(term, :device_admin), file)
     }
+
+    # The I2C server refuses every address an app is not given: say so now, not at
+    # run time as :not_permitted.
+    if "kos_i2c_protocol" in entry.uses and entry.i2c_addresses == [] do
+      Mix.raise(
+        "#{file}: uses kos_i2c_protocol but lists no i2c_addresses: add the devices it may use, e.g. `i2c_addresses: [0x76]`"
+      )
+    end
+
+    entry
+  end
+
+  @doc """
+  Checks the files a device admin entry names, as the device will read them: `key`
+  a private key (PKCS#8 PEM) and `deployment_key` a public key (SPKI PEM), paths taken
+  from `dir` as `mix kos.run` runs there.
+  """
+  @spec check_admin_files!(t(), Path.t()) :: :ok
+  def check_admin_files!(%__MODULE__{device_admin: nil}, _dir), do: :ok
+
+  def check_admin_files!(%__MODULE__{device_admin: admin}, dir) do
+    pem!(
+      dir,
+      admin.key,
+      "PRIVATE KEY",
+      "device_admin key",
+      "openssl genpkey -algorithm ed25519 -out #{admin.key}"
+    )
+
+    pem!(
+      dir,
+      admin.deployment_key,
+      "PUBLIC KEY",
+      "device_admin deployment_key",
+      "openssl pkey -in deploy.pem -pubout -out #{admin.deployment_key}"
+    )
+  end
+
+  defp pem!(dir, path, kind, what, fix) do
+    full = Path.expand(path, dir)
+
+    case File.read(full) do
+      {:ok, text} ->
+        unless text =~ "-----BEGIN #{kind}-----" do
+          Mix.raise(
+            "kos.exs: #{what} #{path} is not a #{String.downcase(kind)} (PEM); make one with: #{fix}"
+          )
+        end
+
+        :ok
+
+      {:error, reason} ->
+        Mix.raise(
+          "kos.exs: #{what} #{path}: #{:file.format_error(reason)}; make one with: #{fix}"
+        )
+    end
   end
 
   defp manifest_name!(app, file, limits) do

@@ -61,6 +61,7 @@ defmodule Mix.Tasks.Kos.Build do
     root = KosMix.Checkout.root(opts)
     version = opts[:version] || config[:version] || "0.0.0"
     manifest = KosMix.AppManifest.read!(File.cwd!(), app, KosMix.Limits.fetch!(root))
+    KosMix.AppManifest.check_admin_files!(manifest, File.cwd!())
 
     # A bundle needs a key; say so before the build rather than after it.
     key = if opts[:bundle], do: signing_key!(opts)
