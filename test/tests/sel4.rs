@@ -430,3 +430,30 @@ fn a_board_that_is_not_sel4_has_no_kernel_to_build() {
         .to_string();
     assert!(err.contains("board `hosted` runs Linux, not seL4"), "{err}");
 }
+
+#[test]
+fn kos_run_with_an_sel4_board_builds_and_boots_the_same_manifest() {
+    let dts = kos_sel4_build::checkout().join("systems/demo-sel4.dts");
+    let run = kos_system_tests::kos(&[
+        "run",
+        dts.to_str().unwrap(),
+        "--board",
+        "qemu-x86_64",
+        "--stop-after",
+        "120s",
+    ]);
+    let out =
+        String::from_utf8_lossy(&run.stdout).to_string() + &String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{out}");
+    assert!(out.contains("[rng_client] random 1: "), "{out}");
+    assert!(out.contains("kos root task: done"), "{out}");
+    // The hosted demo has BEAM apps: refused for the seL4 board, before any build.
+    let hosted = kos_sel4_build::checkout().join("systems/demo.dts");
+    let refused =
+        kos_system_tests::kos(&["run", hosted.to_str().unwrap(), "--board", "qemu-x86_64"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("where BEAM apps cannot run yet"),
+        "{refused:?}"
+    );
+}

@@ -74,6 +74,12 @@ enum Command {
         /// locks DIR/kos-run.lock by itself): one system per device at a time.
         #[arg(long, value_name = "FILE")]
         lock: Option<PathBuf>,
+        /// Run the system on this board instead of hosted: for an seL4 board
+        /// (`kos board list`), build the kernel and the root task with the system and
+        /// boot it (QEMU for qemu-x86_64), as `kos board build NAME --system SYSTEM
+        /// --boot` does; `hosted` is the default.
+        #[arg(long, value_name = "NAME")]
+        board: Option<String>,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -183,6 +189,19 @@ enum ManifestCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        // The hosted-only options do not apply on a board; --stop-after bounds the boot.
+        Command::Run {
+            manifest,
+            stop_after,
+            board: Some(board),
+            ..
+        } if board != "hosted" => board_cmd::build(
+            &board,
+            Some(manifest),
+            None,
+            true,
+            stop_after.unwrap_or(Duration::from_secs(120)),
+        ),
         Command::Run {
             manifest,
             bin_dir,
@@ -195,6 +214,7 @@ fn main() -> ExitCode {
             log_format,
             state_dir,
             lock,
+            board: _,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
