@@ -22,7 +22,18 @@ use clap::{Parser, Subcommand};
 /// A KOS system is described by one device-tree manifest (.dts, compiled with dtc):
 /// its applications, its message servers and who may talk to whom.
 #[derive(Parser)]
-#[command(name = "kos", version, propagate_version = true)]
+#[command(
+    name = "kos",
+    version,
+    propagate_version = true,
+    after_help = "Examples:\n  \
+      kos run systems/demo.dts                        boot a system (Ctrl-C stops it)\n  \
+      kos run my.dts --log-format json --stop-after 60s\n  \
+      kos run systems/demo-sel4.dts --board qemu-x86_64   the same manifest on seL4, in QEMU\n  \
+      kos manifest check my.dts                       every rule, naming the node at fault\n  \
+      kos bundle create image/ -o b.tar.gz --key deploy.pem --version 2.0.0\n  \
+      kos board show qemu-x86_64                      a board's kernel options"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -35,6 +46,12 @@ enum Command {
     /// Starts one message server per `msg_servers` node, then every app in start order,
     /// each as its own process holding only the channels its manifest entry grants.
     /// Every line an app prints is logged under its name.
+    #[command(after_help = "Examples:\n  \
+      kos run systems/demo.dts\n  \
+      kos run my.dts --bin-dir target/release --stop-after 10m\n  \
+      kos run my.dts --log-format json | jq -c 'select(.event == \"restarting\")'\n  \
+      kos run image/system.dts --state-dir /var/lib/kos   keep kept upgrades across restarts\n  \
+      kos run systems/demo-sel4.dts --board qemu-x86_64")]
     Run {
         /// The system manifest (.dts, or a compiled .dtb).
         manifest: PathBuf,
@@ -62,7 +79,9 @@ enum Command {
         #[arg(long)]
         stop_on_eof: bool,
         /// `text` (`time [app] message`) or `json` (one object a line: time, app,
-        /// from = "kos" | "app", message), for log collectors and tools.
+        /// from = "kos" | "app", event and its fields, message), for log collectors and
+        /// tools: KOS's events are named (started, restarting, gave_up…), an app's own
+        /// lines are the event `output`.
         #[arg(long, value_enum, default_value_t = run_cmd::LogFormatArg::Text)]
         log_format: run_cmd::LogFormatArg,
         /// The device's state directory: an upgrade that is kept becomes the boot

@@ -18,7 +18,14 @@ use progress::{mib, Progress};
     version,
     about = "Orbit, the KOS fleet service: registers devices, shows which are alive, pings, restarts and upgrades them",
     after_help = "Start with `orbit serve`; it prints where the dashboard is. The other commands talk to a \
-                  running Orbit over its API, with the admin token from the data directory."
+                  running Orbit over its API, with the admin token from the data directory.\n\n\
+                  Examples:\n  \
+                  orbit serve --listen 127.0.0.1:4000\n  \
+                  orbit device register dev1 --public-key dev1.pub.pem\n  \
+                  orbit devices\n  \
+                  orbit ping dev1\n  \
+                  orbit upgrade dev1 app-2.0.0.tar.gz\n  \
+                  orbit commands --device dev1"
 )]
 pub struct Cli {
     /// Orbit's data directory (SQLite store, instance id, admin token); created on first run.
