@@ -453,3 +453,39 @@ fn an_upgrade_through_orbit_runs_the_new_system_and_a_crashing_one_is_rolled_bac
     assert!(orbit.admin_ok(&["ping", "dev1"]).contains("pong"));
     assert!(sys.stop().success());
 }
+
+#[test]
+fn orbit_writes_plain_text_to_a_pipe() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().unwrap();
+    let mut child = Command::new(bin_dir().join("orbit"))
+        .arg("--data")
+        .arg(data.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--stop-on-eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.contains("dashboard: ");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    drop(child.stdin.take()); // --stop-on-eof: closing stdin stops it
+    assert!(child.wait().unwrap().success());
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("INFO orbit: Orbit listening on")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains('\u{1b}')),
+        "colour codes in a pipe: {lines:?}"
+    );
+}

@@ -40,11 +40,15 @@ fn serve(
     tls: Option<(&std::path::Path, &std::path::Path)>,
     stop_on_eof: bool,
 ) -> Result<(), orbit::StartError> {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "orbit=info".into()),
         )
+        // Colour for people at a terminal; plain text for a file or a pipe (demo.sh's
+        // orbit.log, mix kos.orbit.start, log collectors).
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
     let acceptor = tls
         .map(|(cert, key)| orbit::tls::acceptor(cert, key))
