@@ -37,7 +37,13 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
     let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
     let system = demo_system(&board, &out);
     let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
-    let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
+    let boot = qemu::boot(
+        &board,
+        &kernel.image,
+        &[roottask.clone()],
+        Duration::from_secs(120),
+    )
+    .unwrap();
     let lines = boot.lines();
     let output = &boot.output;
     let with = |who: &str, text: &str| -> Vec<&str> {
@@ -127,6 +133,28 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         );
     }
     assert!(random[0] != random[1] && random[1] != random[2] && random[0] != random[2]);
+    // ...and different from boot to boot: the seed is the CPU's, not built in.
+    let again = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
+    assert!(again.succeeded(), "{}", again.output);
+    let second: Vec<String> = again
+        .lines()
+        .iter()
+        .filter(|l| l.starts_with("[rng_client] random "))
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(second.len(), 3, "{}", again.output);
+    assert!(
+        second.iter().all(|r| !random.contains(r)),
+        "{random:?} / {second:?}"
+    );
 
     // The echo server sees its client by the badge the root minted for it (its
     // component number + 1), and every reply comes back whole.
