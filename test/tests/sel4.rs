@@ -40,7 +40,7 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
     let boot = qemu::boot(
         &board,
         &kernel.image,
-        &[roottask.clone()],
+        std::slice::from_ref(&roottask),
         Duration::from_secs(120),
     )
     .unwrap();
