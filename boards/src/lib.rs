@@ -267,7 +267,7 @@ mod test {
         assert!(h.contains("/* machine word, bits */\n#define CONFIG_WORD_SIZE 64\n"));
         assert!(h.contains("#define CONFIG_XAPIC 1\n"));
         assert_eq!(h.matches("#define CONFIG_").count(), qemu.option.len());
-        assert_eq!(qemu.option("CONFIG_ROOT_CNODE_SIZE_BITS"), Some(12));
+        assert_eq!(qemu.option("CONFIG_ROOT_CNODE_SIZE_BITS"), Some(14));
         assert_eq!(qemu.option("CONFIG_X2APIC"), None);
     }
 
