@@ -220,21 +220,8 @@ async fn a_result_orbit_did_not_acknowledge_is_sent_again_on_the_next_connection
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    let device = tokio::spawn(async move {
-        let id = Identity {
-            name: "dev1".into(),
-            key: SigningKey::from_bytes(&[4; 32]),
-        };
-        let endpoint = Endpoint::new(&url).with_backoff(orbit_device::Backoff {
-            min: Duration::from_millis(10),
-            max: Duration::from_millis(50),
-        });
-        let (_keep, mut outgoing) = mpsc::unbounded_channel();
-        let config = orbit_device::Config::new(endpoint, id, "1.0.0");
-        orbit_device::run(&config, &mut Quick, &mut outgoing, |_| {}, async {
-            let _ = stopped.await;
-        })
-        .await
+    let device = quick_device(url, None, async {
+        let _ = stopped.await;
     });
     let result = |ws_msg: ToOrbit| match ws_msg {
         ToOrbit::Result { id, ok, detail } => (id, ok, detail),
@@ -303,8 +290,13 @@ async fn a_result_orbit_did_not_acknowledge_is_sent_again_on_the_next_connection
         .unwrap();
 }
 
-/// A device run keeping its unrecorded results in `journal`, until `stopped`.
-fn journaled_device(url: String, journal: std::path::PathBuf) -> tokio::task::JoinHandle<()> {
+/// A device answering every command at once ([`Quick`]) until `stop`, keeping its
+/// unrecorded results in `journal` if given.
+fn quick_device(
+    url: String,
+    journal: Option<std::path::PathBuf>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let id = Identity {
             name: "dev1".into(),
@@ -315,16 +307,11 @@ fn journaled_device(url: String, journal: std::path::PathBuf) -> tokio::task::Jo
             max: Duration::from_millis(50),
         });
         let (_keep, mut outgoing) = mpsc::unbounded_channel();
-        let config = orbit_device::Config::new(endpoint, id, "1.0.0")
-            .with_journal(orbit_device::Journal::at(&journal));
-        orbit_device::run(
-            &config,
-            &mut Quick,
-            &mut outgoing,
-            |_| {},
-            std::future::pending(),
-        )
-        .await
+        let mut config = orbit_device::Config::new(endpoint, id, "1.0.0");
+        if let Some(journal) = journal {
+            config = config.with_journal(orbit_device::Journal::at(&journal));
+        }
+        orbit_device::run(&config, &mut Quick, &mut outgoing, |_| {}, stop).await
     })
 }
 
@@ -337,7 +324,7 @@ async fn a_result_survives_the_death_of_the_device_software_in_its_journal() {
 
     // The device answers, and dies (aborted: nothing runs after) before Orbit
     // records the result.
-    let device = journaled_device(url.clone(), journal.clone());
+    let device = quick_device(url.clone(), Some(journal.clone()), std::future::pending());
     let mut ws = handshake(&listener).await;
     say(
         &mut ws,
@@ -366,7 +353,7 @@ async fn a_result_survives_the_death_of_the_device_software_in_its_journal() {
     assert!(journal.exists(), "written before the result went out");
 
     // The next run of the device software sends it first, and forgets it once recorded.
-    let device = journaled_device(url, journal.clone());
+    let device = quick_device(url, Some(journal.clone()), std::future::pending());
     let mut ws = handshake(&listener).await;
     assert_eq!(hear_json(&mut ws).await, sent);
     say(&mut ws, &ToDevice::Recorded { id: 7 }).await;
