@@ -88,21 +88,38 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
             "{output}"
         );
     }
-    for grant in [
-        "rng_server serves kos_rng_protocol",
-        "rng_client uses kos_rng_protocol",
-        "echo_server serves kos_echo_protocol",
-        "echo_client uses kos_echo_protocol",
+    // At run time the root is the directory: each server's publish gets it an
+    // endpoint in its first free slot, each granted connect a badged copy in the
+    // client's; the badges are the directory's (kos-msg-server's, as hosted).
+    for publish in [
+        "rng_server publishes kos_rng_protocol on main: an endpoint in its slot 3",
+        "echo_server publishes kos_echo_protocol on main: an endpoint in its slot 3",
     ] {
-        assert!(said(&format!("{root}  "), grant), "{grant}:\n{output}");
+        assert!(said(root, publish), "{publish}:\n{output}");
     }
+    let badge_of = |client: &str, protocol: &str| -> String {
+        let line = with(
+            root,
+            &format!("{client} connected to {protocol} on main: badge "),
+        );
+        assert_eq!(line.len(), 1, "{client}:\n{output}");
+        assert!(line[0].ends_with(", in its slot 3"), "{}", line[0]);
+        line[0]
+            .split("badge ")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let rng_badge = badge_of("rng_client", "kos_rng_protocol");
+    let echo_badge = badge_of("echo_client", "kos_echo_protocol");
+    assert_ne!(rng_badge, echo_badge);
     assert!(
         said(root, "component 4 is intruder: started at 0x"),
         "{output}"
     );
-    assert!(with(root, "component 4 is intruder")
-        .iter()
-        .all(|l| l.ends_with("0 grants")));
 
     // The RNG server — kos-rng's service, the hosted server's code — seeded from the
     // CPU, answers its granted client over its endpoint: 32 fresh bytes each time.
@@ -156,12 +173,10 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         "{random:?} / {second:?}"
     );
 
-    // The echo server sees its client by the badge the root minted for it (its
-    // component number + 1), and every reply comes back whole.
-    let badge = format!(
-        "badge {:#x}",
-        order.iter().position(|a| *a == "echo_client").unwrap() + 1
-    );
+    // The echo server sees its client by the badge the directory granted it (and its
+    // name, which the directory tells the server of that token only), and every reply
+    // comes back whole.
+    let badge = format!("badge {echo_badge}");
     assert_eq!(
         with(
             "[echo_server] ",
@@ -181,12 +196,31 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         );
     }
 
-    // The app granted nothing has nothing to call: no directory entry, and the slot a
-    // granted app would use is empty, so the kernel refuses the call itself.
-    assert!(
-        said("[intruder] ", "connect kos_echo_protocol: not granted"),
-        "{output}"
-    );
+    // The app granted nothing gets nothing: the directory refuses its connect and its
+    // publish (with the hosted message server's words), and the slot a granted app
+    // would use is empty, so the kernel refuses a call through it itself.
+    let not_granted = "not granted by the manifest's dir_access_control";
+    for (who, what) in [
+        (
+            root,
+            format!("refused connect kos_echo_protocol for intruder: {not_granted}"),
+        ),
+        (
+            root,
+            format!("refused publish kos_echo_protocol for intruder: {not_granted}"),
+        ),
+        (
+            "[intruder] ",
+            format!("connect kos_echo_protocol refused: {not_granted}"),
+        ),
+        (
+            "[intruder] ",
+            format!("publish kos_echo_protocol refused: {not_granted}"),
+        ),
+    ] {
+        assert!(said(who, &what), "{what}:\n{output}");
+    }
+    assert!(!said(root, "intruder connected") && !said(root, "intruder publishes"));
     assert!(
         said(
             "[intruder] ",
@@ -294,6 +328,73 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         ),
         "{output}"
     );
+    assert!(said(root, "done"), "{output}");
+}
+
+#[test]
+fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new_connect() {
+    let board = qemu_board();
+    let out = out(&board.name);
+    let tree = source::kernel_tree().unwrap();
+    let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
+    let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dts = kos_sel4_build::checkout().join("test/fixtures/sel4-server-dies.dts");
+    let system = system::prepare(&board, &dts, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
+    let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
+    let output = &boot.output;
+    let lines = boot.lines();
+    let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
+    let root = "kos root task: ";
+    assert!(
+        boot.succeeded(),
+        "QEMU ended with {:?}:\n{output}",
+        boot.status
+    );
+    assert!(!output.contains("UNEXPECTED"), "{output}");
+    assert!(said("[steady] ", "before: before (badge 0x1)"), "{output}");
+    // The server faults while the client waits for its answer: the root wakes the
+    // client, whose call ends with the capability gone — it does not hang.
+    assert!(said(root, "flaky faulted: user exception"), "{output}");
+    assert!(
+        said(
+            root,
+            "steady was waiting on flaky's answer (kos_echo_protocol): its call ends with the capability gone"
+        ),
+        "{output}"
+    );
+    assert!(
+        said("[steady] ", "fatal: the server is gone (ServerGone)"),
+        "{output}"
+    );
+    assert!(
+        said("[steady] ", "stale: still gone, as it should be"),
+        "{output}"
+    );
+    // Its connect is held until the restarted server publishes again, then granted.
+    assert!(
+        said(
+            root,
+            "steady waits for kos_echo_protocol on main (granted, not published yet)"
+        ),
+        "{output}"
+    );
+    assert!(said(root, "restarting in 20 ms"), "{output}");
+    let publishes = lines
+        .iter()
+        .filter(|l| l.contains("flaky publishes kos_echo_protocol on main"))
+        .count();
+    assert_eq!(publishes, 2, "{output}");
+    assert!(
+        said(
+            root,
+            "steady connected to kos_echo_protocol on main: badge 0x2"
+        ),
+        "{output}"
+    );
+    assert!(said("[steady] ", "after: after (badge 0x2)"), "{output}");
+    assert!(said(root, "steady exited with status 0"), "{output}");
     assert!(said(root, "done"), "{output}");
 }
 

@@ -137,6 +137,11 @@ impl<P: AccessPolicy> Directory<P> {
         Ok(grant)
     }
 
+    /// The grant of token `badge`, if it is live.
+    pub fn grant(&self, badge: u64) -> Option<&Grant> {
+        self.grants.get(&badge)
+    }
+
     /// How many tokens `conn` holds.
     pub fn tokens_held(&self, conn: ConnId) -> usize {
         self.grants.values().filter(|g| g.client == conn).count()
@@ -238,6 +243,12 @@ mod test {
         assert_ne!(a.badge, b.badge, "each token has its own badge");
         assert_eq!((a.server, a.client), (SERVER, CLIENT));
         assert_eq!(d.tokens_held(CLIENT), 2);
+        // A live token can be looked up by its badge (seL4's root tells its server who
+        // holds it); a released one cannot.
+        assert_eq!(d.grant(a.badge), Some(&a));
+        d.release(CLIENT, a.badge).unwrap();
+        assert_eq!(d.grant(a.badge), None);
+        assert_eq!(d.grant(b.badge).map(|g| g.client), Some(CLIENT));
     }
 
     #[test]

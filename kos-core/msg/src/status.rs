@@ -26,6 +26,31 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every refusal, in the order of its [`code`](Refusal::code).
+    pub const ALL: [Refusal; 8] = [
+        Refusal::NotGranted,
+        Refusal::NotPublished,
+        Refusal::AlreadyPublished,
+        Refusal::TooManyTokens,
+        Refusal::UnknownBadge,
+        Refusal::BadFrame,
+        Refusal::BadName,
+        Refusal::Busy,
+    ];
+
+    /// A stable number for transports that carry a refusal as a word (seL4's root task
+    /// answers a directory request with `1 + code` as the reply's label): 0 to 7.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The refusal of [`code`](Refusal::code) `code`.
+    pub fn from_code(code: u64) -> Option<Refusal> {
+        Refusal::ALL
+            .into_iter()
+            .find(|r| u64::from(r.code()) == code)
+    }
+
     /// A short, stable description for logs and error messages.
     pub const fn describe(self) -> &'static str {
         match self {
@@ -44,5 +69,30 @@ impl Refusal {
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.describe())
+    }
+}
+
+#[cfg(test)]
+mod test {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_a_code_that_comes_back_as_itself() {
+        for (i, refusal) in Refusal::ALL.into_iter().enumerate() {
+            // A new variant must join ALL: this match stops compiling until it does.
+            match refusal {
+                Refusal::NotGranted
+                | Refusal::NotPublished
+                | Refusal::AlreadyPublished
+                | Refusal::TooManyTokens
+                | Refusal::UnknownBadge
+                | Refusal::BadFrame
+                | Refusal::BadName
+                | Refusal::Busy => {}
+            }
+            assert_eq!(usize::from(refusal.code()), i);
+            assert_eq!(Refusal::from_code(u64::from(refusal.code())), Some(refusal));
+        }
+        assert_eq!(Refusal::from_code(Refusal::ALL.len() as u64), None);
     }
 }

@@ -44,7 +44,7 @@ int main(void) {
     U("TCB_SUSPEND", TCBSuspend); U("TCB_RESUME", TCBResume);
     U("CNODE_REVOKE", CNodeRevoke); U("CNODE_DELETE", CNodeDelete);
     U("CNODE_COPY", CNodeCopy); U("CNODE_MINT", CNodeMint); U("CNODE_MOVE", CNodeMove);
-    U("CNODE_MUTATE", CNodeMutate);
+    U("CNODE_MUTATE", CNodeMutate); U("CNODE_SAVE_CALLER", CNodeSaveCaller);
     U("X86_PDPT_MAP", X86PDPTMap);
     U("X86_PAGE_DIRECTORY_MAP", X86PageDirectoryMap);
     U("X86_PAGE_TABLE_MAP", X86PageTableMap);
@@ -105,6 +105,7 @@ int main(void) {
     printf("    pub const RSP: usize = %zu;\n", offsetof(seL4_UserContext, rsp) / 8);
     printf("    pub const RDI: usize = %zu;\n", offsetof(seL4_UserContext, rdi) / 8);
     printf("    pub const RSI: usize = %zu;\n", offsetof(seL4_UserContext, rsi) / 8);
+    printf("    pub const RDX: usize = %zu;\n", offsetof(seL4_UserContext, rdx) / 8);
     printf("    pub const WORDS: usize = %zu;\n}\n", sizeof(seL4_UserContext) / 8);
     printf("/// Offsets of seL4_BootInfo's fields, and its size.\npub mod bootinfo {\n");
     OFF("EXTRA_LEN", seL4_BootInfo, extraLen); OFF("NODE_ID", seL4_BootInfo, nodeID);

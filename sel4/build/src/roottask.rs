@@ -56,8 +56,11 @@ fn cargo_build(
 /// Builds the seL4 programs (`sel4/native/apps`, see [`crate::programs`]) and the root
 /// task embedding them and the system's manifest (`system_dtb`, from
 /// [`crate::system::prepare`]), against `constants` (from
-/// [`crate::constants::generate`]), into `out/native-target`; returns the root task.
+/// [`crate::constants::generate`]), in `out/native-target`; returns the root task, a
+/// copy beside `system_dtb` (each system's own: two systems built at once in one `out`
+/// take turns and never boot each other's).
 pub fn build(constants: &Path, system_dtb: &Path, out: &Path) -> Result<PathBuf, BuildError> {
+    let _turn = crate::lock(out)?;
     let programs_dir = cargo_build(crate::programs::APPS_PACKAGE, constants, out, &[])?;
     let table = out.join("programs.rs");
     crate::write(
@@ -70,5 +73,10 @@ pub fn build(constants: &Path, system_dtb: &Path, out: &Path) -> Result<PathBuf,
         out,
         &[("KOS_PROGRAMS_RS", &table), ("KOS_SYSTEM_DTB", system_dtb)],
     )?;
-    Ok(dir.join("kos-roottask"))
+    let task = system_dtb.with_file_name("kos-roottask");
+    std::fs::copy(dir.join("kos-roottask"), &task).map_err(|error| BuildError::Io {
+        path: task.clone(),
+        error,
+    })?;
+    Ok(task)
 }

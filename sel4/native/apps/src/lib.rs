@@ -1,6 +1,8 @@
-//! What KOS's seL4 apps share: the CPU's entropy for the RNG server's seed and the
-//! protocols' names as the hosted apps have them.
+//! What KOS's seL4 apps share: the CPU's entropy for the RNG server's seed, the echo
+//! service, and the protocols' names as the hosted apps have them.
 #![no_std]
+
+pub mod echo;
 
 /// The echo protocol of the demo (as `kos-demo-apps` names it).
 pub const ECHO_PROTOCOL: &str = "kos_echo_protocol";

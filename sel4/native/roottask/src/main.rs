@@ -2,13 +2,17 @@
 //! (embedded at build time, checked with the same `kos-manifest` rules as everywhere)
 //! and, from the largest untyped region and the boot info's free slots, builds every
 //! native app a component of its own: a TCB; a CNode as its whole CSpace holding the
-//! root's endpoint, its fault endpoint and the endpoints its grants give it
-//! (`directory`); a VSpace with its program (by the manifest's `binary`, from the
-//! programs embedded at build time), stack, IPC buffer and the environment page that
-//! tells it its name and directory. It supervises them by their restart policies
+//! root's endpoint and its fault endpoint; a VSpace with its program (by the
+//! manifest's `binary`, from the programs embedded at build time), stack, IPC buffer,
+//! heap and the environment page that tells it its name and arguments. At run time it
+//! is the message servers' directory (`directory`, `requests`: `kos-msg-server`'s, as
+//! hosted): a publish gets the server an endpoint, a granted connect a badged call-only
+//! copy in the client's CSpace. It supervises the components by their restart policies
 //! (`kos-restart`, the hosted root server's code): exits and faults are reported on its
-//! endpoint. It ends QEMU through the exit device once nothing can happen any more:
-//! every app is down for good, or only servers are left whose clients all are.
+//! endpoint; a server's end takes its endpoints with it, and a client caught waiting on
+//! its answer is woken to find the capability gone. It ends QEMU through the exit
+//! device once nothing can happen any more: every app is down for good, or only
+//! servers are left whose clients all are.
 
 #![no_std]
 #![no_main]
@@ -17,6 +21,7 @@ extern crate alloc;
 
 mod directory;
 mod elf;
+mod requests;
 mod sel4;
 
 use alloc::vec::Vec;
@@ -34,9 +39,9 @@ use core::fmt::Write;
 use core::panic::PanicInfo;
 use core::sync::atomic::{compiler_fence, Ordering};
 
-use directory::{Grant, Plan};
+use directory::Directories;
 use elf::{Elf, PF_W};
-use kos_sel4_rt::env::{self, Env, Role};
+use kos_sel4_rt::env::{self, Env};
 use sel4::{BootInfo, Error};
 use sel4call::Console;
 
@@ -296,25 +301,24 @@ fn map_page(
 struct Spawned {
     entry: usize,
     pages: usize,
+    tcb: usize,
+    cnode: usize,
 }
 
-/// What one component is made of: its app, program and grants.
+/// What one component is made of: its app and program.
 struct Recipe<'m> {
     app: &'m App,
     program: &'static [u8],
-    grants: &'m [Grant],
 }
 
-/// Builds component `index` its world — TCB, CNode with the root's endpoint `ep` and
-/// its grants of `endpoints`, VSpace with its program and environment page — and
-/// starts it.
+/// Builds component `index` its world — TCB, CNode with the root's endpoint `ep`,
+/// VSpace with its program and environment page — and starts it.
 fn spawn(
     a: &mut Alloc,
     out: &mut Console,
     ep: usize,
     index: usize,
     recipe: &Recipe<'_>,
-    endpoints: &[usize],
 ) -> Result<Spawned, Fail> {
     let program = recipe.program;
     let elf = Elf::parse(program).map_err(bad)?;
@@ -422,14 +426,6 @@ fn spawn(
             ));
         }
     }
-    for g in recipe.grants {
-        if page.add(&g.protocol, g.role).is_none() {
-            return Err(bad("more grants than a component's directory holds"));
-        }
-        for (badge, client) in &g.clients {
-            page.add_client(*badge as u64, client);
-        }
-    }
     let env_frame = a.obj(k::OBJ_X86_4K, 0)?;
     map_page(
         a,
@@ -468,25 +464,8 @@ fn spawn(
         badge(index, FAULT),
     )
     .map_err(fail("CNode_Mint (fault endpoint)"))?;
-    // Its grants, in its directory's order: the endpoint to serve, or a call-only
-    // copy badged with its number.
-    for (i, g) in recipe.grants.iter().enumerate() {
-        let (rights, badge) = match g.role {
-            Role::Serve => (k::ALL_RIGHTS, 0),
-            Role::Use => (k::CALL_RIGHTS, g.badge),
-        };
-        sel4::cnode_mint(
-            cnode,
-            env::SLOT_FIRST_PROTOCOL + i,
-            COMP_CNODE_BITS,
-            k::CAP_INIT_THREAD_CNODE,
-            endpoints[g.endpoint],
-            k::WORD_BITS,
-            rights,
-            badge,
-        )
-        .map_err(fail("CNode_Mint (protocol endpoint)"))?;
-    }
+    // Nothing else: what it may reach beyond the root, the directory grants it at
+    // run time.
 
     sel4::tcb_configure(
         tcb,
@@ -512,6 +491,8 @@ fn spawn(
     Ok(Spawned {
         entry: elf.entry,
         pages: n,
+        tcb,
+        cnode,
     })
 }
 
@@ -559,15 +540,20 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
     if apps.is_empty() || apps.len() > MAX_COMPONENTS {
         return Err(bad("a system on seL4 has 1 to 8 native apps"));
     }
-    let plan: Plan = directory::plan(&system, &apps);
-    for skipped in &plan.skipped {
-        let _ = writeln!(
-            out,
-            "kos root task: {skipped}: its server is not a component here (served by _root or a BEAM app): not granted on seL4 yet"
-        );
+    for server in &system.msg_servers {
+        for protocol in &server.protocols {
+            let native = |name: &alloc::string::String| apps.iter().any(|a| &a.name == name);
+            if !protocol.servers.iter().any(native) {
+                let _ = writeln!(
+                    out,
+                    "kos root task: {}/{}: its server is not a component here (served by _root or a BEAM app): not published on seL4 yet",
+                    server.name, protocol.name
+                );
+            }
+        }
     }
     let mut recipes = Vec::new();
-    for (index, app) in apps.iter().enumerate() {
+    for app in &apps {
         let AppKind::Native { binary, .. } = &app.kind else {
             return Err(bad("a BEAM app among the components"));
         };
@@ -579,21 +565,16 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             );
             bad("a native app without an seL4 program")
         })?;
-        recipes.push(Recipe {
-            app,
-            program,
-            grants: &plan.grants[index],
-        });
+        recipes.push(Recipe { app, program });
     }
-    // One endpoint for the root (requests and faults, told apart by badge) and one
-    // per served protocol.
+    // One endpoint for the root (requests and faults, told apart by badge), and a
+    // slot per component for the reply capability of a connect it holds.
     let ep = a.obj(k::OBJ_ENDPOINT, 0)?;
-    let mut endpoints = Vec::new();
-    for name in &plan.endpoints {
-        let slot = a.obj(k::OBJ_ENDPOINT, 0)?;
-        let _ = writeln!(out, "kos root task: endpoint for {name} in slot {slot}");
-        endpoints.push(slot);
+    let mut reply_pool = Vec::new();
+    for _ in &recipes {
+        reply_pool.push(a.slot()?);
     }
+    let mut dirs = Directories::new(&system);
     let mut slots: Vec<Slot> = Vec::new();
     for (index, recipe) in recipes.iter().enumerate() {
         let heap_kib = match recipe.app.kind {
@@ -602,29 +583,15 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
         };
         let memory = a.incarnation(incarnation_slots(heap_kib), incarnation_bits(heap_kib))?;
         let mut inc = memory.alloc();
-        let s = spawn(&mut inc, out, ep, index, recipe, &endpoints)?;
+        let s = spawn(&mut inc, out, ep, index, recipe)?;
         a.made += inc.made;
         let _ = writeln!(
             out,
-            "kos root task: component {index} is {}: started at {:#x}, {} image pages, {} grants",
-            recipe.app.name,
-            s.entry,
-            s.pages,
-            recipe.grants.len()
+            "kos root task: component {index} is {}: started at {:#x}, {} image pages",
+            recipe.app.name, s.entry, s.pages,
         );
-        for g in recipe.grants {
-            let _ = writeln!(
-                out,
-                "kos root task:   {} {} {}",
-                recipe.app.name,
-                if g.role == Role::Serve {
-                    "serves"
-                } else {
-                    "uses"
-                },
-                g.protocol
-            );
-        }
+        let conn = directory::conn(index, 0);
+        dirs.attach(conn, recipe.app);
         let mut tracker = RestartTracker::new(recipe.app.restart);
         tracker.started(Tsc::now());
         slots.push(Slot {
@@ -632,6 +599,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             restart_at: None,
             down: false,
             memory,
+            live: Some(Live::new(inc, &s, conn)),
         });
     }
     let _ = writeln!(
@@ -647,7 +615,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
     sel4::tcb_set_priority(k::CAP_INIT_THREAD_TCB, ROOT_SUPERVISING_PRIO)
         .map_err(fail("TCB_SetPriority"))?;
     let ipc = sel4::ipc();
-    while !quiescent(&slots, &recipes) {
+    while !quiescent(&system, &slots, &recipes) {
         let m = sel4call::nb_recv(ep);
         if m.badge == 0 {
             // Nothing sent: start whatever is due, then let the others run.
@@ -656,8 +624,11 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                 if slot.restart_at.is_some_and(|due: Tsc| due.0 <= now.0) {
                     slot.restart_at = None;
                     let mut inc = slot.memory.alloc();
-                    let s = spawn(&mut inc, out, ep, index, &recipes[index], &endpoints)?;
+                    let s = spawn(&mut inc, out, ep, index, &recipes[index])?;
                     a.made += inc.made;
+                    let conn = directory::conn(index, slot.memory.freed);
+                    dirs.attach(conn, recipes[index].app);
+                    slot.live = Some(Live::new(inc, &s, conn));
                     slot.tracker.started(Tsc::now());
                     let _ = writeln!(
                         out,
@@ -691,13 +662,14 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                 }
             }
             REQUEST => {
-                let _ = writeln!(
+                let mut cx = requests::Cx {
+                    dirs: &mut dirs,
+                    slots: &mut slots,
+                    recipes: &recipes,
+                    reply_pool: &reply_pool,
                     out,
-                    "kos root task: {} sent request {:#x}, which the root does not serve",
-                    app.name,
-                    m.label()
-                );
-                ipc.reply(0xffff, &[]);
+                };
+                cx.answer(index, &m)?;
                 continue;
             }
             FAULT => {
@@ -708,8 +680,6 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             _ => return Err(bad("an unexpected message")),
         };
         let slot = &mut slots[index];
-        // This incarnation is over: its objects go, whatever comes next.
-        slot.memory.free()?;
         let policy = app.restart;
         let now = Tsc::now();
         match slot.tracker.on_exit(kind, now) {
@@ -746,6 +716,9 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                 slot.down = true;
             }
         }
+        // This incarnation is over: its objects go, whatever comes next — the
+        // endpoints it served with them, and every client's copy.
+        requests::ended(&mut dirs, &mut slots, &recipes, index, out)?;
     }
     let freed: usize = slots.iter().map(|s| s.memory.freed).sum();
     let _ = writeln!(
@@ -778,7 +751,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
 
 /// Nothing can happen any more: every app is down for good, or serves protocols only
 /// (it calls nothing) and every client of them is down for good.
-fn quiescent(slots: &[Slot], recipes: &[Recipe<'_>]) -> bool {
+fn quiescent(system: &Manifest, slots: &[Slot], recipes: &[Recipe<'_>]) -> bool {
     let down = |name: &str| {
         recipes
             .iter()
@@ -788,11 +761,7 @@ fn quiescent(slots: &[Slot], recipes: &[Recipe<'_>]) -> bool {
     slots.iter().zip(recipes).all(|(slot, recipe)| {
         slot.down
             || (slot.restart_at.is_none()
-                && !recipe.grants.is_empty()
-                && recipe
-                    .grants
-                    .iter()
-                    .all(|g| g.role == Role::Serve && g.clients.iter().all(|(_, c)| down(c))))
+                && directory::serves_only_the_gone(system, &recipe.app.name, down))
     })
 }
 
@@ -835,11 +804,38 @@ fn describe_fault(out: &mut Console, ipc: &sel4call::IpcBuffer, m: &sel4call::Ms
 struct Slot {
     /// Its memory and slots, reused by each incarnation.
     memory: Memory,
+    /// The running incarnation, if one runs.
+    live: Option<Live>,
     tracker: RestartTracker<Tsc>,
     /// When its next start is due, after a fault.
     restart_at: Option<Tsc>,
     /// Down for good, as its policy says.
     down: bool,
+}
+
+/// A running incarnation: what the root needs to grant it capabilities at run time.
+struct Live {
+    /// Allocates from the incarnation's own untyped and slots (its endpoints come
+    /// from here, so they go with it).
+    alloc: Alloc,
+    tcb: usize,
+    cnode: usize,
+    /// Its next free CSpace slot for a granted capability.
+    next_cslot: usize,
+    /// Its directory connection.
+    conn: kos_msg_server::ConnId,
+}
+
+impl Live {
+    fn new(alloc: Alloc, s: &Spawned, conn: kos_msg_server::ConnId) -> Live {
+        Live {
+            alloc,
+            tcb: s.tcb,
+            cnode: s.cnode,
+            next_cslot: env::SLOT_FIRST_GRANT,
+            conn,
+        }
+    }
 }
 
 /// The time-stamp counter, in ticks of `TSC_MHZ` per microsecond.

@@ -152,6 +152,18 @@ pub fn cnode_revoke(root: usize, index: usize, depth: usize) -> Result<(), Error
     invoke(root, k::CNODE_REVOKE, &[index, depth], &[]).map(|_| ())
 }
 
+/// `seL4_CNode_Delete(root, index, depth)`: empties the slot.
+pub fn cnode_delete(root: usize, index: usize, depth: usize) -> Result<(), Error> {
+    invoke(root, k::CNODE_DELETE, &[index, depth], &[]).map(|_| ())
+}
+
+/// `seL4_CNode_SaveCaller(root, index, depth)`: moves the reply capability of the
+/// call just received into the (empty) slot, so it can be answered later with a
+/// `seL4_Send` on it while the root receives other messages.
+pub fn cnode_save_caller(root: usize, index: usize, depth: usize) -> Result<(), Error> {
+    invoke(root, k::CNODE_SAVE_CALLER, &[index, depth], &[]).map(|_| ())
+}
+
 /// `seL4_X86_ASIDPool_Assign(pool, vroot)`.
 pub fn asid_pool_assign(pool: usize, vroot: usize) -> Result<(), Error> {
     invoke(pool, k::X86_ASID_POOL_ASSIGN, &[], &[vroot]).map(|_| ())
@@ -208,6 +220,26 @@ pub fn tcb_write_registers(tcb: usize, regs: &[usize]) -> Result<(), Error> {
 /// `seL4_TCB_SetPriority(tcb, priority)` (5.0: checked against the caller's MCP).
 pub fn tcb_set_priority(tcb: usize, priority: usize) -> Result<(), Error> {
     invoke(tcb, k::TCB_SET_PRIORITY, &[priority], &[]).map(|_| ())
+}
+
+/// `seL4_TCB_ReadRegisters(tcb, suspend_source = false, arch_flags = 0, count)`: the
+/// first `N` words of the thread's seL4_UserContext (for a thread blocked in a system
+/// call, the registers it made the call with).
+pub fn tcb_read_registers<const N: usize>(tcb: usize) -> Result<[usize; N], Error> {
+    let first = invoke(tcb, k::TCB_READ_REGISTERS, &[0, N], &[])?;
+    let ipc = ipc();
+    Ok(core::array::from_fn(|i| {
+        if i < 4 {
+            first[i]
+        } else {
+            ipc.mr(i)
+        }
+    }))
+}
+
+/// `seL4_TCB_Suspend(tcb)`: stops the thread; a call it was blocked in is cancelled.
+pub fn tcb_suspend(tcb: usize) -> Result<(), Error> {
+    invoke(tcb, k::TCB_SUSPEND, &[], &[]).map(|_| ())
 }
 
 /// `seL4_TCB_Resume(tcb)`.

@@ -124,6 +124,12 @@ impl IpcBuffer {
         let regs = self.load(words, &[]);
         syscall(k::SYS_REPLY_RECV, ep, msg_info(label, 0, words.len()), regs)
     }
+    /// `seL4_Send(cap, label, words)`: no answer awaited. On a saved reply capability
+    /// (`CNode_SaveCaller`) it is that call's answer, and the kernel deletes the cap.
+    pub fn send(self, cap: usize, label: usize, words: &[usize]) {
+        let regs = self.load(words, &[]);
+        syscall(k::SYS_SEND, cap, msg_info(label, 0, words.len()), regs);
+    }
     /// `seL4_Reply(label, words)` (non-MCS 5.0: to the caller cap in the TCB).
     pub fn reply(self, label: usize, words: &[usize]) {
         let regs = self.load(words, &[]);

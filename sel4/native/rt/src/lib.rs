@@ -6,9 +6,10 @@
 //!   encodings, the IPC buffer's and the boot info's layouts.
 //! - System calls ([`syscall`], [`recv`], [`IpcBuffer::call`], [`IpcBuffer::reply`]),
 //!   the debug console ([`Console`]) and [`debug_halt`].
-//! - [`env`]: the page the root task gives every component (its name, its directory
-//!   of granted endpoints), written by the root and read by the SDK; [`wire`]: a KOS
-//!   message (label, param, payload) in one IPC message.
+//! - [`env`]: the page the root task gives every component (its name, heap and
+//!   arguments), written by the root and read by the SDK, and the requests a
+//!   component sends the root (exit, publish, connect, who); [`wire`]: a KOS message
+//!   (label, param, payload) in one IPC message.
 //! - `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp`: the host target's precompiled
 //!   `compiler_builtins` leaves them to a C library a freestanding program lacks; and
 //!   the unwinding hooks its precompiled `core` and `alloc` name (never called).

@@ -7,7 +7,7 @@
 use crate::{k, IpcBuffer, Msg};
 
 /// Words before the payload: param, length.
-const HEADER_WORDS: usize = 2;
+pub const HEADER_WORDS: usize = 2;
 /// Largest payload one IPC message carries.
 pub const MAX_IPC_PAYLOAD: usize = (k::MSG_MAX_LENGTH - HEADER_WORDS) * 8;
 /// Largest label: seL4's message info has 20 bits for it.

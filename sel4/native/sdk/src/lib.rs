@@ -5,9 +5,12 @@
 //! [`Component`], and when main returns tells the root it exited with that status, as
 //! a hosted app's process exit does. Through the [`Component`] it
 //!
-//! - finds what its manifest entry grants: [`Component::connect`] gives a [`Client`]
-//!   for a protocol it uses (or [`NotGranted`]: there is no capability to call);
-//! - serves a protocol with the one loop every KOS server has, over a
+//! - connects to a protocol ([`Component::connect`]): the root task's directory —
+//!   `kos-msg-server`'s, under the manifest's `dir_access_control`, as hosted — grants
+//!   it a badged, call-only capability and the SDK gives a [`Client`] over it, or the
+//!   directory's [`Refusal`] (a granted protocol that is not published yet is waited
+//!   for, as hosted);
+//! - publishes and serves a protocol with the one loop every KOS server has, over a
 //!   `kos_service::Service` — the same trait and often the same service code as the
 //!   hosted servers ([`Component::serve`]);
 //! - logs lines that the console shows under its name ([`say!`]), and reads the clock.
@@ -22,12 +25,15 @@ use core::arch::global_asm;
 use core::fmt::Write;
 use core::panic::PanicInfo;
 
+pub use kos_msg::Refusal;
 pub use kos_sel4_rt as rt;
 pub use kos_sel4_rt::wire::MAX_IPC_PAYLOAD;
 pub use kos_service;
 
-use kos_sel4_rt::env::{Entry, Env, Role, ROOT_EXIT, SLOT_ROOT};
-use kos_sel4_rt::{k, wire, Console, IpcBuffer};
+use kos_sel4_rt::env::{
+    Env, Name, ROOT_CONNECT, ROOT_EXIT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SLOT_ROOT,
+};
+use kos_sel4_rt::{k, wire, Console, IpcBuffer, Msg};
 use kos_service::{Answer, Call, Client as Caller, Reply, Service, Status};
 
 /// Reply label of a call the seL4 transport could not carry: the answer's payload is
@@ -43,9 +49,8 @@ pub struct Component {
     env: &'static Env,
 }
 
-/// A protocol the manifest does not grant this app: it holds no capability for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NotGranted;
+/// Most clients a server remembers by name at once (the rest are asked for again).
+const KNOWN_CLIENTS: usize = 16;
 
 /// Why a call did not get an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +63,9 @@ pub enum CallError {
     ReplyTooLarge,
     /// The service held the call, which the seL4 loop cannot do yet.
     HoldUnsupported,
+    /// The capability is gone: the server ended (its endpoint went with it) and the
+    /// kernel answered instead. Connect again to reach its next incarnation.
+    ServerGone,
 }
 
 /// The answer to a call.
@@ -88,15 +96,26 @@ impl Component {
         self.env.index as usize
     }
 
-    /// The protocol `protocol`, if the manifest lets this app call it.
-    pub fn connect(&self, protocol: &str) -> Result<Client<'_>, NotGranted> {
-        self.env
-            .find(protocol, Role::Use)
-            .map(|e| Client {
-                component: self,
-                slot: e.slot as usize,
-            })
-            .ok_or(NotGranted)
+    /// Connects to `protocol`: the directory grants this app a badged, call-only
+    /// capability to its server, or refuses as the hosted message server does
+    /// (`NotGranted` when the manifest does not let this app use it). A protocol the
+    /// app may use but nobody has published yet is waited for.
+    pub fn connect(&self, protocol: &str) -> Result<Client<'_>, Refusal> {
+        let m = self.ask_root(ROOT_CONNECT, protocol)?;
+        Ok(Client {
+            component: self,
+            slot: self.ipc.get(&m, 0),
+        })
+    }
+
+    /// A request to the root task naming `protocol`; its answer, or the refusal.
+    fn ask_root(&self, label: usize, protocol: &str) -> Result<Msg, Refusal> {
+        if protocol.len() > kos_msg::MAX_PROTOCOL_LEN {
+            return Err(Refusal::BadName);
+        }
+        let mut words = [0usize; k::MSG_MAX_LENGTH];
+        let n = wire::encode(0, protocol.as_bytes(), &mut words);
+        answer(self.ipc.call(SLOT_ROOT, label, &words[..n], &[]))
     }
 
     /// Microseconds since the machine started (the time-stamp counter).
@@ -111,16 +130,16 @@ impl Component {
         let _ = writeln!(Console, "[{}] {line}", self.name());
     }
 
-    /// Serves `protocol` with `service` for good: receives each call on the protocol's
-    /// endpoint, tells the service who called (the badge, and the client's app name
-    /// from the directory), replies, and lets the service do its work between calls.
-    /// Returns [`NotGranted`] at once if the manifest does not make this app the
-    /// protocol's server.
-    pub fn serve<S: Service>(&self, protocol: &str, service: &mut S) -> NotGranted {
-        let Some(entry) = self.env.find(protocol, Role::Serve) else {
-            return NotGranted;
-        };
-        serve_loop(self, entry, service)
+    /// Publishes `protocol` and serves it with `service` for good: receives each call
+    /// on the protocol's endpoint, tells the service who called (the badge, and the
+    /// client's app name from the directory), replies, and lets the service do its
+    /// work between calls. Returns the directory's refusal at once if it does not let
+    /// this app publish the protocol.
+    pub fn serve<S: Service>(&self, protocol: &str, service: &mut S) -> Refusal {
+        match self.ask_root(ROOT_PUBLISH, protocol) {
+            Ok(m) => serve_loop(self, self.ipc.get(&m, 0), service),
+            Err(refusal) => refusal,
+        }
     }
 
     /// The IPC buffer.
@@ -156,6 +175,11 @@ impl Client<'_> {
         let mut words = [0usize; k::MSG_MAX_LENGTH];
         let n = wire::encode(param, payload, &mut words);
         let m = ipc.call(self.slot, label as usize, &words[..n], &[]);
+        // Every KOS reply has a header; the kernel's own answer to a call through an
+        // empty slot (its server's endpoint was deleted with it) has one word.
+        if m.length() < wire::HEADER_WORDS && m.label() == k::ERR_INVALID_CAPABILITY {
+            return Err(CallError::ServerGone);
+        }
         match m.label() as u64 {
             REPLY_TOO_LARGE => return Err(CallError::ReplyTooLarge),
             HOLD_UNSUPPORTED => return Err(CallError::HoldUnsupported),
@@ -175,10 +199,52 @@ impl Client<'_> {
     }
 }
 
-fn serve_loop<S: Service>(component: &Component, entry: &Entry, service: &mut S) -> ! {
+/// A directory answer: label 0 is yes, `ROOT_REFUSED + code` a refusal.
+fn answer(m: Msg) -> Result<Msg, Refusal> {
+    match m.label() {
+        0 => Ok(m),
+        l => Err(l
+            .checked_sub(ROOT_REFUSED)
+            .and_then(|code| Refusal::from_code(code as u64))
+            .unwrap_or(Refusal::BadFrame)),
+    }
+}
+
+/// The clients a server has asked the directory about: badge → app name.
+struct KnownClients {
+    entries: [(u64, Name); KNOWN_CLIENTS],
+    next: usize,
+}
+
+impl KnownClients {
+    /// The app holding `badge` on the endpoint in `ep`: remembered, or asked of the
+    /// root (`ROOT_WHO`) and remembered, the oldest forgotten when full.
+    fn app(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> Name {
+        if let Some((_, name)) = self.entries.iter().find(|(b, _)| *b == badge && badge != 0) {
+            return *name;
+        }
+        let m = ipc.call(SLOT_ROOT, ROOT_WHO, &[ep, badge as usize], &[]);
+        let mut bytes = [0u8; kos_sel4_rt::env::NAME_BYTES];
+        let name = match answer(m)
+            .ok()
+            .and_then(|m| wire::decode(ipc, &m, &mut bytes))
+        {
+            Some((_, len)) => Name::new(core::str::from_utf8(&bytes[..len]).unwrap_or("?")),
+            None => Name::new("?"),
+        };
+        self.entries[self.next] = (badge, name);
+        self.next = (self.next + 1) % KNOWN_CLIENTS;
+        name
+    }
+}
+
+fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> ! {
     let ipc = component.ipc;
-    let ep = entry.slot as usize;
-    let mut admitted = [0u64; kos_sel4_rt::env::MAX_CLIENTS];
+    let mut admitted = [0u64; KNOWN_CLIENTS];
+    let mut known = KnownClients {
+        entries: [(0, Name::EMPTY); KNOWN_CLIENTS],
+        next: 0,
+    };
     let mut input = [0u8; MAX_IPC_PAYLOAD];
     let mut out = [0u8; kos_service::MAX_PAYLOAD];
     let mut words = [0usize; k::MSG_MAX_LENGTH];
@@ -186,17 +252,36 @@ fn serve_loop<S: Service>(component: &Component, entry: &Entry, service: &mut S)
     loop {
         let now = component.now_us();
         let badge = m.badge as u64;
-        let app = entry.client(badge).unwrap_or("?");
-        let caller = Caller { badge, app };
         let (label, len) = match wire::decode(ipc, &m, &mut input) {
             Some((param, len)) => {
+                // Asking the root (below) overwrites the IPC buffer, so the call's
+                // words are read first. The caller's reply capability survives: on
+                // 5.0 only a receive deletes it, and this thread's Call does not.
+                let label = m.label() as u64;
+                let name = if admitted.contains(&badge) {
+                    known
+                        .entries
+                        .iter()
+                        .find(|(b, _)| *b == badge)
+                        .map(|(_, n)| *n)
+                } else {
+                    None
+                };
+                let name = match name {
+                    Some(n) => n,
+                    None => known.app(ipc, ep, badge),
+                };
+                let caller = Caller {
+                    badge,
+                    app: name.as_str(),
+                };
                 let refused = admit(&mut admitted, service, caller, now);
                 let answer = match refused {
                     Some(no) => Reply::Now(no),
                     None => service.call(
                         caller,
                         Call {
-                            label: m.label() as u64,
+                            label,
                             param,
                             payload: &input[..len],
                         },

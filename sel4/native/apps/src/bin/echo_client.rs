@@ -10,11 +10,14 @@ use kos_sel4_apps::ECHO_PROTOCOL;
 use kos_sel4_sdk::{say, Component};
 
 fn run(c: &Component) -> u64 {
-    let Ok(echo) = c.connect(ECHO_PROTOCOL) else {
-        say!(c, "connect {ECHO_PROTOCOL}: not granted");
-        return 1;
+    let echo = match c.connect(ECHO_PROTOCOL) {
+        Ok(echo) => echo,
+        Err(refusal) => {
+            say!(c, "connect {ECHO_PROTOCOL} refused: {refusal}");
+            return 1;
+        }
     };
-    say!(c, "connected to {ECHO_PROTOCOL}");
+    say!(c, "connected to {ECHO_PROTOCOL} (slot {})", echo.slot());
     for n in 1..=3u64 {
         let hello = format!("hello #{n}");
         let mut out = [0u8; 32];

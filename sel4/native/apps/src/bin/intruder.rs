@@ -1,24 +1,29 @@
-//! An app the manifest grants nothing: asking for the echo protocol finds no entry in
-//! its directory, and calling the slot where a granted app would hold the capability
-//! reaches no endpoint — the kernel answers the call itself: invalid capability.
+//! An app the manifest grants nothing: the directory refuses its connect and its
+//! publish of the echo protocol, and calling the slot where a granted app would hold a
+//! capability reaches no endpoint — the kernel answers the call itself: invalid
+//! capability.
 #![no_std]
 #![no_main]
 
+use kos_sel4_apps::echo::Echo;
 use kos_sel4_apps::ECHO_PROTOCOL;
-use kos_sel4_sdk::rt::env::SLOT_FIRST_PROTOCOL;
+use kos_sel4_sdk::rt::env::SLOT_FIRST_GRANT;
 use kos_sel4_sdk::rt::k;
 use kos_sel4_sdk::{say, Component};
 
 fn run(c: &Component) -> u64 {
     match c.connect(ECHO_PROTOCOL) {
         Ok(_) => say!(c, "connect {ECHO_PROTOCOL}: granted?! (UNEXPECTED)"),
-        Err(_) => say!(c, "connect {ECHO_PROTOCOL}: not granted"),
+        Err(refusal) => say!(c, "connect {ECHO_PROTOCOL} refused: {refusal}"),
     }
+    // Serving would never return; a refusal does at once.
+    let refusal = c.serve(ECHO_PROTOCOL, &mut Echo::new(c));
+    say!(c, "publish {ECHO_PROTOCOL} refused: {refusal}");
     say!(
         c,
-        "calling capability slot {SLOT_FIRST_PROTOCOL} anyway (empty in this CSpace)"
+        "calling capability slot {SLOT_FIRST_GRANT} anyway (empty in this CSpace)"
     );
-    let m = c.ipc().call(SLOT_FIRST_PROTOCOL, 7, &[0, 0], &[]);
+    let m = c.ipc().call(SLOT_FIRST_GRANT, 7, &[0, 0], &[]);
     if m.label() == k::ERR_INVALID_CAPABILITY {
         say!(
             c,

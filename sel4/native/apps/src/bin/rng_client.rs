@@ -13,9 +13,12 @@ use kos_sel4_sdk::kos_service::Status as _;
 use kos_sel4_sdk::{say, Component};
 
 fn run(c: &Component) -> u64 {
-    let Ok(rng) = c.connect(PROTOCOL) else {
-        say!(c, "connect {PROTOCOL}: not granted");
-        return 1;
+    let rng = match c.connect(PROTOCOL) {
+        Ok(rng) => rng,
+        Err(refusal) => {
+            say!(c, "connect {PROTOCOL} refused: {refusal}");
+            return 1;
+        }
     };
     say!(
         c,

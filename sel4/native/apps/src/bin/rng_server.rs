@@ -61,11 +61,8 @@ fn run(c: &Component) -> u64 {
         service: RngService::new(seed, ReseedPolicy::default(), c.now_us() / 1000),
     };
     say!(c, "seeded from the CPU; serving {PROTOCOL}");
-    let kos_sel4_sdk::NotGranted = c.serve(PROTOCOL, &mut server);
-    say!(
-        c,
-        "the manifest does not make this app the server of {PROTOCOL}"
-    );
+    let refusal = c.serve(PROTOCOL, &mut server);
+    say!(c, "publish {PROTOCOL} refused: {refusal}");
     1
 }
 
