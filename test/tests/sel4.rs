@@ -196,6 +196,24 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         );
     }
 
+    // Payloads past one IPC message travel in the token's shared frame, up to KOS's
+    // 4096 bytes, and come back whole; more is refused before anything is sent.
+    for line in [
+        "944 bytes: echoed whole",
+        "945 bytes: echoed whole",
+        "4096 bytes: echoed whole",
+        "4097 bytes: refused, too large",
+    ] {
+        assert!(said("[echo_client] ", line), "{line}:\n{output}");
+    }
+    assert!(
+        said(
+            "[echo_server] ",
+            &format!("call from echo_client ({badge}): 4096 bytes")
+        ),
+        "{output}"
+    );
+
     // The app granted nothing gets nothing: the directory refuses its connect and its
     // publish (with the hosted message server's words), and the slot a granted app
     // would use is empty, so the kernel refuses a call through it itself.

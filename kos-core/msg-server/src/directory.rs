@@ -137,6 +137,11 @@ impl<P: AccessPolicy> Directory<P> {
         Ok(grant)
     }
 
+    /// The badge the next grant will carry (badges count up and are never reused).
+    pub fn next_badge(&self) -> u64 {
+        self.next_badge
+    }
+
     /// The grant of token `badge`, if it is live.
     pub fn grant(&self, badge: u64) -> Option<&Grant> {
         self.grants.get(&badge)
@@ -249,6 +254,7 @@ mod test {
         d.release(CLIENT, a.badge).unwrap();
         assert_eq!(d.grant(a.badge), None);
         assert_eq!(d.grant(b.badge).map(|g| g.client), Some(CLIENT));
+        assert!(d.next_badge() > b.badge);
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct Token {
     pub grant: Grant,
     /// Its slot in the client's CSpace.
     pub client_slot: usize,
+    /// Where its shared frame is mapped in the server.
+    pub server_frame: usize,
 }
 
 /// A connect held until its protocol is published: the caller's saved reply capability.
@@ -186,6 +188,11 @@ impl<'m> Directories<'m> {
     /// A token for `conn` to `protocol` on message server `i`.
     pub fn connect(&mut self, i: usize, conn: ConnId, protocol: &str) -> Result<Grant, Refusal> {
         self.servers[i].connect(conn, protocol)
+    }
+
+    /// Whether the next badge of message server `i` is `limit` or more.
+    pub fn next_badge_over(&self, i: usize, limit: u64) -> bool {
+        self.servers[i].next_badge() >= limit
     }
 
     /// The endpoint of `protocol` on message server `i`.

@@ -99,8 +99,11 @@ const MAX_PAGES: usize = 64;
 /// Largest `heap_kib` on seL4 today: the heap is 4 KiB frames, one root slot each.
 const MAX_HEAP_KIB: usize = 2048;
 /// What an incarnation needs besides its heap, at most: TCB, CNode, PML4, paging
-/// structures, image pages, stack, IPC buffer, environment page — rounded up.
-const INCARNATION_FIXED_BYTES: usize = 512 * 1024;
+/// structures, image pages, stack, IPC buffer, environment page, the endpoints it
+/// publishes and its tokens' shared frames — rounded up.
+const INCARNATION_FIXED_BYTES: usize = 768 * 1024;
+/// Most tokens (each with its shared frame) an incarnation is granted.
+const TOKEN_FRAMES: usize = 48;
 
 /// Each component's memory: one untyped that all of an incarnation's objects come
 /// from, so its death frees them all at once (revoked, then retyped anew for the next
@@ -113,7 +116,7 @@ fn incarnation_bits(heap_kib: usize) -> usize {
 /// Root CNode slots an incarnation's objects take at most: one per heap page, image
 /// page and stack page, and a few more.
 fn incarnation_slots(heap_kib: usize) -> usize {
-    MAX_PAGES + COMP_STACK_PAGES + heap_kib * 1024 / PAGE + 16
+    MAX_PAGES + COMP_STACK_PAGES + heap_kib * 1024 / PAGE + 2 * TOKEN_FRAMES + 48
 }
 
 /// `seL4_CNode_CapData` (kernel `cnode_capdata`): guard in bits 8..25, guard size in
@@ -303,6 +306,7 @@ struct Spawned {
     pages: usize,
     tcb: usize,
     cnode: usize,
+    pml4: usize,
 }
 
 /// What one component is made of: its app and program.
@@ -493,6 +497,7 @@ fn spawn(
         pages: n,
         tcb,
         cnode,
+        pml4,
     })
 }
 
@@ -820,8 +825,11 @@ struct Live {
     alloc: Alloc,
     tcb: usize,
     cnode: usize,
+    pml4: usize,
     /// Its next free CSpace slot for a granted capability.
     next_cslot: usize,
+    /// How many token frames it has been given.
+    frames: usize,
     /// Its directory connection.
     conn: kos_msg_server::ConnId,
 }
@@ -832,7 +840,9 @@ impl Live {
             alloc,
             tcb: s.tcb,
             cnode: s.cnode,
+            pml4: s.pml4,
             next_cslot: env::SLOT_FIRST_GRANT,
+            frames: 0,
             conn,
         }
     }

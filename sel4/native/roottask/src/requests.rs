@@ -12,11 +12,17 @@ use core::fmt::Write;
 use alloc::vec::Vec;
 
 use kos_msg::Refusal;
-use kos_sel4_rt::env::{ROOT_CONNECT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO};
+use kos_sel4_rt::env::{
+    token_frame, ROOT_CONNECT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SERVED_FRAMES_VADDR,
+};
 use kos_sel4_rt::{k, wire, Console, Msg};
 
 use crate::directory::{self, Directories, Endpoint, Route, Token, Waiter};
-use crate::{fail, sel4, Fail, Recipe, Slot, COMP_CNODE_BITS};
+use crate::{bad, fail, map_page, sel4, Fail, Recipe, Slot, COMP_CNODE_BITS, PAGE};
+
+/// Badges a server can map a frame for (per message server; the directory's badges
+/// count up from 1 and are never reused).
+const FRAME_BADGES: u64 = 1 << 20;
 
 /// What a request needs of the root's state.
 pub struct Cx<'a, 'm> {
@@ -69,8 +75,15 @@ impl Cx<'_, '_> {
                 let (ep, badge) = (ipc.get(m, 0), ipc.get(m, 1) as u64);
                 match self.dirs.who(conn, ep, badge) {
                     Some(name) => {
+                        let frame = self
+                            .dirs
+                            .tokens
+                            .iter()
+                            .find(|t| t.grant.server == conn && t.grant.badge == badge)
+                            .map_or(0, |t| t.server_frame);
                         let mut words = [0usize; k::MSG_MAX_LENGTH];
-                        let n = wire::encode(0, name.as_bytes(), &mut words);
+                        let n = wire::encode(frame as u64, name.as_bytes(), &mut words, None)
+                            .unwrap_or(0);
                         ipc.reply(0, &words[..n]);
                         return Ok(());
                     }
@@ -79,7 +92,7 @@ impl Cx<'_, '_> {
             }
             label @ (ROOT_PUBLISH | ROOT_CONNECT) => {
                 let mut bytes = [0u8; kos_msg::MAX_PROTOCOL_LEN];
-                let name = wire::decode(ipc, m, &mut bytes)
+                let name = wire::decode(ipc, m, &mut bytes, None)
                     .ok_or(Refusal::BadFrame)
                     .and_then(|(_, len)| directory::protocol_name(&bytes[..len]));
                 match name {
@@ -199,7 +212,10 @@ impl Cx<'_, '_> {
         let Some(live) = self.slots[client].live.as_mut() else {
             return Ok(Answer::no(Refusal::NotGranted));
         };
-        if live.next_cslot >= 1 << COMP_CNODE_BITS {
+        if live.next_cslot >= 1 << COMP_CNODE_BITS
+            || live.frames >= crate::TOKEN_FRAMES
+            || self.dirs.next_badge_over(ms, FRAME_BADGES)
+        {
             return Ok(Answer::no(Refusal::TooManyTokens));
         }
         let grant = match self.dirs.connect(ms, conn, protocol) {
@@ -225,6 +241,43 @@ impl Cx<'_, '_> {
         )
         .map_err(fail("CNode_Mint (token)"))?;
         live.next_cslot += 1;
+        // The token's shared frame, for payloads over one IPC message: from the
+        // client's memory (it goes when the client does), mapped read-write in the
+        // client at its slot's place and, through a copy, in the server.
+        let frame = live.alloc.obj(k::OBJ_X86_4K, 0)?;
+        map_page(
+            &mut live.alloc,
+            frame,
+            live.pml4,
+            token_frame(slot),
+            k::READ_WRITE,
+        )?;
+        let copy = live.alloc.slot()?;
+        sel4::cnode_mint(
+            k::CAP_INIT_THREAD_CNODE,
+            copy,
+            k::WORD_BITS,
+            k::CAP_INIT_THREAD_CNODE,
+            frame,
+            k::WORD_BITS,
+            k::ALL_RIGHTS,
+            0,
+        )
+        .map_err(fail("CNode_Mint (token frame)"))?;
+        live.frames += 1;
+        let server_frame = SERVED_FRAMES_VADDR + ((ms << 20) | grant.badge as usize) * PAGE;
+        let server = directory::component(grant.server);
+        let host = self.slots[server]
+            .live
+            .as_mut()
+            .ok_or(bad("a token to a server that is not running"))?;
+        map_page(
+            &mut host.alloc,
+            copy,
+            host.pml4,
+            server_frame,
+            k::READ_WRITE,
+        )?;
         let _ = writeln!(
             self.out,
             "kos root task: {app} connected to {protocol} on {}: badge {:#x}, in its slot {slot}",
@@ -235,6 +288,7 @@ impl Cx<'_, '_> {
         self.dirs.tokens.push(Token {
             grant,
             client_slot: slot,
+            server_frame,
         });
         Ok(Answer::yes(&[slot, badge]))
     }

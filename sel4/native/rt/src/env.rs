@@ -9,7 +9,8 @@
 //! `dir_access_control` — the hosted message server's code — and on a grant puts the
 //! capability into the component's CSpace from [`SLOT_FIRST_GRANT`] on: for a protocol
 //! it publishes, an endpoint of its own; for one it connects to, a copy of the server's
-//! endpoint minted with call rights only and the grant's badge.
+//! endpoint minted with call rights only and the grant's badge, and a frame mapped in
+//! both for payloads larger than one IPC message ([`token_frame`]).
 
 /// Where the page is mapped in every component (read-only).
 pub const ENV_VADDR: usize = 0x0091_0000;
@@ -25,6 +26,18 @@ pub const SLOT_FIRST_GRANT: usize = 3;
 pub const NAME_BYTES: usize = 32;
 /// Where a component's heap is mapped (read-write), `heap_kib` of its manifest entry.
 pub const HEAP_VADDR: usize = 0x1000_0000;
+/// Where a client finds the shared frame of the token in its slot `s` (for payloads
+/// over one IPC message): this plus `(s - SLOT_FIRST_GRANT)` pages, read-write.
+pub const TOKEN_FRAMES_VADDR: usize = 0x2000_0000;
+/// Where a server finds its clients' token frames: the root tells it each one's
+/// address with the client's name (`ROOT_WHO`); they lie from here on.
+pub const SERVED_FRAMES_VADDR: usize = 0x8000_0000;
+
+/// The shared frame of the token a client holds in `slot`.
+pub const fn token_frame(slot: usize) -> usize {
+    TOKEN_FRAMES_VADDR + (slot - SLOT_FIRST_GRANT) * 4096
+}
+
 /// Most arguments (the manifest's `args`) a component gets, each up to [`NAME_BYTES`].
 pub const MAX_ARGS: usize = 6;
 
@@ -38,8 +51,9 @@ pub const ROOT_PUBLISH: usize = 0x10;
 /// capability and MR 1 its badge; or a refusal.
 pub const ROOT_CONNECT: usize = 0x11;
 /// Request of a server: which app holds the token with badge MR 1 on the protocol it
-/// serves through the endpoint in its slot MR 0. Answer: label 0 and the app's name
-/// (`wire` payload); or a refusal (`UnknownBadge`).
+/// serves through the endpoint in its slot MR 0. Answer: label 0, the app's name as the
+/// `wire` payload and the address of the token's shared frame in the server as its
+/// param; or a refusal (`UnknownBadge`).
 pub const ROOT_WHO: usize = 0x12;
 /// A refusal's reply label: this plus `kos_msg::Refusal::code`.
 pub const ROOT_REFUSED: usize = 1;

@@ -15,8 +15,9 @@
 //!   hosted servers ([`Component::serve`]);
 //! - logs lines that the console shows under its name ([`say!`]), and reads the clock.
 //!
-//! Calls carry a KOS message in one IPC message (`kos_sel4_rt::wire`): at most
-//! [`MAX_IPC_PAYLOAD`] bytes of payload each way.
+//! Calls carry a KOS message in one IPC message (`kos_sel4_rt::wire`): up to
+//! [`MAX_IPC_PAYLOAD`] bytes of payload in the message itself, larger ones (up to KOS's
+//! 4096) in the shared frame the root maps for each token into its client and server.
 #![no_std]
 
 extern crate alloc;
@@ -27,7 +28,7 @@ use core::panic::PanicInfo;
 
 pub use kos_msg::Refusal;
 pub use kos_sel4_rt as rt;
-pub use kos_sel4_rt::wire::MAX_IPC_PAYLOAD;
+pub use kos_sel4_rt::wire::{MAX_IPC_PAYLOAD, MAX_SHARED_PAYLOAD};
 pub use kos_service;
 
 use kos_sel4_rt::env::{
@@ -36,8 +37,8 @@ use kos_sel4_rt::env::{
 use kos_sel4_rt::{k, wire, Console, IpcBuffer, Msg};
 use kos_service::{Answer, Call, Client as Caller, Reply, Service, Status};
 
-/// Reply label of a call the seL4 transport could not carry: the answer's payload is
-/// over [`MAX_IPC_PAYLOAD`].
+/// Reply label of a call the seL4 transport could not carry: the answer's payload fit
+/// neither the message nor a shared frame.
 pub const REPLY_TOO_LARGE: u64 = wire::MAX_LABEL;
 /// Reply label of a call the service held: held calls need saved reply capabilities,
 /// which the seL4 loop does not keep yet.
@@ -55,11 +56,11 @@ const KNOWN_CLIENTS: usize = 16;
 /// Why a call did not get an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallError {
-    /// The payload is over [`MAX_IPC_PAYLOAD`].
+    /// The payload is over [`MAX_SHARED_PAYLOAD`], or the label over 20 bits.
     TooLarge,
     /// The reply is not a KOS message, or its payload does not fit `out`.
     BadReply,
-    /// The server's answer was over [`MAX_IPC_PAYLOAD`].
+    /// The server could not carry its answer.
     ReplyTooLarge,
     /// The service held the call, which the seL4 loop cannot do yet.
     HoldUnsupported,
@@ -114,7 +115,7 @@ impl Component {
             return Err(Refusal::BadName);
         }
         let mut words = [0usize; k::MSG_MAX_LENGTH];
-        let n = wire::encode(0, protocol.as_bytes(), &mut words);
+        let n = wire::encode(0, protocol.as_bytes(), &mut words, None).ok_or(Refusal::BadName)?;
         answer(self.ipc.call(SLOT_ROOT, label, &words[..n], &[]))
     }
 
@@ -168,12 +169,13 @@ impl Client<'_> {
         payload: &[u8],
         out: &mut [u8],
     ) -> Result<Answered, CallError> {
-        if payload.len() > MAX_IPC_PAYLOAD || label > wire::MAX_LABEL - 2 {
+        if label > wire::MAX_LABEL - 2 {
             return Err(CallError::TooLarge);
         }
         let ipc = self.component.ipc;
         let mut words = [0usize; k::MSG_MAX_LENGTH];
-        let n = wire::encode(param, payload, &mut words);
+        let n = wire::encode(param, payload, &mut words, Some(self.frame()))
+            .ok_or(CallError::TooLarge)?;
         let m = ipc.call(self.slot, label as usize, &words[..n], &[]);
         // Every KOS reply has a header; the kernel's own answer to a call through an
         // empty slot (its server's endpoint was deleted with it) has one word.
@@ -185,7 +187,8 @@ impl Client<'_> {
             HOLD_UNSUPPORTED => return Err(CallError::HoldUnsupported),
             _ => {}
         }
-        let (param, len) = wire::decode(ipc, &m, out).ok_or(CallError::BadReply)?;
+        let (param, len) =
+            wire::decode(ipc, &m, out, Some(self.frame())).ok_or(CallError::BadReply)?;
         Ok(Answered {
             status: m.label() as u64,
             param,
@@ -196,6 +199,19 @@ impl Client<'_> {
     /// The capability slot this client calls through.
     pub fn slot(&self) -> usize {
         self.slot
+    }
+
+    /// The token's shared frame, for payloads over one IPC message.
+    fn frame(&self) -> &'static mut [u8] {
+        // SAFETY: the root maps a read-write page there for every token it grants, into
+        // this component and the token's server only; this thread is the one user on
+        // this side, and the server touches it only while this thread waits in a call.
+        unsafe {
+            core::slice::from_raw_parts_mut(
+                kos_sel4_rt::env::token_frame(self.slot) as *mut u8,
+                MAX_SHARED_PAYLOAD,
+            )
+        }
     }
 }
 
@@ -210,70 +226,92 @@ fn answer(m: Msg) -> Result<Msg, Refusal> {
     }
 }
 
-/// The clients a server has asked the directory about: badge → app name.
+/// A client as the directory told its server: its app, and where its token's shared
+/// frame is mapped here (0: none).
+#[derive(Clone, Copy)]
+struct Known {
+    badge: u64,
+    app: Name,
+    frame: usize,
+}
+
+/// The clients a server has asked the directory about.
 struct KnownClients {
-    entries: [(u64, Name); KNOWN_CLIENTS],
+    entries: [Known; KNOWN_CLIENTS],
     next: usize,
 }
 
 impl KnownClients {
-    /// The app holding `badge` on the endpoint in `ep`: remembered, or asked of the
-    /// root (`ROOT_WHO`) and remembered, the oldest forgotten when full.
-    fn app(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> Name {
-        if let Some((_, name)) = self.entries.iter().find(|(b, _)| *b == badge && badge != 0) {
-            return *name;
+    /// The client holding `badge` on the endpoint in `ep`: remembered, or asked of the
+    /// root (`ROOT_WHO`) and remembered, the oldest forgotten when full. The call
+    /// overwrites the IPC buffer: read a message's words before.
+    fn get(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> Known {
+        if let Some(k) = self.entries.iter().find(|k| k.badge == badge && badge != 0) {
+            return *k;
         }
         let m = ipc.call(SLOT_ROOT, ROOT_WHO, &[ep, badge as usize], &[]);
         let mut bytes = [0u8; kos_sel4_rt::env::NAME_BYTES];
-        let name = match answer(m)
+        let known = match answer(m)
             .ok()
-            .and_then(|m| wire::decode(ipc, &m, &mut bytes))
+            .and_then(|m| wire::decode(ipc, &m, &mut bytes, None))
         {
-            Some((_, len)) => Name::new(core::str::from_utf8(&bytes[..len]).unwrap_or("?")),
-            None => Name::new("?"),
+            Some((frame, len)) => Known {
+                badge,
+                app: Name::new(core::str::from_utf8(&bytes[..len]).unwrap_or("?")),
+                frame: frame as usize,
+            },
+            None => Known {
+                badge,
+                app: Name::new("?"),
+                frame: 0,
+            },
         };
-        self.entries[self.next] = (badge, name);
+        self.entries[self.next] = known;
         self.next = (self.next + 1) % KNOWN_CLIENTS;
-        name
+        known
     }
+}
+
+/// A client's token frame in this server, if the root mapped one.
+fn served_frame(known: &Known) -> Option<&'static mut [u8]> {
+    // SAFETY: the root mapped a read-write page at this address for this client's
+    // token alone; its client waits in its call while the server uses it.
+    (known.frame != 0).then(|| unsafe {
+        core::slice::from_raw_parts_mut(known.frame as *mut u8, MAX_SHARED_PAYLOAD)
+    })
 }
 
 fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> ! {
     let ipc = component.ipc;
     let mut admitted = [0u64; KNOWN_CLIENTS];
     let mut known = KnownClients {
-        entries: [(0, Name::EMPTY); KNOWN_CLIENTS],
+        entries: [Known {
+            badge: 0,
+            app: Name::EMPTY,
+            frame: 0,
+        }; KNOWN_CLIENTS],
         next: 0,
     };
-    let mut input = [0u8; MAX_IPC_PAYLOAD];
+    let mut input = [0u8; MAX_SHARED_PAYLOAD];
     let mut out = [0u8; kos_service::MAX_PAYLOAD];
     let mut words = [0usize; k::MSG_MAX_LENGTH];
     let mut m = kos_sel4_rt::recv(ep);
     loop {
         let now = component.now_us();
         let badge = m.badge as u64;
-        let (label, len) = match wire::decode(ipc, &m, &mut input) {
+        let label = m.label() as u64;
+        // The payload in the message is read before anything else: asking the root who
+        // the client is overwrites the IPC buffer. The caller's reply capability
+        // survives that call: on 5.0 only a receive deletes it.
+        let inline = wire::decode(ipc, &m, &mut input, None);
+        let client = known.get(ipc, ep, badge);
+        let frame = served_frame(&client);
+        let decoded = inline.or_else(|| wire::decode(ipc, &m, &mut input, frame.as_deref()));
+        let (label, len) = match decoded {
             Some((param, len)) => {
-                // Asking the root (below) overwrites the IPC buffer, so the call's
-                // words are read first. The caller's reply capability survives: on
-                // 5.0 only a receive deletes it, and this thread's Call does not.
-                let label = m.label() as u64;
-                let name = if admitted.contains(&badge) {
-                    known
-                        .entries
-                        .iter()
-                        .find(|(b, _)| *b == badge)
-                        .map(|(_, n)| *n)
-                } else {
-                    None
-                };
-                let name = match name {
-                    Some(n) => n,
-                    None => known.app(ipc, ep, badge),
-                };
                 let caller = Caller {
                     badge,
-                    app: name.as_str(),
+                    app: client.app.as_str(),
                 };
                 let refused = admit(&mut admitted, service, caller, now);
                 let answer = match refused {
@@ -290,8 +328,12 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
                     ),
                 };
                 match answer {
-                    Reply::Now(a) if a.len > MAX_IPC_PAYLOAD => (REPLY_TOO_LARGE, 0),
-                    Reply::Now(a) => (a.status.label(), encode_answer(&a, &out, &mut words)),
+                    Reply::Now(a) => {
+                        match wire::encode(a.param, &out[..a.len], &mut words, frame) {
+                            Some(n) => (a.status.label(), n),
+                            None => (REPLY_TOO_LARGE, 0),
+                        }
+                    }
                     Reply::Hold { .. } => (HOLD_UNSUPPORTED, 0),
                 }
             }
@@ -299,7 +341,7 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
             None => (REPLY_TOO_LARGE, 0),
         };
         let len = if len == 0 {
-            wire::encode(0, &[], &mut words)
+            wire::encode(0, &[], &mut words, None).unwrap_or(0)
         } else {
             len
         };
@@ -329,10 +371,6 @@ fn admit<S: Service>(
         }
         kos_service::Admission::Refuse(answer) => Some(answer),
     }
-}
-
-fn encode_answer<S>(a: &Answer<S>, out: &[u8], words: &mut [usize; k::MSG_MAX_LENGTH]) -> usize {
-    wire::encode(a.param, &out[..a.len], words)
 }
 
 /// Tells the root this component is done, with `status` (0: normally), and stops.

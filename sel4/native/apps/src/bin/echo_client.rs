@@ -1,13 +1,17 @@
-//! Calls the echo server three times and prints each reply, then exits.
+//! Calls the echo server three times and prints each reply; then sends payloads from
+//! the largest one IPC message carries to KOS's largest (4096 bytes: through the
+//! token's shared frame) and checks each comes back whole; then exits.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
 use alloc::format;
+use alloc::vec;
+use alloc::vec::Vec;
 
 use kos_sel4_apps::ECHO_PROTOCOL;
-use kos_sel4_sdk::{say, Component};
+use kos_sel4_sdk::{say, CallError, Component, MAX_IPC_PAYLOAD, MAX_SHARED_PAYLOAD};
 
 fn run(c: &Component) -> u64 {
     let echo = match c.connect(ECHO_PROTOCOL) {
@@ -33,6 +37,29 @@ fn run(c: &Component) -> u64 {
                 say!(c, "call failed: {e:?}");
                 return 1;
             }
+        }
+    }
+    for len in [MAX_IPC_PAYLOAD, MAX_IPC_PAYLOAD + 1, MAX_SHARED_PAYLOAD] {
+        let sent: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+        let mut back = vec![0u8; MAX_SHARED_PAYLOAD];
+        match echo.call(9, 0, &sent, &mut back) {
+            Ok(a) if back[..a.len] == sent[..] => say!(c, "{len} bytes: echoed whole"),
+            Ok(a) => {
+                say!(c, "{len} bytes: {} came back, not the same (UNEXPECTED)", a.len);
+                return 1;
+            }
+            Err(e) => {
+                say!(c, "{len} bytes: call failed: {e:?} (UNEXPECTED)");
+                return 1;
+            }
+        }
+    }
+    let over = vec![0u8; MAX_SHARED_PAYLOAD + 1];
+    match echo.call(9, 0, &over, &mut [0u8; 8]) {
+        Err(CallError::TooLarge) => say!(c, "{} bytes: refused, too large", over.len()),
+        other => {
+            say!(c, "{} bytes: {other:?} (UNEXPECTED)", over.len());
+            return 1;
         }
     }
     0
