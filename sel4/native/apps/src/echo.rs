@@ -1,7 +1,8 @@
 //! The echo service: each call answered with its payload, its label as the status and
 //! the caller's badge as the param — what the hosted echo server answers. A server
 //! told `panic_on LABEL` (its manifest `args`) panics on a call with that label, so a
-//! test can end a server in the middle of a call, as a bug would.
+//! test can end a server in the middle of a call, as a bug would; one told `quiet`
+//! logs nothing per call (the benchmark's).
 
 use kos_sel4_sdk::kos_service::{Answer, Call, Client, Reply, Service, Status, MAX_PAYLOAD};
 use kos_sel4_sdk::{say, Component};
@@ -23,20 +24,27 @@ impl Status for SameLabel {
 pub struct Echo<'c> {
     component: &'c Component,
     panic_on: Option<u64>,
+    quiet: bool,
 }
 
 impl<'c> Echo<'c> {
-    /// The service for `component`, reading `panic_on LABEL` from its arguments.
+    /// The service for `component`, reading `panic_on LABEL` and `quiet` from its
+    /// arguments.
     pub fn new(component: &'c Component) -> Echo<'c> {
-        let mut args = component.args();
-        let panic_on = match (args.next(), args.next()) {
-            (Some("panic_on"), Some(label)) => label.parse().ok(),
-            _ => None,
-        };
-        Echo {
+        let mut echo = Echo {
             component,
-            panic_on,
+            panic_on: None,
+            quiet: false,
+        };
+        let mut args = component.args();
+        while let Some(arg) = args.next() {
+            match arg {
+                "panic_on" => echo.panic_on = args.next().and_then(|l| l.parse().ok()),
+                "quiet" => echo.quiet = true,
+                _ => {}
+            }
         }
+        echo
     }
 }
 
@@ -50,13 +58,15 @@ impl Service for Echo<'_> {
         out: &mut [u8; MAX_PAYLOAD],
         _now_us: u64,
     ) -> Reply<SameLabel> {
-        say!(
-            self.component,
-            "call from {} (badge {:#x}): {} bytes",
-            client.app,
-            client.badge,
-            call.payload.len()
-        );
+        if !self.quiet {
+            say!(
+                self.component,
+                "call from {} (badge {:#x}): {} bytes",
+                client.app,
+                client.badge,
+                call.payload.len()
+            );
+        }
         if self.panic_on == Some(call.label) {
             panic!("told to fail on label {}", call.label);
         }

@@ -6,6 +6,8 @@ pub mod echo;
 
 /// The echo protocol of the demo (as `kos-demo-apps` names it).
 pub const ECHO_PROTOCOL: &str = "kos_echo_protocol";
+/// The seL4 benchmark's baseline: bare `seL4_Call`/`ReplyRecv`, no KOS message.
+pub const BENCH_BARE_PROTOCOL: &str = "kos_bench_bare";
 
 /// 32 bytes from the CPU's hardware generator (RDSEED where there is one, else
 /// RDRAND), or `None` when it has neither or keeps failing: the seed of the RNG server

@@ -45,7 +45,11 @@ fn run(c: &Component) -> u64 {
         match echo.call(9, 0, &sent, &mut back) {
             Ok(a) if back[..a.len] == sent[..] => say!(c, "{len} bytes: echoed whole"),
             Ok(a) => {
-                say!(c, "{len} bytes: {} came back, not the same (UNEXPECTED)", a.len);
+                say!(
+                    c,
+                    "{len} bytes: {} came back, not the same (UNEXPECTED)",
+                    a.len
+                );
                 return 1;
             }
             Err(e) => {
