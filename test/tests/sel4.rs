@@ -416,6 +416,77 @@ fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new
     assert!(said(root, "done"), "{output}");
 }
 
+/// The RNG client's three randoms, from a boot's output.
+fn randoms(boot: &qemu::Boot) -> Vec<String> {
+    boot.lines()
+        .iter()
+        .filter(|l| l.starts_with("[rng_client] random "))
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn without_rdrand_the_rng_server_is_seeded_from_each_boot_images_own_seed() {
+    let mut board = qemu_board();
+    let cpu = board.run.command.iter().position(|a| a == "-cpu").unwrap() + 1;
+    // Nehalem has neither RDRAND nor RDSEED.
+    board.run.command[cpu] = "Nehalem".into();
+    let out = out(&board.name);
+    let tree = source::kernel_tree().unwrap();
+    let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
+    let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dts = kos_sel4_build::checkout().join("systems/demo-sel4.dts");
+    let system = system::prepare(&board, &dts, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let boot = qemu::boot(
+            &board,
+            &kernel.image,
+            std::slice::from_ref(&roottask),
+            Duration::from_secs(120),
+        )
+        .unwrap();
+        assert!(boot.succeeded(), "{}", boot.output);
+        assert!(
+            boot.output
+                .contains("kos root task: boot seed: given by the boot image"),
+            "{}",
+            boot.output
+        );
+        assert!(
+            boot.output.contains(
+                "[rng_server] seeded from the boot image's seed (this CPU has no RDRAND/RDSEED); serving kos_rng_protocol"
+            ),
+            "{}",
+            boot.output
+        );
+        let r = randoms(&boot);
+        assert_eq!(r.len(), 3, "{}", boot.output);
+        assert!(
+            r.iter().all(|x| x.len() == 64 && !seen.contains(x)),
+            "{r:?} / {seen:?}"
+        );
+        seen.extend(r);
+    }
+    // The built image holds no seed: each boot's copy got its own.
+    let image = std::fs::read(&roottask).unwrap();
+    let at = image
+        .windows(kos_sel4_build::seed::MARKER.len())
+        .position(|w| w == kos_sel4_build::seed::MARKER)
+        .unwrap();
+    assert!(image[at + 8..at + 48].iter().all(|b| *b == 0));
+}
+
 #[test]
 fn a_native_app_without_an_sel4_program_is_refused_naming_the_programs() {
     let board = qemu_board();

@@ -25,6 +25,7 @@ pub mod kernel;
 pub mod programs;
 pub mod qemu;
 pub mod roottask;
+pub mod seed;
 pub mod source;
 pub mod system;
 

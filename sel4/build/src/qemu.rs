@@ -60,6 +60,21 @@ pub fn boot(
     let qemu = &board.run.command[0];
     need(qemu, "qemu-system-x86")?;
     need("timeout", "coreutils")?;
+    // Each boot's own seed in the root task (the first module), in a copy that lives
+    // as long as this boot.
+    let scratch = tempfile::Builder::new()
+        .prefix("kos-boot-")
+        .tempdir()
+        .map_err(|error| BuildError::Io {
+            path: std::env::temp_dir(),
+            error,
+        })?;
+    let mut modules = modules.to_vec();
+    if let Some(first) = modules.first_mut() {
+        if let Some(seeded) = crate::seed::fresh_copy(first, scratch.path())? {
+            *first = seeded;
+        }
+    }
     let initrd = modules
         .iter()
         .map(|m| m.display().to_string())

@@ -61,6 +61,65 @@ fn program(binary: &str) -> Option<&'static [u8]> {
         .find(|(name, _)| *name == binary)
         .map(|(_, elf)| *elf)
 }
+/// The boot image's seed (kos-sel4-build's `seed.rs` fills it before each boot): the
+/// marker, a flag (1: filled), padding, 32 bytes. Read once, then wiped.
+#[used]
+static mut BOOT_SEED: [u8; 48] = {
+    let mut field = [0; 48];
+    let marker = *b"KOSSEED1";
+    let mut i = 0;
+    while i < marker.len() {
+        field[i] = marker[i];
+        i += 1;
+    }
+    field
+};
+
+/// The boot seed, if the image was given one; the image's copy is wiped.
+fn take_boot_seed() -> Option<[u8; 32]> {
+    let field = core::ptr::addr_of_mut!(BOOT_SEED);
+    // SAFETY: one thread; volatile, so the compiler reads what the loader wrote and
+    // does not fold the static's initial zeros in.
+    let bytes = unsafe { core::ptr::read_volatile(field) };
+    // SAFETY: as above; the wipe is volatile so it stays.
+    unsafe { core::ptr::write_volatile(field, [0; 48]) };
+    (bytes[8] == 1).then(|| {
+        let mut seed = [0; 32];
+        seed.copy_from_slice(&bytes[16..48]);
+        seed
+    })
+}
+
+/// Seeds for the app serving the RNG protocol: 32 fresh bytes for each incarnation,
+/// from kos-rng's generator keyed with the boot seed (never the same bytes twice, and
+/// the boot seed itself is gone after the first key erasure).
+struct Seeds<'m> {
+    system: &'m Manifest,
+    generator: Option<kos_rng::FastKeyErasure>,
+}
+
+impl<'m> Seeds<'m> {
+    fn new(system: &'m Manifest, seed: Option<[u8; 32]>) -> Seeds<'m> {
+        Seeds {
+            system,
+            generator: seed.map(kos_rng::FastKeyErasure::new),
+        }
+    }
+
+    /// A seed for `app`, if the manifest lets it serve the RNG protocol and the boot
+    /// image had one.
+    fn next_for(&mut self, app: &App) -> Option<[u8; 32]> {
+        let serves_rng = self.system.msg_servers.iter().any(|m| {
+            self.system
+                .may_serve(&m.name, &app.name, kos_rng::protocol::PROTOCOL)
+        });
+        let generator = self.generator.as_mut().filter(|_| serves_rng)?;
+        let mut seed = [0; 32];
+        generator.fill(&mut seed);
+        Some(seed)
+    }
+}
+
 /// The system's manifest, compiled by dtc and checked at build time; read here again
 /// with the same `kos-manifest` rules.
 static SYSTEM: &[u8] = include_bytes!(env!("KOS_SYSTEM_DTB"));
@@ -323,6 +382,7 @@ fn spawn(
     ep: usize,
     index: usize,
     recipe: &Recipe<'_>,
+    seed: Option<[u8; 32]>,
 ) -> Result<Spawned, Fail> {
     let program = recipe.program;
     let elf = Elf::parse(program).map_err(bad)?;
@@ -423,6 +483,10 @@ fn spawn(
     // Its environment page: name, directory, heap and arguments, read-only to it.
     let mut page = Env::new(&recipe.app.name, index, TSC_MHZ.load(Ordering::Relaxed));
     page.heap_bytes = (heap_kib * 1024) as u64;
+    if let Some(seed) = seed {
+        page.has_seed = 1;
+        page.seed = seed;
+    }
     for arg in &recipe.app.args {
         if !page.add_arg(arg) {
             return Err(bad(
@@ -580,6 +644,16 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
         reply_pool.push(a.slot()?);
     }
     let mut dirs = Directories::new(&system);
+    let mut seeds = Seeds::new(&system, take_boot_seed());
+    let _ = writeln!(
+        out,
+        "kos root task: boot seed: {}",
+        if seeds.generator.is_some() {
+            "given by the boot image (for the app serving kos_rng_protocol)"
+        } else {
+            "none in the boot image"
+        }
+    );
     let mut slots: Vec<Slot> = Vec::new();
     for (index, recipe) in recipes.iter().enumerate() {
         let heap_kib = match recipe.app.kind {
@@ -588,7 +662,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
         };
         let memory = a.incarnation(incarnation_slots(heap_kib), incarnation_bits(heap_kib))?;
         let mut inc = memory.alloc();
-        let s = spawn(&mut inc, out, ep, index, recipe)?;
+        let s = spawn(&mut inc, out, ep, index, recipe, seeds.next_for(recipe.app))?;
         a.made += inc.made;
         let _ = writeln!(
             out,
@@ -629,7 +703,8 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                 if slot.restart_at.is_some_and(|due: Tsc| due.0 <= now.0) {
                     slot.restart_at = None;
                     let mut inc = slot.memory.alloc();
-                    let s = spawn(&mut inc, out, ep, index, &recipes[index])?;
+                    let recipe = &recipes[index];
+                    let s = spawn(&mut inc, out, ep, index, recipe, seeds.next_for(recipe.app))?;
                     a.made += inc.made;
                     let conn = directory::conn(index, slot.memory.freed);
                     dirs.attach(conn, recipes[index].app);

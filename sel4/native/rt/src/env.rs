@@ -106,6 +106,11 @@ pub struct Env {
     pub arg_count: u64,
     /// The manifest's `args`.
     pub args: [Name; MAX_ARGS],
+    /// 1 when `seed` holds entropy from the boot image (given only to the app the
+    /// manifest lets serve `kos_rng_protocol`, fresh for each of its incarnations).
+    pub has_seed: u64,
+    /// That entropy.
+    pub seed: [u8; 32],
 }
 
 const _: () = assert!(
@@ -124,6 +129,8 @@ impl Env {
             heap_bytes: 0,
             arg_count: 0,
             args: [Name::EMPTY; MAX_ARGS],
+            has_seed: 0,
+            seed: [0; 32],
         }
     }
 

@@ -126,6 +126,12 @@ impl Component {
         tsc / self.env.tsc_mhz.max(1)
     }
 
+    /// The seed the boot image carried for this incarnation, if the root gave it one
+    /// (only to the app the manifest lets serve `kos_rng_protocol`).
+    pub fn boot_seed(&self) -> Option<[u8; 32]> {
+        (self.env.has_seed == 1).then_some(self.env.seed)
+    }
+
     /// The time-stamp counter's rate, MHz (from the boot info).
     pub fn tsc_mhz(&self) -> u64 {
         self.env.tsc_mhz

@@ -1,6 +1,7 @@
 //! The RNG server on seL4: `kos_rng::service::RngService` — the code the hosted server
 //! runs — as a `kos_service::Service`, seeded and reseeded from the CPU's hardware
-//! generator, served by the SDK's loop on the endpoint the manifest makes it serve.
+//! generator (or, on a CPU without one, seeded from the boot image's seed), served by
+//! the SDK's loop on the endpoint the manifest makes it serve.
 #![no_std]
 #![no_main]
 
@@ -50,17 +51,27 @@ impl Service for RngServer {
 }
 
 fn run(c: &Component) -> u64 {
-    let Some(seed) = cpu_entropy() else {
-        say!(
-            c,
-            "no hardware entropy (RDSEED/RDRAND) on this CPU: cannot seed"
-        );
-        return 1;
+    // The CPU's generator where there is one; else the seed the boot image carried
+    // (fresh each boot; without a hardware source the server cannot reseed later, and
+    // fast key erasure still keeps what it served from being recovered).
+    let (seed, from) = match (cpu_entropy(), c.boot_seed()) {
+        (Some(seed), _) => (seed, "the CPU"),
+        (None, Some(seed)) => (
+            seed,
+            "the boot image's seed (this CPU has no RDRAND/RDSEED)",
+        ),
+        (None, None) => {
+            say!(
+                c,
+                "no hardware entropy (RDSEED/RDRAND) on this CPU and no boot seed: cannot seed"
+            );
+            return 1;
+        }
     };
     let mut server = RngServer {
         service: RngService::new(seed, ReseedPolicy::default(), c.now_us() / 1000),
     };
-    say!(c, "seeded from the CPU; serving {PROTOCOL}");
+    say!(c, "seeded from {from}; serving {PROTOCOL}");
     let refusal = c.serve(PROTOCOL, &mut server);
     say!(c, "publish {PROTOCOL} refused: {refusal}");
     1
