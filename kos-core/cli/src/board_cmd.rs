@@ -81,6 +81,7 @@ pub fn build(
     out: Option<PathBuf>,
     boot: bool,
     timeout: Duration,
+    count_instructions: bool,
 ) -> Result<()> {
     let board = kos_boards::find(name)?;
     if board.kernel != Kernel::Sel4 {
@@ -134,7 +135,13 @@ pub fn build(
         "kos board: booting in QEMU (at most {})",
         humantime::format_duration(timeout)
     );
-    let result = qemu::boot(&board, &k.image, &[task], timeout)?;
+    let extra = if count_instructions {
+        eprintln!("kos board: counting instructions (the TSC ticks once per instruction)");
+        qemu::COUNT_INSTRUCTIONS
+    } else {
+        &[]
+    };
+    let result = qemu::boot_with(&board, &k.image, &[task], timeout, extra)?;
     for line in result.lines() {
         println!("{line}");
     }

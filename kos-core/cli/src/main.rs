@@ -51,7 +51,8 @@ enum Command {
       kos run my.dts --bin-dir target/release --stop-after 10m\n  \
       kos run my.dts --log-format json | jq -c 'select(.event == \"restarting\")'\n  \
       kos run image/system.dts --state-dir /var/lib/kos   keep kept upgrades across restarts\n  \
-      kos run systems/demo-sel4.dts --board qemu-x86_64")]
+      kos run systems/demo-sel4.dts --board qemu-x86_64\n  \
+      kos run systems/bench-sel4.dts --board qemu-x86_64 --count-instructions --stop-after 10m")]
     Run {
         /// The system manifest (.dts, or a compiled .dtb).
         manifest: PathBuf,
@@ -99,6 +100,10 @@ enum Command {
         /// --boot` does; `hosted` is the default.
         #[arg(long, value_name = "NAME")]
         board: Option<String>,
+        /// On a QEMU board: make the TSC count guest instructions (`-icount shift=0`),
+        /// so benchmark figures are the same from run to run (`systems/bench-sel4.dts`).
+        #[arg(long)]
+        count_instructions: bool,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -145,6 +150,9 @@ enum BoardCommand {
         /// Longest boot before QEMU is stopped.
         #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
         timeout: Duration,
+        /// Make the TSC count guest instructions while booted (`-icount shift=0`).
+        #[arg(long)]
+        count_instructions: bool,
     },
 }
 
@@ -213,6 +221,7 @@ fn main() -> ExitCode {
             manifest,
             stop_after,
             board: Some(board),
+            count_instructions,
             ..
         } if board != "hosted" => board_cmd::build(
             &board,
@@ -220,6 +229,7 @@ fn main() -> ExitCode {
             None,
             true,
             stop_after.unwrap_or(Duration::from_secs(120)),
+            count_instructions,
         ),
         Command::Run {
             manifest,
@@ -234,6 +244,7 @@ fn main() -> ExitCode {
             state_dir,
             lock,
             board: _,
+            count_instructions: _,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -275,7 +286,8 @@ fn main() -> ExitCode {
             out,
             boot,
             timeout,
-        }) => board_cmd::build(&name, system, out, boot, timeout),
+            count_instructions,
+        }) => board_cmd::build(&name, system, out, boot, timeout, count_instructions),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,6 +51,22 @@ pub fn boot(
     modules: &[PathBuf],
     timeout: Duration,
 ) -> Result<Boot, BuildError> {
+    boot_with(board, kernel, modules, timeout, &[])
+}
+
+/// QEMU's options for counting instructions: the virtual clock, and with it the TSC,
+/// advances one nanosecond per guest instruction (`-icount shift=0`), so a benchmark's
+/// TSC deltas are instruction counts — the same from run to run on any host.
+pub const COUNT_INSTRUCTIONS: &[&str] = &["-icount", "shift=0"];
+
+/// [`boot`], with `extra` QEMU arguments after the board's (e.g. [`COUNT_INSTRUCTIONS`]).
+pub fn boot_with(
+    board: &Board,
+    kernel: &Path,
+    modules: &[PathBuf],
+    timeout: Duration,
+    extra: &[&str],
+) -> Result<Boot, BuildError> {
     if board.run.how != How::Qemu {
         return Err(BuildError::Board(format!(
             "board `{}` is not run in QEMU ({:?})",
@@ -84,6 +100,7 @@ pub fn boot(
         .arg("--kill-after=5")
         .arg(format!("{}", timeout.as_secs().max(1)))
         .args(&board.run.command)
+        .args(extra)
         .arg("-kernel")
         .arg(kernel)
         .arg("-initrd")

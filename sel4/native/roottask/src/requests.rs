@@ -81,10 +81,12 @@ impl Cx<'_, '_> {
                             .iter()
                             .find(|t| t.grant.server == conn && t.grant.badge == badge)
                             .map_or(0, |t| t.server_frame);
-                        let mut words = [0usize; k::MSG_MAX_LENGTH];
-                        let n = wire::encode(frame as u64, name.as_bytes(), &mut words, None)
-                            .unwrap_or(0);
-                        ipc.reply(0, &words[..n]);
+                        match wire::encode(ipc, frame as u64, name.as_bytes(), None) {
+                            Some(reply) => ipc.reply_loaded(0, &reply),
+                            None => {
+                                ipc.reply(ROOT_REFUSED + usize::from(Refusal::BadName.code()), &[])
+                            }
+                        }
                         return Ok(());
                     }
                     None => Answer::no(Refusal::UnknownBadge),

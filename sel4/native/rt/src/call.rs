@@ -29,6 +29,14 @@ impl Msg {
     }
 }
 
+/// A message ready to go: its first four words (for the registers) and its length;
+/// words 4.. are already in the IPC buffer (see `wire::encode`).
+#[derive(Clone, Copy)]
+pub struct Loaded {
+    pub regs: [usize; 4],
+    pub len: usize,
+}
+
 /// `seL4_MessageInfo_new(label, 0, extra_caps, length)`.
 pub const fn msg_info(label: usize, extra_caps: usize, length: usize) -> usize {
     (label << 12) | ((extra_caps & 3) << 7) | (length & 0x7f)
@@ -85,6 +93,26 @@ impl IpcBuffer {
         // SAFETY: as above.
         unsafe { ((self.0 + k::ipcbuf::CAPS_OR_BADGES + 8 * i) as *mut usize).write_volatile(cptr) }
     }
+    /// Writes `bytes` into the buffer's message registers from `first` on (>= 4: the
+    /// ones past the registers), little-endian as the words are, and zeroes the rest of
+    /// the last word, so no earlier message's bytes go out with this one.
+    pub fn write_mr_bytes(self, first: usize, bytes: &[u8]) {
+        let words = bytes.len().div_ceil(8);
+        assert!(first >= 4 && first + words <= k::MSG_MAX_LENGTH);
+        let at = self.0 + k::ipcbuf::MSG + 8 * first;
+        // SAFETY: inside the buffer's msg[] (checked above), which is this thread's own.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), at as *mut u8, bytes.len());
+            core::ptr::write_bytes((at + bytes.len()) as *mut u8, 0, words * 8 - bytes.len());
+        }
+    }
+    /// Reads `out.len()` bytes of the buffer's message registers from `first` on (>= 4).
+    pub fn read_mr_bytes(self, first: usize, out: &mut [u8]) {
+        assert!(first >= 4 && first + out.len().div_ceil(8) <= k::MSG_MAX_LENGTH);
+        let at = self.0 + k::ipcbuf::MSG + 8 * first;
+        // SAFETY: as above.
+        unsafe { core::ptr::copy_nonoverlapping(at as *const u8, out.as_mut_ptr(), out.len()) }
+    }
     /// Message register `i` of a message just received: 0..3 from `m`, the rest here.
     pub fn get(self, m: &Msg, i: usize) -> usize {
         if i < 4 {
@@ -129,6 +157,22 @@ impl IpcBuffer {
     pub fn send(self, cap: usize, label: usize, words: &[usize]) {
         let regs = self.load(words, &[]);
         syscall(k::SYS_SEND, cap, msg_info(label, 0, words.len()), regs);
+    }
+    /// `seL4_Call` of a message already loaded (no copy through a word array).
+    pub fn call_loaded(self, cap: usize, label: usize, m: &Loaded) -> Msg {
+        syscall(k::SYS_CALL, cap, msg_info(label, 0, m.len), m.regs)
+    }
+    /// `seL4_ReplyRecv` of a message already loaded.
+    pub fn reply_recv_loaded(self, ep: usize, label: usize, m: &Loaded) -> Msg {
+        syscall(k::SYS_REPLY_RECV, ep, msg_info(label, 0, m.len), m.regs)
+    }
+    /// `seL4_Reply` of a message already loaded.
+    pub fn reply_loaded(self, label: usize, m: &Loaded) {
+        syscall(k::SYS_REPLY, 0, msg_info(label, 0, m.len), m.regs);
+    }
+    /// `seL4_Send` of a message already loaded.
+    pub fn send_loaded(self, cap: usize, label: usize, m: &Loaded) {
+        syscall(k::SYS_SEND, cap, msg_info(label, 0, m.len), m.regs);
     }
     /// `seL4_Reply(label, words)` (non-MCS 5.0: to the caller cap in the TCB).
     pub fn reply(self, label: usize, words: &[usize]) {

@@ -6,7 +6,7 @@
 //! root maps into that client and its server alone): the message then carries the
 //! length and no payload words, and that is how the receiver tells the two apart.
 
-use crate::{k, IpcBuffer, Msg};
+use crate::{k, IpcBuffer, Loaded, Msg};
 
 /// Words before the payload: param, length.
 pub const HEADER_WORDS: usize = 2;
@@ -14,31 +14,43 @@ pub const HEADER_WORDS: usize = 2;
 pub const MAX_IPC_PAYLOAD: usize = (k::MSG_MAX_LENGTH - HEADER_WORDS) * 8;
 /// Largest payload through a token's shared frame: one page, KOS's largest message.
 pub const MAX_SHARED_PAYLOAD: usize = 4096;
+/// Payload bytes in the message registers passed in CPU registers (MRs 2 and 3).
+const REGISTER_BYTES: usize = (4 - HEADER_WORDS) * 8;
 /// Largest label: seL4's message info has 20 bits for it.
 pub const MAX_LABEL: u64 = 0xf_ffff;
 
-/// The message words of `param` and `payload` into `words`; returns how many, or
+/// `param` and `payload` loaded as a message: the first four words for the registers,
+/// the rest written straight into `ipc`'s buffer (no intermediate array to clear);
 /// `None` when the payload fits neither the message nor `shared` (the token's frame,
 /// if it has one).
 pub fn encode(
+    ipc: IpcBuffer,
     param: u64,
     payload: &[u8],
-    words: &mut [usize; k::MSG_MAX_LENGTH],
     shared: Option<&mut [u8]>,
-) -> Option<usize> {
-    words[0] = param as usize;
-    words[1] = payload.len();
+) -> Option<Loaded> {
+    let mut m = Loaded {
+        regs: [param as usize, payload.len(), 0, 0],
+        len: HEADER_WORDS,
+    };
     if payload.len() > MAX_IPC_PAYLOAD {
         let frame = shared.filter(|f| f.len() >= payload.len())?;
         frame[..payload.len()].copy_from_slice(payload);
-        return Some(HEADER_WORDS);
+        return Some(m);
     }
-    for (i, chunk) in payload.chunks(8).enumerate() {
+    // The first 16 bytes go in the two registers left after the header, the rest
+    // straight into the buffer (one copy: the words' bytes are the payload's).
+    let (head, tail) = payload.split_at(payload.len().min(REGISTER_BYTES));
+    for (i, chunk) in head.chunks(8).enumerate() {
         let mut word = [0u8; 8];
         word[..chunk.len()].copy_from_slice(chunk);
-        words[HEADER_WORDS + i] = usize::from_le_bytes(word);
+        m.regs[HEADER_WORDS + i] = usize::from_le_bytes(word);
     }
-    Some(HEADER_WORDS + payload.len().div_ceil(8))
+    if !tail.is_empty() {
+        ipc.write_mr_bytes(4, tail);
+    }
+    m.len = HEADER_WORDS + payload.len().div_ceil(8);
+    Some(m)
 }
 
 /// The param of a received message and its payload, copied into `out` (from the
@@ -65,10 +77,14 @@ pub fn decode(
         out[..len].copy_from_slice(&frame[..len]);
         return Some((param, len));
     }
-    for i in 0..len.div_ceil(8) {
-        let word = ipc.get(m, HEADER_WORDS + i).to_le_bytes();
-        let n = (len - i * 8).min(8);
+    let head = len.min(REGISTER_BYTES);
+    for i in 0..head.div_ceil(8) {
+        let word = m.mr[HEADER_WORDS + i].to_le_bytes();
+        let n = (head - i * 8).min(8);
         out[i * 8..i * 8 + n].copy_from_slice(&word[..n]);
+    }
+    if len > head {
+        ipc.read_mr_bytes(4, &mut out[head..len]);
     }
     Some((param, len))
 }

@@ -34,7 +34,7 @@ pub use kos_service;
 use kos_sel4_rt::env::{
     Env, Name, ROOT_CONNECT, ROOT_EXIT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SLOT_ROOT,
 };
-use kos_sel4_rt::{k, wire, Console, IpcBuffer, Msg};
+use kos_sel4_rt::{k, wire, Console, IpcBuffer, Loaded, Msg};
 use kos_service::{Answer, Call, Client as Caller, Reply, Service, Status};
 
 /// Reply label of a call the seL4 transport could not carry: the answer's payload fit
@@ -114,9 +114,8 @@ impl Component {
         if protocol.len() > kos_msg::MAX_PROTOCOL_LEN {
             return Err(Refusal::BadName);
         }
-        let mut words = [0usize; k::MSG_MAX_LENGTH];
-        let n = wire::encode(0, protocol.as_bytes(), &mut words, None).ok_or(Refusal::BadName)?;
-        answer(self.ipc.call(SLOT_ROOT, label, &words[..n], &[]))
+        let m = wire::encode(self.ipc, 0, protocol.as_bytes(), None).ok_or(Refusal::BadName)?;
+        answer(self.ipc.call_loaded(SLOT_ROOT, label, &m))
     }
 
     /// Microseconds since the machine started (the time-stamp counter).
@@ -192,10 +191,9 @@ impl Client<'_> {
             return Err(CallError::TooLarge);
         }
         let ipc = self.component.ipc;
-        let mut words = [0usize; k::MSG_MAX_LENGTH];
-        let n = wire::encode(param, payload, &mut words, Some(self.frame()))
-            .ok_or(CallError::TooLarge)?;
-        let m = ipc.call(self.slot, label as usize, &words[..n], &[]);
+        let message =
+            wire::encode(ipc, param, payload, Some(self.frame())).ok_or(CallError::TooLarge)?;
+        let m = ipc.call_loaded(self.slot, label as usize, &message);
         // Every KOS reply has a header; the kernel's own answer to a call through an
         // empty slot (its server's endpoint was deleted with it) has one word.
         if m.length() < wire::HEADER_WORDS && m.label() == k::ERR_INVALID_CAPABILITY {
@@ -313,7 +311,6 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
     };
     let mut input = [0u8; MAX_SHARED_PAYLOAD];
     let mut out = [0u8; kos_service::MAX_PAYLOAD];
-    let mut words = [0usize; k::MSG_MAX_LENGTH];
     let start = component.now_us();
     let mut tick_due = start.saturating_add(service.wait_us(start));
     let mut m = kos_sel4_rt::recv(ep);
@@ -328,7 +325,7 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
         let client = known.get(ipc, ep, badge);
         let frame = served_frame(&client);
         let decoded = inline.or_else(|| wire::decode(ipc, &m, &mut input, frame.as_deref()));
-        let (label, len) = match decoded {
+        let (label, reply) = match decoded {
             Some((param, len)) => {
                 let caller = Caller {
                     badge,
@@ -349,24 +346,21 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
                     ),
                 };
                 match answer {
-                    Reply::Now(a) => {
-                        match wire::encode(a.param, &out[..a.len], &mut words, frame) {
-                            Some(n) => (a.status.label(), n),
-                            None => (REPLY_TOO_LARGE, 0),
-                        }
-                    }
-                    Reply::Hold { .. } => (HOLD_UNSUPPORTED, 0),
+                    Reply::Now(a) => match wire::encode(ipc, a.param, &out[..a.len], frame) {
+                        Some(reply) => (a.status.label(), Some(reply)),
+                        None => (REPLY_TOO_LARGE, None),
+                    },
+                    Reply::Hold { .. } => (HOLD_UNSUPPORTED, None),
                 }
             }
             // Not a KOS message: answered with no payload and the transport's refusal.
-            None => (REPLY_TOO_LARGE, 0),
+            None => (REPLY_TOO_LARGE, None),
         };
-        let len = if len == 0 {
-            wire::encode(0, &[], &mut words, None).unwrap_or(0)
-        } else {
-            len
-        };
-        m = ipc.reply_recv(ep, label as usize, &words[..len]);
+        let reply = reply.unwrap_or(Loaded {
+            regs: [0; 4],
+            len: wire::HEADER_WORDS,
+        });
+        m = ipc.reply_recv_loaded(ep, label as usize, &reply);
         service.replied(&mut out);
         // Its timers, when the service said they are due (5.0's receive has no
         // timeout: they are looked at as calls come in).
