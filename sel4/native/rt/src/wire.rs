@@ -42,9 +42,7 @@ pub fn encode(
     // straight into the buffer (one copy: the words' bytes are the payload's).
     let (head, tail) = payload.split_at(payload.len().min(REGISTER_BYTES));
     for (i, chunk) in head.chunks(8).enumerate() {
-        let mut word = [0u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        m.regs[HEADER_WORDS + i] = usize::from_le_bytes(word);
+        m.regs[HEADER_WORDS + i] = word_of(chunk);
     }
     if !tail.is_empty() {
         ipc.write_mr_bytes(4, tail);
@@ -78,13 +76,27 @@ pub fn decode(
         return Some((param, len));
     }
     let head = len.min(REGISTER_BYTES);
-    for i in 0..head.div_ceil(8) {
+    for (i, chunk) in out[..head].chunks_mut(8).enumerate() {
         let word = m.mr[HEADER_WORDS + i].to_le_bytes();
-        let n = (head - i * 8).min(8);
-        out[i * 8..i * 8 + n].copy_from_slice(&word[..n]);
+        match <&mut [u8; 8]>::try_from(&mut *chunk) {
+            Ok(whole) => *whole = word,
+            Err(_) => chunk.copy_from_slice(&word[..chunk.len()]),
+        }
     }
     if len > head {
         ipc.read_mr_bytes(4, &mut out[head..len]);
     }
     Some((param, len))
+}
+
+/// Up to eight bytes as a little-endian word (a whole word is one load).
+fn word_of(chunk: &[u8]) -> usize {
+    match <[u8; 8]>::try_from(chunk) {
+        Ok(whole) => usize::from_le_bytes(whole),
+        Err(_) => {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            usize::from_le_bytes(word)
+        }
+    }
 }

@@ -22,6 +22,9 @@
 
 extern crate alloc;
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use core::arch::global_asm;
 use core::fmt::Write;
 use core::panic::PanicInfo;
@@ -32,7 +35,7 @@ pub use kos_sel4_rt::wire::{MAX_IPC_PAYLOAD, MAX_SHARED_PAYLOAD};
 pub use kos_service;
 
 use kos_sel4_rt::env::{
-    Env, Name, ROOT_CONNECT, ROOT_EXIT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SLOT_ROOT,
+    Env, ROOT_CONNECT, ROOT_EXIT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SLOT_ROOT,
 };
 use kos_sel4_rt::{k, wire, Console, IpcBuffer, Loaded, Msg};
 use kos_service::{Answer, Call, Client as Caller, Reply, Service, Status};
@@ -243,49 +246,57 @@ fn answer(m: Msg) -> Result<Msg, Refusal> {
     }
 }
 
-/// A client as the directory told its server: its app, and where its token's shared
-/// frame is mapped here (0: none).
-#[derive(Clone, Copy)]
+/// A client as the directory told its server: its app (checked as UTF-8 once, when
+/// told, not on every call), and where its token's shared frame is mapped here (0:
+/// none).
 struct Known {
     badge: u64,
-    app: Name,
+    app: String,
     frame: usize,
 }
 
 /// The clients a server has asked the directory about.
 struct KnownClients {
-    entries: [Known; KNOWN_CLIENTS],
+    entries: Vec<Known>,
     next: usize,
 }
 
 impl KnownClients {
     /// The client holding `badge` on the endpoint in `ep`: remembered, or asked of the
-    /// root (`ROOT_WHO`) and remembered, the oldest forgotten when full. The call
-    /// overwrites the IPC buffer: read a message's words before.
-    fn get(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> Known {
-        if let Some(k) = self.entries.iter().find(|k| k.badge == badge && badge != 0) {
-            return *k;
+    /// root (`ROOT_WHO`) and remembered, the oldest forgotten when
+    /// [`KNOWN_CLIENTS`] are. The call overwrites the IPC buffer: read a message's words
+    /// before.
+    fn get(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> &Known {
+        if let Some(i) = self.entries.iter().position(|k| k.badge == badge) {
+            return &self.entries[i];
         }
         let m = ipc.call(SLOT_ROOT, ROOT_WHO, &[ep, badge as usize], &[]);
         let mut bytes = [0u8; kos_sel4_rt::env::NAME_BYTES];
-        let known = match answer(m)
+        let (app, frame) = match answer(m)
             .ok()
             .and_then(|m| wire::decode(ipc, &m, &mut bytes, None))
         {
-            Some((frame, len)) => Known {
-                badge,
-                app: Name::new(core::str::from_utf8(&bytes[..len]).unwrap_or("?")),
-                frame: frame as usize,
-            },
-            None => Known {
-                badge,
-                app: Name::new("?"),
-                frame: 0,
-            },
+            Some((frame, len)) => (
+                core::str::from_utf8(&bytes[..len]).unwrap_or("?"),
+                frame as usize,
+            ),
+            None => ("?", 0),
         };
-        self.entries[self.next] = known;
-        self.next = (self.next + 1) % KNOWN_CLIENTS;
-        known
+        let known = Known {
+            badge,
+            app: String::from(app),
+            frame,
+        };
+        let i = if self.entries.len() < KNOWN_CLIENTS {
+            self.entries.push(known);
+            self.entries.len() - 1
+        } else {
+            let i = self.next;
+            self.entries[i] = known;
+            self.next = (self.next + 1) % KNOWN_CLIENTS;
+            i
+        };
+        &self.entries[i]
     }
 }
 
@@ -302,11 +313,7 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
     let ipc = component.ipc;
     let mut admitted = [0u64; KNOWN_CLIENTS];
     let mut known = KnownClients {
-        entries: [Known {
-            badge: 0,
-            app: Name::EMPTY,
-            frame: 0,
-        }; KNOWN_CLIENTS],
+        entries: Vec::with_capacity(KNOWN_CLIENTS),
         next: 0,
     };
     let mut input = [0u8; MAX_SHARED_PAYLOAD];
@@ -323,13 +330,13 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
         // survives that call: on 5.0 only a receive deletes it.
         let inline = wire::decode(ipc, &m, &mut input, None);
         let client = known.get(ipc, ep, badge);
-        let frame = served_frame(&client);
+        let frame = served_frame(client);
         let decoded = inline.or_else(|| wire::decode(ipc, &m, &mut input, frame.as_deref()));
         let (label, reply) = match decoded {
             Some((param, len)) => {
                 let caller = Caller {
                     badge,
-                    app: client.app.as_str(),
+                    app: &client.app,
                 };
                 let refused = admit(&mut admitted, service, caller, now);
                 let answer = match refused {

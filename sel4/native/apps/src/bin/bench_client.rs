@@ -2,8 +2,9 @@
 //! round trip of a bare `seL4_Call` to `bench_bare` against a KOS call through the SDK
 //! (a directory-granted token, its badge, `rt::wire`, the serve loop, the echo
 //! service) carrying the same bytes, rounds of each alternating, the median of each
-//! in TSC cycles and their ratio. Under QEMU's TCG the cycles mean little; the ratio
-//! within one boot is the figure.
+//! in TSC ticks and their ratio. Under QEMU's TCG the ticks mean little and move from
+//! run to run; booted with `--count-instructions` a tick is a guest instruction and
+//! the figures repeat exactly. The ratio within one boot is the figure.
 #![no_std]
 #![no_main]
 
@@ -78,7 +79,7 @@ fn run(c: &Component) -> u64 {
     );
     say!(
         c,
-        "bench: bare seL4_Call/ReplyRecv, 0 words: {null} cycles per round trip"
+        "bench: bare seL4_Call/ReplyRecv, 0 words: {null} TSC ticks per round trip"
     );
     // KOS's message is its header (param, length) and the payload's words; the bare
     // call carries as many words (for 4096 B, the header alone: the payload goes
@@ -120,7 +121,7 @@ fn run(c: &Component) -> u64 {
         };
         say!(
             c,
-            "bench: {bytes} B: bare {words} words {b} cycles, SDK client to the bare server {client}, KOS call {kc} cycles per round trip: {}.{:02}x",
+            "bench: {bytes} B: bare {words} words {b} ticks, SDK client to the bare server {client}, KOS call {kc} TSC ticks per round trip: {}.{:02}x",
             kc / b.max(1),
             (kc * 100 / b.max(1)) % 100
         );
