@@ -22,7 +22,7 @@ pub struct RunningSystem {
     pub lines: Vec<LogLine>,
     /// Which lines a wait has taken.
     taken: Vec<bool>,
-    _manifest: ManifestFile,
+    _manifest: Option<ManifestFile>,
 }
 
 impl RunningSystem {
@@ -41,11 +41,27 @@ impl RunningSystem {
         Self::boot_with(body, &bin_dir(), extra)
     }
 
+    /// Boots the system file `system` (a whole `.dts`, as `kos run` takes it) with app
+    /// binaries taken from `dir`.
+    pub fn boot_file(system: &Path, dir: &Path) -> RunningSystem {
+        Self::start(system, dir, &[], None)
+    }
+
     fn boot_with(body: &str, dir: &Path, extra: &[&str]) -> RunningSystem {
         let manifest = manifest(body);
+        let path = manifest.path.clone();
+        Self::start(&path, dir, extra, Some(manifest))
+    }
+
+    fn start(
+        system: &Path,
+        dir: &Path,
+        extra: &[&str],
+        manifest: Option<ManifestFile>,
+    ) -> RunningSystem {
         let mut child = Command::new(bin_dir().join("kos"))
             .arg("run")
-            .arg(&manifest.path)
+            .arg(system)
             .arg("--bin-dir")
             .arg(dir)
             .arg("--stop-timeout")

@@ -1,13 +1,15 @@
 //! The programs KOS can run on seL4: the binaries of `sel4/native/apps`, read from that
 //! crate's own `Cargo.toml` (its `[[bin]]` targets) so the list is written once. A
 //! native app's `binary` must name one of them; the root task embeds them all and
-//! starts each app's by name.
+//! starts each app's by name. The same sources build as hosted processes too
+//! ([`build_hosted`]: the SDK's `hosted` feature), all but the seL4-only ones.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::{checkout, BuildError};
+use crate::{checkout, run, BuildError};
 
 /// The crate that builds them.
 pub const APPS_PACKAGE: &str = "kos-sel4-apps";
@@ -37,6 +39,26 @@ pub fn names() -> Result<Vec<String>, BuildError> {
     let manifest: Manifest =
         toml::from_str(&text).map_err(|e| BuildError::Board(format!("{}: {e}", path.display())))?;
     Ok(manifest.bin.into_iter().map(|b| b.name).collect())
+}
+
+/// Builds the apps crate's programs as hosted processes (`--features hosted`: the
+/// SDK over `kos_client`) into `out/hosted-target`; returns the directory holding
+/// them, for `kos run --bin-dir`. The programs needing `sel4` are left out.
+pub fn build_hosted(out: &Path) -> Result<PathBuf, BuildError> {
+    let _turn = crate::lock(out)?;
+    let target_dir = out.join("hosted-target");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(
+        "building the seL4 programs as hosted processes",
+        Command::new(cargo)
+            .args(["build", "--release", "--locked", "-p", APPS_PACKAGE])
+            .args(["--no-default-features", "--features", "hosted"])
+            .current_dir(checkout().join("sel4/native"))
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS"),
+    )?;
+    Ok(target_dir.join("release"))
 }
 
 /// The root task's table of programs (`PROGRAMS`), each embedded from `dir`.

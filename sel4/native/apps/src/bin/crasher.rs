@@ -1,7 +1,6 @@
 //! Crashes on purpose: reads address 0x10, a VM fault the root sees and answers by the
 //! app's restart policy.
-#![no_std]
-#![no_main]
+#![cfg_attr(not(feature = "hosted"), no_std, no_main)]
 
 use kos_sel4_sdk::{say, Component};
 

@@ -3,8 +3,7 @@
 //! side), sees that call end with the server gone instead of hanging, connects again
 //! — held by the directory until the restarted server publishes — and calls the new
 //! incarnation.
-#![no_std]
-#![no_main]
+#![cfg_attr(not(feature = "hosted"), no_std, no_main)]
 
 use kos_sel4_apps::ECHO_PROTOCOL;
 use kos_sel4_sdk::{say, CallError, Component};

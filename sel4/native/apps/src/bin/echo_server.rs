@@ -1,7 +1,6 @@
 //! The echo server on seL4: publishes the echo protocol and serves it with the echo
 //! service (`kos_sel4_apps::echo`), as the hosted echo server does.
-#![no_std]
-#![no_main]
+#![cfg_attr(not(feature = "hosted"), no_std, no_main)]
 
 use kos_sel4_apps::echo::Echo;
 use kos_sel4_apps::ECHO_PROTOCOL;

@@ -2,8 +2,7 @@
 //! runs — as a `kos_service::Service`, seeded and reseeded from the CPU's hardware
 //! generator (or, on a CPU without one, seeded from the boot image's seed), served by
 //! the SDK's loop on the endpoint the manifest makes it serve.
-#![no_std]
-#![no_main]
+#![cfg_attr(not(feature = "hosted"), no_std, no_main)]
 
 use kos_rng::protocol::{Status, PROTOCOL};
 use kos_rng::service::{ReseedPolicy, RngService};
