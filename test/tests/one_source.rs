@@ -68,6 +68,10 @@ fn the_sel4_server_crash_test_runs_hosted_with_the_same_story() {
     system.wait_event("flaky", "restarting");
     // A new connect waits for the restarted server and reaches it.
     system.wait_for(&["[steady]", "after: after (badge "]);
+    system.wait_for(&[
+        "[steady]",
+        "holds 64 tokens; one more is refused: the app holds the maximum number of tokens",
+    ]);
     let end = system.wait_event("steady", "stays_down");
     assert!(end.message.contains("exited normally"), "{}", end.message);
     assert!(

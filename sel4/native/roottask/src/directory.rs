@@ -65,6 +65,10 @@ pub struct Token {
     pub client_slot: usize,
     /// Where its shared frame is mapped in the server.
     pub server_frame: usize,
+    /// The frame's capability (mapped in the client) and its copy (in the server), in
+    /// the root's CNode.
+    pub frame: usize,
+    pub frame_copy: usize,
 }
 
 /// A connect held until its protocol is published: the caller's saved reply capability.

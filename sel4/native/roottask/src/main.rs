@@ -160,9 +160,10 @@ const MAX_HEAP_KIB: usize = 2048;
 /// What an incarnation needs besides its heap, at most: TCB, CNode, PML4, paging
 /// structures, image pages, stack, IPC buffer, environment page, the endpoints it
 /// publishes and its tokens' shared frames — rounded up.
-const INCARNATION_FIXED_BYTES: usize = 768 * 1024;
-/// Most tokens (each with its shared frame) an incarnation is granted.
-const TOKEN_FRAMES: usize = 48;
+const INCARNATION_FIXED_BYTES: usize = 1024 * 1024;
+/// Most tokens (each with its shared frame) an incarnation is granted: the message
+/// server's limit, as hosted.
+const TOKEN_FRAMES: usize = kos_msg::TOKEN_SLOTS;
 
 /// Each component's memory: one untyped that all of an incarnation's objects come
 /// from, so its death frees them all at once (revoked, then retyped anew for the next
@@ -358,6 +359,17 @@ fn map_page(
     Err(bad(
         "paging structures: still missing after PDPT, PD and PT",
     ))
+}
+
+/// Zeroes `frame` through the root's scratch mapping: a reused frame carries nothing
+/// of its earlier token.
+fn clear_frame(a: &mut Alloc, frame: usize) -> Result<(), Fail> {
+    map_page(a, frame, k::CAP_INIT_THREAD_VSPACE, SCRATCH, k::READ_WRITE)?;
+    compiler_fence(Ordering::SeqCst);
+    // SAFETY: SCRATCH..SCRATCH+PAGE is mapped read-write right now.
+    unsafe { core::ptr::write_bytes(SCRATCH as *mut u8, 0, PAGE) };
+    compiler_fence(Ordering::SeqCst);
+    sel4::page_unmap(frame).map_err(fail("X86_Page_Unmap (scratch)"))
 }
 
 struct Spawned {
@@ -905,6 +917,8 @@ struct Live {
     next_cslot: usize,
     /// How many token frames it has been given.
     frames: usize,
+    /// Frames of tokens made void by their server's end (frame, copy), to reuse.
+    spare_frames: Vec<(usize, usize)>,
     /// Its directory connection.
     conn: kos_msg_server::ConnId,
 }
@@ -918,6 +932,7 @@ impl Live {
             pml4: s.pml4,
             next_cslot: env::SLOT_FIRST_GRANT,
             frames: 0,
+            spare_frames: Vec::new(),
             conn,
         }
     }

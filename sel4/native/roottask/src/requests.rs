@@ -215,7 +215,7 @@ impl Cx<'_, '_> {
             return Ok(Answer::no(Refusal::NotGranted));
         };
         if live.next_cslot >= 1 << COMP_CNODE_BITS
-            || live.frames >= crate::TOKEN_FRAMES
+            || (live.frames >= crate::TOKEN_FRAMES && live.spare_frames.is_empty())
             || self.dirs.next_badge_over(ms, FRAME_BADGES)
         {
             return Ok(Answer::no(Refusal::TooManyTokens));
@@ -245,8 +245,33 @@ impl Cx<'_, '_> {
         live.next_cslot += 1;
         // The token's shared frame, for payloads over one IPC message: from the
         // client's memory (it goes when the client does), mapped read-write in the
-        // client at its slot's place and, through a copy, in the server.
-        let frame = live.alloc.obj(k::OBJ_X86_4K, 0)?;
+        // client at its slot's place and, through a copy, in the server. A frame of a
+        // token its server's end made void is used again (cleared first).
+        let (frame, copy) = match live.spare_frames.pop() {
+            Some((frame, copy)) => {
+                sel4::page_unmap(frame).map_err(fail("X86_Page_Unmap (spare frame)"))?;
+                sel4::page_unmap(copy).map_err(fail("X86_Page_Unmap (spare copy)"))?;
+                crate::clear_frame(&mut live.alloc, frame)?;
+                (frame, copy)
+            }
+            None => {
+                let frame = live.alloc.obj(k::OBJ_X86_4K, 0)?;
+                let copy = live.alloc.slot()?;
+                sel4::cnode_mint(
+                    k::CAP_INIT_THREAD_CNODE,
+                    copy,
+                    k::WORD_BITS,
+                    k::CAP_INIT_THREAD_CNODE,
+                    frame,
+                    k::WORD_BITS,
+                    k::ALL_RIGHTS,
+                    0,
+                )
+                .map_err(fail("CNode_Mint (token frame)"))?;
+                live.frames += 1;
+                (frame, copy)
+            }
+        };
         map_page(
             &mut live.alloc,
             frame,
@@ -254,19 +279,6 @@ impl Cx<'_, '_> {
             token_frame(slot),
             k::READ_WRITE,
         )?;
-        let copy = live.alloc.slot()?;
-        sel4::cnode_mint(
-            k::CAP_INIT_THREAD_CNODE,
-            copy,
-            k::WORD_BITS,
-            k::CAP_INIT_THREAD_CNODE,
-            frame,
-            k::WORD_BITS,
-            k::ALL_RIGHTS,
-            0,
-        )
-        .map_err(fail("CNode_Mint (token frame)"))?;
-        live.frames += 1;
         let server_frame = SERVED_FRAMES_VADDR + ((ms << 20) | grant.badge as usize) * PAGE;
         let server = directory::component(grant.server);
         let host = self.slots[server]
@@ -291,6 +303,8 @@ impl Cx<'_, '_> {
             grant,
             client_slot: slot,
             server_frame,
+            frame,
+            frame_copy: copy,
         });
         Ok(Answer::yes(&[slot, badge]))
     }
@@ -330,6 +344,12 @@ pub fn ended(
         }
     }
     slots[index].memory.free()?;
+    // Its clients' frames for those tokens are theirs to reuse.
+    for t in gone.tokens.iter().filter(|t| t.grant.server == conn) {
+        if let Some(live) = slots[directory::component(t.grant.client)].live.as_mut() {
+            live.spare_frames.push((t.frame, t.frame_copy));
+        }
+    }
     for e in &gone.endpoints {
         let void = gone
             .tokens

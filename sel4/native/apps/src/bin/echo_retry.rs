@@ -2,8 +2,10 @@
 //! call its manifest `args` name as fatal to the server (`panic_on` on the server's
 //! side), sees that call end with the server gone instead of hanging, connects again
 //! — held by the directory until the restarted server publishes — and calls the new
-//! incarnation.
+//! incarnation; then takes tokens until the directory refuses one (its limit).
 #![cfg_attr(not(feature = "hosted"), no_std, no_main)]
+
+extern crate alloc;
 
 use kos_sel4_apps::ECHO_PROTOCOL;
 use kos_sel4_sdk::{say, CallError, Component};
@@ -57,7 +59,28 @@ fn run(c: &Component) -> u64 {
             return 1;
         }
     }
-    0
+    // The void token does not count; the live one does. More, up to the message
+    // server's limit, then a refusal.
+    let mut held = alloc::vec![again];
+    while held.len() <= kos_msg::TOKEN_SLOTS {
+        match c.connect(ECHO_PROTOCOL) {
+            Ok(token) => held.push(token),
+            Err(refusal) => {
+                say!(
+                    c,
+                    "holds {} tokens; one more is refused: {refusal}",
+                    held.len()
+                );
+                return 0;
+            }
+        }
+    }
+    say!(
+        c,
+        "holds {} tokens and none refused (UNEXPECTED)",
+        held.len()
+    );
+    1
 }
 
 fn text(bytes: &[u8]) -> &str {
