@@ -81,3 +81,28 @@ fn the_sel4_server_crash_test_runs_hosted_with_the_same_story() {
     );
     system.stop();
 }
+
+#[test]
+fn the_sel4_root_caller_runs_hosted_against_the_hosted_root() {
+    let bin = hosted_programs();
+    let dts = kos_sel4_build::checkout().join("test/fixtures/sel4-root-protocol.dts");
+    let mut system = RunningSystem::boot_file(&dts, &bin);
+    system.wait_for(&[
+        "[nosy]",
+        "no access to kos_root_protocol: not granted by the manifest's dir_access_control",
+    ]);
+    system.wait_for(&["[ops]", "asking _root to restart echo_server"]);
+    system.wait_for(&["[ops]", "_root accepted"]);
+    // Hosted apps run at once, so what `nosy` is doing at that moment varies.
+    for app in [
+        "status: echo_server ",
+        "status: ops running",
+        "status: nosy ",
+    ] {
+        system.wait_for(&["[ops]", app]);
+    }
+    system.wait_for(&["[ops]", "_root refused with status 4: "]);
+    let end = system.wait_event("ops", "stays_down");
+    assert!(end.message.contains("exited normally"), "{}", end.message);
+    system.stop();
+}

@@ -425,6 +425,83 @@ fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new
     assert!(said(root, "done"), "{output}");
 }
 
+#[test]
+fn a_component_asks_the_root_task_as_root_over_kos_root_protocol() {
+    let board = qemu_board();
+    let out = out(&board.name);
+    let tree = source::kernel_tree().unwrap();
+    let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
+    let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dts = kos_sel4_build::checkout().join("test/fixtures/sel4-root-protocol.dts");
+    let system = system::prepare(&board, &dts, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
+    let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
+    let output = &boot.output;
+    let lines = boot.lines();
+    let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
+    let root = "kos root task: ";
+    assert!(
+        boot.succeeded(),
+        "QEMU ended with {:?}:\n{output}",
+        boot.status
+    );
+    assert!(
+        said(
+            root,
+            "_root publishes kos_root_protocol on 1 message server(s)"
+        ),
+        "{output}"
+    );
+    // The granted app's token reaches the root; the other is refused by the directory.
+    assert!(
+        said(root, "ops connected to kos_root_protocol on main"),
+        "{output}"
+    );
+    assert!(
+        said(
+            "[nosy] ",
+            "no access to kos_root_protocol: not granted by the manifest's dir_access_control"
+        ),
+        "{output}"
+    );
+    // RESTART_APP is answered, then done; STATUS reports every app; UPGRADE is refused.
+    assert!(
+        said("[ops] ", "asking _root to restart echo_server"),
+        "{output}"
+    );
+    assert!(
+        said(
+            root,
+            "echo_server: restart asked by ops (kos_root_protocol)"
+        ),
+        "{output}"
+    );
+    assert!(
+        said(root, "component 0 is echo_server: started again"),
+        "{output}"
+    );
+    for app in [
+        "echo_server",
+        "ops running restarts=0",
+        "nosy down restarts=0",
+    ] {
+        assert!(
+            said("[ops] ", &format!("status: {app}")),
+            "{app}:\n{output}"
+        );
+    }
+    assert!(
+        said(
+            "[ops] ",
+            "_root refused with status 4: upgrades are not supported on seL4 yet"
+        ),
+        "{output}"
+    );
+    assert!(said(root, "ops exited with status 0"), "{output}");
+    assert!(said(root, "done"), "{output}");
+}
+
 /// The RNG client's three randoms, from a boot's output.
 fn randoms(boot: &qemu::Boot) -> Vec<String> {
     boot.lines()

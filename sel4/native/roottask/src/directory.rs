@@ -12,7 +12,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use kos_manifest::{App, Manifest};
+use kos_manifest::{App, Manifest, ROOT_APP, ROOT_PROTOCOL};
 use kos_msg::{Refusal, TOKEN_SLOTS};
 use kos_msg_server::{AccessPolicy, ConnId, Directory, Grant};
 
@@ -59,6 +59,8 @@ pub struct Endpoint {
 
 /// A token the directory granted, and where its capability is.
 pub struct Token {
+    /// The message server that granted it.
+    pub msg_server: usize,
     /// The grant.
     pub grant: Grant,
     /// Its slot in the client's CSpace.
@@ -69,6 +71,12 @@ pub struct Token {
     /// the root's CNode.
     pub frame: usize,
     pub frame_copy: usize,
+}
+
+impl Token {
+    fn grant_server_index(&self) -> usize {
+        self.msg_server
+    }
 }
 
 /// A connect held until its protocol is published: the caller's saved reply capability.
@@ -159,6 +167,41 @@ impl<'m> Directories<'m> {
         for i in servers {
             self.servers[i].attach(conn, &app.name);
         }
+    }
+
+    /// The root task itself, as `_root`, publishes `kos_root_protocol` on every message
+    /// server whose `dir_access_control` makes `_root` its server; `endpoint` is the
+    /// root's endpoint for it. Returns how many.
+    pub fn publish_root(&mut self, conn: ConnId, endpoint: usize) -> usize {
+        let mut published = 0;
+        for i in 0..self.servers.len() {
+            let name = self.msg_server(i).to_string();
+            if !self.manifest.may_serve(&name, ROOT_APP, ROOT_PROTOCOL) {
+                continue;
+            }
+            self.servers[i].attach(conn, ROOT_APP);
+            if self.servers[i].publish(conn, ROOT_PROTOCOL).is_ok() {
+                self.endpoints.push(Endpoint {
+                    msg_server: i,
+                    protocol: ROOT_PROTOCOL.to_string(),
+                    server: conn,
+                    root_slot: endpoint,
+                    server_slot: 0,
+                });
+                published += 1;
+            }
+        }
+        published
+    }
+
+    /// The app holding token `badge` to `server`'s protocols, and its connection.
+    pub fn client_of(&self, server: ConnId, badge: u64) -> Option<(ConnId, &str)> {
+        let t = self
+            .tokens
+            .iter()
+            .find(|t| t.grant.server == server && t.grant.badge == badge)?;
+        let app = self.servers[t.grant_server_index()].app_name(t.grant.client)?;
+        Some((t.grant.client, app))
     }
 
     /// `conn` of `app` publishes `protocol` on the first of its message servers that

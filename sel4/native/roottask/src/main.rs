@@ -22,6 +22,7 @@ extern crate alloc;
 mod directory;
 mod elf;
 mod requests;
+mod root_protocol;
 mod sel4;
 
 use alloc::vec::Vec;
@@ -624,7 +625,9 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
     for server in &system.msg_servers {
         for protocol in &server.protocols {
             let native = |name: &alloc::string::String| apps.iter().any(|a| &a.name == name);
-            if !protocol.servers.iter().any(native) {
+            let by_root = protocol.name == kos_manifest::ROOT_PROTOCOL
+                && protocol.servers.iter().any(|s| s == kos_manifest::ROOT_APP);
+            if !by_root && !protocol.servers.iter().any(native) {
                 let _ = writeln!(
                     out,
                     "kos root task: {}/{}: its server is not a component here (served by _root or a BEAM app): not published on seL4 yet",
@@ -656,6 +659,15 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
         reply_pool.push(a.slot()?);
     }
     let mut dirs = Directories::new(&system);
+    // `_root`'s own protocol, where the manifest has the root serve it.
+    let root_ep = a.obj(k::OBJ_ENDPOINT, 0)?;
+    let served = dirs.publish_root(root_protocol::ROOT_CONN, root_ep);
+    if served > 0 {
+        let _ = writeln!(
+            out,
+            "kos root task: _root publishes kos_root_protocol on {served} message server(s)"
+        );
+    }
     let mut seeds = Seeds::new(&system, take_boot_seed());
     let _ = writeln!(
         out,
@@ -691,6 +703,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
             down: false,
             memory,
             live: Some(Live::new(inc, &s, conn)),
+            starts: 1,
         });
     }
     let _ = writeln!(
@@ -709,6 +722,22 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
     while !quiescent(&system, &slots, &recipes) {
         let m = sel4call::nb_recv(ep);
         if m.badge == 0 {
+            // A `kos_root_protocol` call, answered before anything it asks is done.
+            let call = sel4call::nb_recv(root_ep);
+            if call.badge != 0 {
+                let after = root_protocol::answer(&call, &dirs, &system, &slots, &recipes, out);
+                for i in after.restart {
+                    let _ = writeln!(
+                        out,
+                        "kos root task: {}: restart asked by {} (kos_root_protocol)",
+                        recipes[i].app.name, after.asked_by
+                    );
+                    requests::ended(&mut dirs, &mut slots, &recipes, i, out)?;
+                    slots[i].restart_at = Some(Tsc::now());
+                    slots[i].down = false;
+                }
+                continue;
+            }
             // Nothing sent: start whatever is due, then let the others run.
             let now = Tsc::now();
             for (index, slot) in slots.iter_mut().enumerate() {
@@ -721,6 +750,7 @@ fn run(bi: &BootInfo, out: &mut Console) -> Result<(), Fail> {
                     let conn = directory::conn(index, slot.memory.freed);
                     dirs.attach(conn, recipes[index].app);
                     slot.live = Some(Live::new(inc, &s, conn));
+                    slot.starts += 1;
                     slot.tracker.started(Tsc::now());
                     let _ = writeln!(
                         out,
@@ -903,6 +933,8 @@ struct Slot {
     restart_at: Option<Tsc>,
     /// Down for good, as its policy says.
     down: bool,
+    /// How many incarnations were started.
+    starts: u32,
 }
 
 /// A running incarnation: what the root needs to grant it capabilities at run time.

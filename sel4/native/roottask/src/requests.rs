@@ -279,19 +279,25 @@ impl Cx<'_, '_> {
             token_frame(slot),
             k::READ_WRITE,
         )?;
-        let server_frame = SERVED_FRAMES_VADDR + ((ms << 20) | grant.badge as usize) * PAGE;
-        let server = directory::component(grant.server);
-        let host = self.slots[server]
-            .live
-            .as_mut()
-            .ok_or(bad("a token to a server that is not running"))?;
-        map_page(
-            &mut host.alloc,
-            copy,
-            host.pml4,
-            server_frame,
-            k::READ_WRITE,
-        )?;
+        // `_root` (the root task) reads its small requests from the message alone.
+        let server_frame = if grant.server == crate::root_protocol::ROOT_CONN {
+            0
+        } else {
+            let server_frame = SERVED_FRAMES_VADDR + ((ms << 20) | grant.badge as usize) * PAGE;
+            let server = directory::component(grant.server);
+            let host = self.slots[server]
+                .live
+                .as_mut()
+                .ok_or(bad("a token to a server that is not running"))?;
+            map_page(
+                &mut host.alloc,
+                copy,
+                host.pml4,
+                server_frame,
+                k::READ_WRITE,
+            )?;
+            server_frame
+        };
         let _ = writeln!(
             self.out,
             "kos root task: {app} connected to {protocol} on {}: badge {:#x}, in its slot {slot}",
@@ -300,6 +306,7 @@ impl Cx<'_, '_> {
         );
         let badge = grant.badge as usize;
         self.dirs.tokens.push(Token {
+            msg_server: ms,
             grant,
             client_slot: slot,
             server_frame,
