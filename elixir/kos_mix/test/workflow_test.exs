@@ -294,10 +294,22 @@ defmodule KosMix.WorkflowTest do
       )
 
     kill_on_exit(orbit)
+    # It says how to register a device, with its own binary and data directory.
+    hint = wait_for(orbit, "device register my-device --public-key device.pub.pem", 60_000)
+    assert hint =~ "--data #{data}", hint
     wait_for(orbit, "dashboard: http://127.0.0.1:#{port}/#token=", 60_000)
 
     # No --orbit, no token given: the defaults point at this Orbit and its data.
     {out, 0} = cmd("mix", ["kos.devices"], ctx.tmp, ctx.mix_home, env)
+    assert out =~ ~r/DEVICE\s+STATUS/, out
+
+    # A bare `orbit` command defaults to the same data directory: its token works.
+    {out, 0} =
+      System.cmd(Path.join(@root, "target/debug/orbit"), ["devices"],
+        env: [{"ORBIT_DATA", nil} | env],
+        stderr_to_stdout: true
+      )
+
     assert out =~ ~r/DEVICE\s+STATUS/, out
 
     {:os_pid, mix_pid} = Port.info(orbit, :os_pid)

@@ -58,7 +58,7 @@ fn serve(
     } else {
         ("http", "ws")
     };
-    let orbit = Orbit::open(&cli.data, Settings::default())?;
+    let orbit = Orbit::open(&cli.data_dir(), Settings::default())?;
     let runtime = tokio::runtime::Runtime::new().map_err(orbit::StartError::Runtime)?;
     runtime.block_on(async {
         let token = orbit.admin_token.clone();
@@ -69,7 +69,7 @@ fn serve(
         tracing::info!(
             "Orbit listening on {} (data in {}); devices connect to {ws}://{}{}",
             running.addr,
-            cli.data.display(),
+            cli.data_dir().display(),
             running.addr,
             orbit_protocol::DEVICE_PATH
         );

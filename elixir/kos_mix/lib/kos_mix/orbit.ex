@@ -16,10 +16,18 @@ defmodule KosMix.Orbit do
   @spec default_url() :: String.t()
   def default_url, do: @default_url
 
-  @doc "Where `mix kos.orbit.start` keeps Orbit's data: `KOS_ORBIT_DATA`, else `~/.kos/orbit-data`."
+  @doc """
+  Where Orbit keeps its data unless told: `ORBIT_DATA`, else `KOS_ORBIT_DATA`, else
+  `~/.kos/orbit-data` — the same order the `orbit` binary follows, so `mix kos.orbit.start`
+  and a bare `orbit ...` command share one data directory.
+  """
   @spec default_data() :: Path.t()
   def default_data do
-    System.get_env("KOS_ORBIT_DATA") || Path.expand("~/.kos/orbit-data")
+    nonempty = fn name ->
+      System.get_env(name) |> then(&if(&1 in [nil, ""], do: nil, else: &1))
+    end
+
+    nonempty.("ORBIT_DATA") || nonempty.("KOS_ORBIT_DATA") || Path.expand("~/.kos/orbit-data")
   end
 
   @doc "Runs `orbit <args>` against the Orbit in `opts`, streaming its output."

@@ -28,9 +28,11 @@ use progress::{mib, Progress};
                   orbit commands --device dev1"
 )]
 pub struct Cli {
-    /// Orbit's data directory (SQLite store, instance id, admin token); created on first run.
-    #[arg(long, global = true, env = "ORBIT_DATA", default_value = "orbit-data")]
-    pub data: PathBuf,
+    /// Orbit's data directory (SQLite store, instance id, admin token); created on first
+    /// run [default: KOS_ORBIT_DATA, else ~/.kos/orbit-data — where `mix kos.orbit.start`
+    /// keeps it too].
+    #[arg(long, global = true, env = "ORBIT_DATA")]
+    pub data: Option<PathBuf>,
     /// Where a running Orbit is, for the operating commands.
     #[arg(
         long,
@@ -44,6 +46,47 @@ pub struct Cli {
     pub token: Option<String>,
     #[command(subcommand)]
     pub command: Cmd,
+}
+
+impl Cli {
+    /// The data directory: `--data` (or `ORBIT_DATA`), else the one `mix kos.orbit.start`
+    /// uses.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data.clone().unwrap_or_else(|| {
+            default_data(std::env::var_os("KOS_ORBIT_DATA"), std::env::var_os("HOME"))
+        })
+    }
+}
+
+/// `KOS_ORBIT_DATA`, else `HOME/.kos/orbit-data` (`./orbit-data` without a home).
+fn default_data(
+    kos_orbit_data: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> PathBuf {
+    match (kos_orbit_data, home) {
+        (Some(dir), _) if !dir.is_empty() => PathBuf::from(dir),
+        (_, Some(home)) if !home.is_empty() => PathBuf::from(home).join(".kos/orbit-data"),
+        _ => PathBuf::from("orbit-data"),
+    }
+}
+
+#[cfg(test)]
+mod data_dir_test {
+    use super::default_data;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_default_data_directory_is_the_mix_tasks() {
+        assert_eq!(
+            default_data(None, Some("/home/ada".into())),
+            PathBuf::from("/home/ada/.kos/orbit-data")
+        );
+        assert_eq!(
+            default_data(Some("/srv/orbit".into()), Some("/home/ada".into())),
+            PathBuf::from("/srv/orbit")
+        );
+        assert_eq!(default_data(None, None), PathBuf::from("orbit-data"));
+    }
 }
 
 #[derive(Subcommand)]
@@ -109,12 +152,12 @@ pub enum DeviceCmd {
 pub fn operate(cli: &Cli) -> Result<(), String> {
     let token = match &cli.token {
         Some(t) => t.clone(),
-        None => std::fs::read_to_string(cli.data.join("admin-token"))
+        None => std::fs::read_to_string(cli.data_dir().join("admin-token"))
             .map(|t| t.trim().to_string())
             .map_err(|e| {
                 format!(
                     "no admin token: pass --token or ORBIT_TOKEN, or --data pointing at Orbit's data directory ({}: {e})",
-                    cli.data.join("admin-token").display()
+                    cli.data_dir().join("admin-token").display()
                 )
             })?,
     };

@@ -11,7 +11,10 @@ defmodule Mix.Tasks.Kos.Orbit.Start do
 
       openssl genpkey -algorithm ed25519 -out device.pem
       openssl pkey -in device.pem -pubout -out device.pub.pem
-      KOS_ROOT/target/debug/orbit --data ~/.kos/orbit-data device register my-device --public-key device.pub.pem
+      KOS_ROOT/target/debug/orbit device register my-device --public-key device.pub.pem
+
+  (`orbit` with no `--data` uses the same data directory as this task.) The task prints
+  these commands with its own paths when it starts.
 
   Ctrl-C twice stops it (the first opens mix's break menu).
 
@@ -19,8 +22,8 @@ defmodule Mix.Tasks.Kos.Orbit.Start do
 
     * `--listen ADDR` — where it listens (default: `127.0.0.1:4000`; plain `ws://` is
       refused beyond loopback, see `orbit serve --help` for TLS)
-    * `--data DIR` — its data directory (default: `KOS_ORBIT_DATA`, else
-      `~/.kos/orbit-data`)
+    * `--data DIR` — its data directory (default: `ORBIT_DATA`, else `KOS_ORBIT_DATA`,
+      else `~/.kos/orbit-data`, as for the `orbit` binary)
     * `--kos-root PATH` — the KOS checkout (for the `orbit` binary)
 
   ## Examples
@@ -52,6 +55,8 @@ defmodule Mix.Tasks.Kos.Orbit.Start do
       "kos.orbit.start: Orbit on #{listen}, data in #{data} (Ctrl-C twice stops it)"
     )
 
+    Mix.shell().info(register_hint(orbit, data))
+
     case System.cmd(orbit, ["--data", data, "serve", "--listen", listen, "--stop-on-eof"],
            into: IO.stream(:stdio, :line),
            stderr_to_stdout: true
@@ -59,5 +64,17 @@ defmodule Mix.Tasks.Kos.Orbit.Start do
       {_, 0} -> :ok
       {_, status} -> Mix.raise("orbit serve exited with status #{status} (is #{listen} taken?)")
     end
+  end
+
+  @doc false
+  # How to register a device with this Orbit, with its real binary and data directory.
+  def register_hint(orbit, data) do
+    """
+    kos.orbit.start: register a device once, with the public half of its key:
+        openssl genpkey -algorithm ed25519 -out device.pem
+        openssl pkey -in device.pem -pubout -out device.pub.pem
+        #{orbit} --data #{data} device register my-device --public-key device.pub.pem
+    then give device_admin the device's name and device.pem in kos.exs (mix kos.devices lists devices)\
+    """
   end
 end
