@@ -364,7 +364,8 @@ defmodule KosMix.ErrorsTest do
             Mix.Tasks.Kos.Build,
             Mix.Tasks.Kos.Run,
             Mix.Tasks.Kos.Push,
-            Mix.Tasks.Kos.Devices
+            Mix.Tasks.Kos.Devices,
+            Mix.Tasks.Kos.Docs
           ] do
         assert Mix.Task.shortdoc(task) =~ ~r/\w/, inspect(task)
         {:docs_v1, _, :elixir, _, %{"en" => doc}, _, _} = Code.fetch_docs(task)

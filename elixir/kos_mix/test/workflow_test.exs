@@ -67,6 +67,15 @@ defmodule KosMix.WorkflowTest do
     # On the host the app starts and runs with no crash: Kos.* answers :not_kos.
     refute out =~ "nif_not_loaded"
     refute out =~ "terminating"
+
+    # The kos library's reference, offline, from the compiled documentation.
+    {out, 0} = cmd("mix", ["kos.docs"], app, ctx.mix_home)
+    assert out =~ ~r/kos\.docs: \d+ modules of kos in doc\/kos\//, out
+    rng = File.read!(Path.join(app, "doc/kos/Kos.Rng.md"))
+    assert rng =~ "# Kos.Rng\n"
+    assert rng =~ "### bytes(n)"
+    assert rng =~ "@spec bytes(non_neg_integer()) :: {:ok, binary()} | {:error, atom()}"
+    assert File.read!(Path.join(app, "doc/kos/index.md")) =~ "- [Kos.Rng](Kos.Rng.md) — "
   end
 
   test "mix gone (Ctrl-C) stops the system it ran", ctx do
