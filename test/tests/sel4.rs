@@ -28,6 +28,43 @@ fn demo_system(board: &Board, out: &std::path::Path) -> system::System {
     system::prepare(board, &dts, out).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A system built for `board` from `test/fixtures/NAME` (or a path relative to it):
+/// its kernel (shared by every test), root task (beside its own `.dtb`); booted once.
+struct Built {
+    kernel: PathBuf,
+    roottask: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Built {
+    fn boot_again(&self, board: &Board) -> qemu::Boot {
+        qemu::boot(
+            board,
+            &self.kernel,
+            std::slice::from_ref(&self.roottask),
+            Duration::from_secs(120),
+        )
+        .unwrap()
+    }
+}
+
+fn boot_fixture(board: &Board, name: &str) -> (qemu::Boot, Built) {
+    let out = out(&board.name);
+    let tree = source::kernel_tree().unwrap();
+    let kernel = kernel::build(board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
+    let constants = constants::generate(board, &tree, &kernel, &out).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dts = kos_sel4_build::checkout().join("test/fixtures").join(name);
+    let system = system::prepare(board, &dts, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
+    let built = Built {
+        kernel: kernel.image,
+        roottask,
+        _dir: dir,
+    };
+    (built.boot_again(board), built)
+}
+
 #[test]
 fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
     let board = qemu_board();
@@ -351,16 +388,7 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
 
 #[test]
 fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new_connect() {
-    let board = qemu_board();
-    let out = out(&board.name);
-    let tree = source::kernel_tree().unwrap();
-    let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
-    let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let dts = kos_sel4_build::checkout().join("test/fixtures/sel4-server-dies.dts");
-    let system = system::prepare(&board, &dts, dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
-    let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
+    let boot = boot_fixture(&qemu_board(), "sel4-server-dies.dts").0;
     let output = &boot.output;
     let lines = boot.lines();
     let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
@@ -427,16 +455,7 @@ fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new
 
 #[test]
 fn a_component_asks_the_root_task_as_root_over_kos_root_protocol() {
-    let board = qemu_board();
-    let out = out(&board.name);
-    let tree = source::kernel_tree().unwrap();
-    let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
-    let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let dts = kos_sel4_build::checkout().join("test/fixtures/sel4-root-protocol.dts");
-    let system = system::prepare(&board, &dts, dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
-    let boot = qemu::boot(&board, &kernel.image, &[roottask], Duration::from_secs(120)).unwrap();
+    let boot = boot_fixture(&qemu_board(), "sel4-root-protocol.dts").0;
     let output = &boot.output;
     let lines = boot.lines();
     let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
@@ -525,23 +544,9 @@ fn without_rdrand_the_rng_server_is_seeded_from_each_boot_images_own_seed() {
     let cpu = board.run.command.iter().position(|a| a == "-cpu").unwrap() + 1;
     // Nehalem has neither RDRAND nor RDSEED.
     board.run.command[cpu] = "Nehalem".into();
-    let out = out(&board.name);
-    let tree = source::kernel_tree().unwrap();
-    let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
-    let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let dts = kos_sel4_build::checkout().join("systems/demo-sel4.dts");
-    let system = system::prepare(&board, &dts, dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let roottask = roottask::build(&constants, &system.dtb, &out).unwrap_or_else(|e| panic!("{e}"));
+    let (first, built) = boot_fixture(&board, "../../systems/demo-sel4.dts");
     let mut seen = Vec::new();
-    for _ in 0..2 {
-        let boot = qemu::boot(
-            &board,
-            &kernel.image,
-            std::slice::from_ref(&roottask),
-            Duration::from_secs(120),
-        )
-        .unwrap();
+    for boot in [first, built.boot_again(&board)] {
         assert!(boot.succeeded(), "{}", boot.output);
         assert!(
             boot.output
@@ -565,7 +570,7 @@ fn without_rdrand_the_rng_server_is_seeded_from_each_boot_images_own_seed() {
         seen.extend(r);
     }
     // The built image holds no seed: each boot's copy got its own.
-    let image = std::fs::read(&roottask).unwrap();
+    let image = std::fs::read(&built.roottask).unwrap();
     let at = image
         .windows(kos_sel4_build::seed::MARKER.len())
         .position(|w| w == kos_sel4_build::seed::MARKER)
