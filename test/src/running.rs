@@ -22,6 +22,7 @@ pub struct RunningSystem {
     pub lines: Vec<LogLine>,
     /// Which lines a wait has taken.
     taken: Vec<bool>,
+    system: std::path::PathBuf,
     _manifest: Option<ManifestFile>,
 }
 
@@ -98,8 +99,14 @@ impl RunningSystem {
             log: Vec::new(),
             lines: Vec::new(),
             taken: Vec::new(),
+            system: system.to_path_buf(),
             _manifest: manifest,
         }
+    }
+
+    /// The manifest file the system was booted from.
+    pub fn manifest_path(&self) -> &Path {
+        &self.system
     }
 
     /// The root server's process id.

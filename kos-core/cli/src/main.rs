@@ -8,6 +8,7 @@ mod board_cmd;
 mod boot_target;
 mod bundle_cmd;
 mod instance_lock;
+mod logs_cmd;
 mod manifest_cmd;
 mod run_cmd;
 
@@ -100,10 +101,28 @@ enum Command {
         /// --boot` does; `hosted` is the default.
         #[arg(long, value_name = "NAME")]
         board: Option<String>,
+        /// Lines of each app's recent output kept in memory for `kos logs APP`.
+        #[arg(long, value_name = "N", default_value_t = 1000)]
+        log_lines: usize,
         /// On a QEMU board: make the TSC count guest instructions (`-icount shift=0`),
         /// so benchmark figures are the same from run to run (`systems/bench-sel4.dts`).
         #[arg(long)]
         count_instructions: bool,
+    },
+    /// Print a running system's recent lines for one app (its output and what KOS
+    /// logged about it), kept by `kos run` in memory; with -f, keep printing new ones.
+    #[command(after_help = "Examples:\n  \
+      kos logs weatherstation --system systems/demo.dts\n  \
+      kos logs device_admin --system systems/demo.dts -f   follow, until Ctrl-C")]
+    Logs {
+        /// The app (its name in the manifest; `_root` for the root server's own lines).
+        app: String,
+        /// The manifest the system was started with (`kos run SYSTEM`).
+        #[arg(long, value_name = "SYSTEM.dts")]
+        system: PathBuf,
+        /// Follow: print each new line as it is logged.
+        #[arg(short = 'f', long)]
+        follow: bool,
     },
     /// Validate or summarise a manifest.
     #[command(subcommand)]
@@ -245,6 +264,7 @@ fn main() -> ExitCode {
             lock,
             board: _,
             count_instructions: _,
+            log_lines,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -258,8 +278,14 @@ fn main() -> ExitCode {
                 log_format,
                 state_dir,
                 lock,
+                log_lines,
             },
         ),
+        Command::Logs {
+            app,
+            system,
+            follow,
+        } => logs_cmd::logs(&app, &system, follow),
         Command::Manifest(ManifestCommand::Check { file }) => manifest_cmd::check(&file),
         Command::Manifest(ManifestCommand::Show { file }) => manifest_cmd::show(&file),
         Command::Manifest(ManifestCommand::Limits { format }) => {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::boot_target::BootTarget;
 use crate::instance_lock::InstanceLock;
-use kos_root::{Event, LogFormat, Logger, Outcome, RunOptions, ShutdownHandle, System};
+use kos_root::{Event, LogFormat, Logger, Outcome, Recent, RunOptions, ShutdownHandle, System};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
@@ -35,6 +35,8 @@ pub struct Settings {
     pub state_dir: Option<PathBuf>,
     /// A lock file no other `kos run` may hold meanwhile.
     pub lock: Option<PathBuf>,
+    /// Lines kept per app for `kos logs`.
+    pub log_lines: usize,
 }
 
 /// `--log-format`.
@@ -125,6 +127,7 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         log_format,
         state_dir,
         lock,
+        log_lines,
     } = settings;
     // One system per device: held until this function returns (or the process ends).
     let _locks = [
@@ -148,10 +151,28 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     let mut options = RunOptions::new(&bin_dir);
     options.stop_timeout = stop_timeout;
     options.vm_profile = vm_profile;
+    // Each app's last lines, for `kos logs APP` from another terminal.
+    let recent = Arc::new(Recent::new(log_lines));
     let logger = Logger::with_format(match log_format {
         LogFormatArg::Text => LogFormat::Text,
         LogFormatArg::Json => LogFormat::Json,
-    });
+    })
+    .keeping(recent.clone());
+    let app_names = Arc::new(Mutex::new(Vec::new()));
+    let _log_socket = match crate::logs_cmd::serve(manifest, recent, app_names.clone()) {
+        Ok(Some(socket)) => Some(socket),
+        Ok(None) => {
+            eprintln!(
+                "kos run: another kos run of {} answers `kos logs`; this one does not",
+                manifest.display()
+            );
+            None
+        }
+        Err(e) => {
+            eprintln!("kos run: `kos logs` will not reach this system: {e:#}");
+            None
+        }
+    };
     let current = Arc::new(Current::default());
 
     let on_signal = current.clone();
@@ -210,6 +231,8 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     let runtime = RuntimeDir::create()?;
     loop {
         let (parsed, blob) = kos_manifest::dtc::load_with_blob(&image.manifest)?;
+        *app_names.lock().unwrap_or_else(|p| p.into_inner()) =
+            parsed.apps.iter().map(|a| a.name.clone()).collect();
         // Bus servers read their backend, and their clients' addresses, from the
         // compiled manifest; every app inherits where it is.
         let blob_path = runtime.0.join("system.dtb");

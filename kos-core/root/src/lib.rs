@@ -12,12 +12,14 @@ mod app_process;
 pub mod events;
 mod log;
 mod policy;
+mod recent;
 mod root_protocol;
 mod system;
 
 pub use events::{Event, Exit, How};
 pub use kos_restart::{Decision, ExitKind, RestartTracker};
 pub use log::{LogFormat, Logger};
+pub use recent::Recent;
 pub use system::{check, BootError, Health, Outcome, RunOptions, ShutdownHandle, System};
 
 /// The manifest of an upgrade image directory (`DIR/system.dts`).

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use crate::events::Event;
+use crate::recent::Recent;
 
 /// How lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,6 +41,8 @@ pub struct Logger {
     format: LogFormat,
     /// Where lines go instead of standard output (tests read them).
     captured: Option<Arc<Mutex<Vec<String>>>>,
+    /// Each app's recent lines (text form), for `kos logs`.
+    recent: Option<Arc<Recent>>,
 }
 
 impl Default for Logger {
@@ -60,7 +63,14 @@ impl Logger {
             out: Arc::new(Mutex::new(())),
             format,
             captured: None,
+            recent: None,
         }
+    }
+
+    /// The same logger, also keeping each component's recent lines in `recent`.
+    pub fn keeping(mut self, recent: Arc<Recent>) -> Self {
+        self.recent = Some(recent);
+        self
     }
 
     /// A logger that keeps `[who] message` lines in memory, for tests.
@@ -71,6 +81,7 @@ impl Logger {
             out: Arc::new(Mutex::new(())),
             format: LogFormat::Text,
             captured: Some(lines.clone()),
+            recent: None,
         };
         (logger, lines)
     }
@@ -92,8 +103,12 @@ impl Logger {
             return;
         }
         let stamp = humantime::format_rfc3339_millis(SystemTime::now());
+        let text = format!("{stamp} [{who}] {message}");
+        if let Some(recent) = &self.recent {
+            recent.push(who, &text);
+        }
         let line = match self.format {
-            LogFormat::Text => format!("{stamp} [{who}] {message}"),
+            LogFormat::Text => text,
             LogFormat::Json => json_line(&stamp.to_string(), who, from, event, message),
         };
         let _guard = self.out.lock().unwrap_or_else(|p| p.into_inner());
