@@ -38,7 +38,10 @@ fn kos_logs_prints_an_apps_newest_lines_and_follows_new_ones() {
     assert!(lines.iter().all(|l| l.contains("[steady]")), "{lines:?}");
     let ring = beats(&lines);
     // 8 heartbeats and the start were logged; the first ones went.
-    assert!(!lines.iter().any(|l| l.contains("started (pid")), "{lines:?}");
+    assert!(
+        !lines.iter().any(|l| l.contains("started (pid")),
+        "{lines:?}"
+    );
     assert!(ring.len() >= 3 && ring.iter().all(|&b| b >= 5), "{lines:?}");
     assert!(
         ring.windows(2).all(|w| w[0] < w[1]),
