@@ -206,12 +206,13 @@ fn answer(m: Msg) -> Result<Msg, Refusal> {
 }
 
 /// A client as the directory told its server: its app (checked as UTF-8 once, when
-/// told, not on every call), and where its token's shared frame is mapped here (0:
-/// none).
+/// told, not on every call), where its token's shared frame is mapped here (0: none),
+/// and whether the service admitted it (`connected` is asked once).
 struct Known {
     badge: u64,
     app: String,
     frame: usize,
+    admitted: bool,
 }
 
 /// The clients a server has asked the directory about.
@@ -225,9 +226,9 @@ impl KnownClients {
     /// root (`ROOT_WHO`) and remembered, the oldest forgotten when
     /// [`KNOWN_CLIENTS`] are. The call overwrites the IPC buffer: read a message's words
     /// before.
-    fn get(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> &Known {
+    fn get(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> &mut Known {
         if let Some(i) = self.entries.iter().position(|k| k.badge == badge) {
-            return &self.entries[i];
+            return &mut self.entries[i];
         }
         let m = ipc.call(SLOT_ROOT, ROOT_WHO, &[ep, badge as usize], &[]);
         let mut bytes = [0u8; kos_sel4_rt::env::NAME_BYTES];
@@ -245,6 +246,7 @@ impl KnownClients {
             badge,
             app: String::from(app),
             frame,
+            admitted: false,
         };
         let i = if self.entries.len() < KNOWN_CLIENTS {
             self.entries.push(known);
@@ -255,7 +257,7 @@ impl KnownClients {
             self.next = (self.next + 1) % KNOWN_CLIENTS;
             i
         };
-        &self.entries[i]
+        &mut self.entries[i]
     }
 }
 
@@ -270,7 +272,6 @@ fn served_frame(known: &Known) -> Option<&'static mut [u8]> {
 
 fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> ! {
     let ipc = component.ipc;
-    let mut admitted = [0u64; KNOWN_CLIENTS];
     let mut known = KnownClients {
         entries: Vec::with_capacity(KNOWN_CLIENTS),
         next: 0,
@@ -293,11 +294,25 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
         let decoded = inline.or_else(|| wire::decode(ipc, &m, &mut input, frame.as_deref()));
         let (label, reply) = match decoded {
             Some((param, len)) => {
+                // The first call of a client is its connection: the service may
+                // refuse it (and is asked again at its next call).
+                let refused = if client.admitted {
+                    None
+                } else {
+                    let caller = Caller {
+                        badge,
+                        app: &client.app,
+                    };
+                    match service.connected(caller, now) {
+                        kos_service::Admission::Admit => None,
+                        kos_service::Admission::Refuse(answer) => Some(answer),
+                    }
+                };
+                client.admitted |= refused.is_none();
                 let caller = Caller {
                     badge,
                     app: &client.app,
                 };
-                let refused = admit(&mut admitted, service, caller, now);
                 let answer = match refused {
                     Some(no) => Reply::Now(no),
                     None => service.call(
@@ -335,27 +350,6 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
             service.tick(now, &mut out, &mut ignore);
             tick_due = now.saturating_add(service.wait_us(now));
         }
-    }
-}
-
-/// The first call of a client is its connection: the service may refuse it.
-fn admit<S: Service>(
-    admitted: &mut [u64],
-    service: &mut S,
-    caller: Caller<'_>,
-    now: u64,
-) -> Option<Answer<S::Status>> {
-    if admitted.contains(&caller.badge) {
-        return None;
-    }
-    match service.connected(caller, now) {
-        kos_service::Admission::Admit => {
-            if let Some(free) = admitted.iter_mut().find(|b| **b == 0) {
-                *free = caller.badge;
-            }
-            None
-        }
-        kos_service::Admission::Refuse(answer) => Some(answer),
     }
 }
 
