@@ -390,8 +390,7 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
 fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new_connect() {
     let boot = boot_fixture(&qemu_board(), "sel4-server-dies.dts").0;
     let output = &boot.output;
-    let lines = boot.lines();
-    let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
+    let said = |who: &str, text: &str| boot.said(who, text);
     let root = "kos root task: ";
     assert!(
         boot.succeeded(),
@@ -427,7 +426,8 @@ fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new
         "{output}"
     );
     assert!(said(root, "restarting in 20 ms"), "{output}");
-    let publishes = lines
+    let publishes = boot
+        .lines()
         .iter()
         .filter(|l| l.contains("flaky publishes kos_echo_protocol on main"))
         .count();
@@ -457,8 +457,7 @@ fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new
 fn a_component_asks_the_root_task_as_root_over_kos_root_protocol() {
     let boot = boot_fixture(&qemu_board(), "sel4-root-protocol.dts").0;
     let output = &boot.output;
-    let lines = boot.lines();
-    let said = |who: &str, text: &str| lines.iter().any(|l| l.starts_with(who) && l.contains(text));
+    let said = |who: &str, text: &str| boot.said(who, text);
     let root = "kos root task: ";
     assert!(
         boot.succeeded(),

@@ -41,6 +41,14 @@ impl Boot {
     pub fn lines(&self) -> Vec<&str> {
         self.output.lines().map(|l| l.trim_matches('\r')).collect()
     }
+
+    /// Whether a console line starts with `who` (`"[app] "`, `"kos root task: "`) and
+    /// contains `text`.
+    pub fn said(&self, who: &str, text: &str) -> bool {
+        self.lines()
+            .iter()
+            .any(|l| l.starts_with(who) && l.contains(text))
+    }
 }
 
 /// Boots `kernel` with `modules` (the root task first) on `board`, for at most

@@ -73,12 +73,6 @@ pub struct Token {
     pub frame_copy: usize,
 }
 
-impl Token {
-    fn grant_server_index(&self) -> usize {
-        self.msg_server
-    }
-}
-
 /// A connect held until its protocol is published: the caller's saved reply capability.
 pub struct Waiter {
     /// The waiting connection.
@@ -200,7 +194,7 @@ impl<'m> Directories<'m> {
             .tokens
             .iter()
             .find(|t| t.grant.server == server && t.grant.badge == badge)?;
-        let app = self.servers[t.grant_server_index()].app_name(t.grant.client)?;
+        let app = self.servers[t.msg_server].app_name(t.grant.client)?;
         Some((t.grant.client, app))
     }
 
