@@ -276,6 +276,13 @@ fn real_services_run_on_sel4_over_the_endpoints_the_manifest_grants() {
         assert!(said(who, &what), "{what}:\n{output}");
     }
     assert!(!said(root, "intruder connected") && !said(root, "intruder publishes"));
+    // A line is printed by the root under its sender's name: a line break inside one
+    // log request does not start a line under another name.
+    assert!(!said("[echo_server] ", "forged"), "{output}");
+    assert!(
+        said("[intruder] ", "harmless\u{fffd}[echo_server] forged line"),
+        "{output}"
+    );
     assert!(
         said(
             "[intruder] ",
@@ -402,6 +409,14 @@ fn a_server_that_dies_mid_call_ends_the_call_and_its_restart_is_reached_by_a_new
     // The server faults while the client waits for its answer: the root wakes the
     // client, whose call ends with the capability gone — it does not hang.
     assert!(said(root, "flaky faulted: user exception"), "{output}");
+    // Its panic message reached the console first, under its name.
+    assert!(
+        boot.lines()
+            .iter()
+            .any(|l| l.starts_with("[flaky] panic at apps/src/echo.rs:")
+                && l.ends_with(": told to fail on label 99")),
+        "{output}"
+    );
     assert!(
         said(
             root,
@@ -763,5 +778,38 @@ fn kos_run_with_an_sel4_board_builds_and_boots_the_same_manifest() {
     assert!(
         String::from_utf8_lossy(&refused.stderr).contains("where BEAM apps cannot run yet"),
         "{refused:?}"
+    );
+}
+
+#[test]
+fn a_kos_message_in_an_ipc_message_round_trips_every_length() {
+    // `kos-sel4-rt`'s own tests of its encoding (every payload length from 0 to 4096
+    // bytes, the unused bytes of the last word zero, malformed messages refused), run
+    // on the host against this kernel build's constants: the seL4 programs' fast path
+    // for short payloads is only trusted with them.
+    let board = qemu_board();
+    let out = out(&board.name);
+    let tree = source::kernel_tree().unwrap();
+    let kernel = kernel::build(&board, &tree, &out).unwrap_or_else(|e| panic!("{e}"));
+    let constants = constants::generate(&board, &tree, &kernel, &out).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let run = std::process::Command::new(cargo)
+        .args(["test", "--locked", "-p", "kos-sel4-rt", "--lib"])
+        .current_dir(kos_sel4_build::checkout().join("sel4/native"))
+        .env("KOS_SEL4_CONSTANTS", &constants)
+        .env("CARGO_TARGET_DIR", out.join("rt-host-tests"))
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        said.contains("test result: ok.") && !said.contains("ok. 0 passed"),
+        "{said}"
     );
 }

@@ -12,7 +12,15 @@ use crate::{checkout, run, BuildError};
 /// The target the programs are compiled for.
 pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 
-/// Code generation and link flags of a freestanding static executable.
+/// Code generation and link flags of a freestanding static executable. No SSE: seL4
+/// switches the FPU lazily, so a thread's first SSE instruction after another thread
+/// used it traps to the kernel to swap the FPU state (about 120 instructions each way
+/// of a round trip between two programs that both copy with `movups`); KOS's programs
+/// use no floating point, and the benchmark's KOS call went from 1 476 to 1 218
+/// instructions with this. rustc warns that the host target's ABI wants SSE2 (it does
+/// for floating-point arguments, which these programs never pass); the
+/// `x86_64-unknown-none` target, soft-float by design, would not, but its standard
+/// library is not installed on these machines.
 const RUSTFLAGS: &[&str] = &[
     "-Crelocation-model=static",
     "-Cpanic=abort",
@@ -21,6 +29,7 @@ const RUSTFLAGS: &[&str] = &[
     "-Clink-arg=-static",
     "-Clink-arg=-no-pie",
     "-Clink-arg=-Wl,--build-id=none",
+    "-Ctarget-feature=-sse,-sse2",
 ];
 
 fn cargo_build(

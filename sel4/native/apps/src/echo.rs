@@ -48,9 +48,30 @@ impl<'c> Echo<'c> {
     }
 }
 
+impl Echo<'_> {
+    /// One line per call, unless told to be quiet.
+    #[cold]
+    fn log_call(&self, client: Client<'_>, call: &Call<'_>) {
+        say!(
+            self.component,
+            "call from {} (badge {:#x}): {} bytes",
+            client.app,
+            client.badge,
+            call.payload.len()
+        );
+    }
+}
+
+/// The failure a test asks for with `panic_on LABEL`.
+#[cold]
+fn fail_on(label: u64) -> ! {
+    panic!("told to fail on label {label}")
+}
+
 impl Service for Echo<'_> {
     type Status = SameLabel;
 
+    #[inline]
     fn call(
         &mut self,
         client: Client<'_>,
@@ -59,16 +80,10 @@ impl Service for Echo<'_> {
         _now_us: u64,
     ) -> Reply<SameLabel> {
         if !self.quiet {
-            say!(
-                self.component,
-                "call from {} (badge {:#x}): {} bytes",
-                client.app,
-                client.badge,
-                call.payload.len()
-            );
+            self.log_call(client, &call);
         }
         if self.panic_on == Some(call.label) {
-            panic!("told to fail on label {}", call.label);
+            fail_on(call.label);
         }
         out[..call.payload.len()].copy_from_slice(call.payload);
         Reply::Now(

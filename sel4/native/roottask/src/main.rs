@@ -551,9 +551,12 @@ fn spawn(
     sel4::tcb_configure(
         tcb,
         COMP_SLOT_FAULT_EP,
-        // One priority below the other: each runs until it blocks, so their lines on
-        // the one console never interleave.
-        prio_props(COMP_PRIO - index, 0),
+        // Every component at one priority: seL4 5.0's IPC fast path takes a call only
+        // to a server of at least the caller's priority and a reply only to a caller
+        // of at least the server's, so a round trip is fast both ways only between
+        // equals. Their console lines do not interleave: the root prints each one
+        // (ROOT_LOG).
+        prio_props(COMP_PRIO, 0),
         cnode,
         COMP_GUARD_DATA,
         pml4,

@@ -1,5 +1,6 @@
-//! The root task's answers to its components' directory requests — publish, connect,
-//! who — and what a component's end does to the grants it took part in.
+//! The root task's answers to its components' requests — the directory's publish,
+//! connect and who, and console lines — and what a component's end does to the grants
+//! it took part in.
 //!
 //! The decisions are the directory's (`directory`, over `kos-msg-server`); this module
 //! turns them into capabilities and replies: an endpoint made from the server's own
@@ -13,7 +14,7 @@ use alloc::vec::Vec;
 
 use kos_msg::Refusal;
 use kos_sel4_rt::env::{
-    token_frame, ROOT_CONNECT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SERVED_FRAMES_VADDR,
+    token_frame, ROOT_CONNECT, ROOT_LOG, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SERVED_FRAMES_VADDR,
 };
 use kos_sel4_rt::{k, wire, Console, Msg};
 
@@ -32,6 +33,29 @@ pub struct Cx<'a, 'm> {
     /// Per component: the root CNode slot for the reply capability of a held connect.
     pub reply_pool: &'a [usize],
     pub out: &'a mut Console,
+}
+
+/// A component's console text as it is printed: UTF-8 errors and control characters
+/// (a line break, a carriage return, an escape sequence) shown as `\u{fffd}`, so one
+/// request is one console line that starts with its sender's name.
+struct Printable<'b>(&'b [u8]);
+
+impl core::fmt::Display for Printable<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                f.write_char(if c.is_control() && c != '\t' {
+                    char::REPLACEMENT_CHARACTER
+                } else {
+                    c
+                })?;
+            }
+            if !chunk.invalid().is_empty() {
+                f.write_char(char::REPLACEMENT_CHARACTER)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An answer: the reply's label and words.
@@ -71,6 +95,16 @@ impl Cx<'_, '_> {
             return Ok(());
         };
         let answer = match m.label() {
+            ROOT_LOG => {
+                let mut bytes = [0u8; wire::MAX_IPC_PAYLOAD];
+                match wire::decode(ipc, m, &mut bytes, None) {
+                    Some((_, len)) => {
+                        let _ = writeln!(self.out, "[{}] {}", app.name, Printable(&bytes[..len]));
+                        Answer::yes(&[])
+                    }
+                    None => Answer::no(Refusal::BadFrame),
+                }
+            }
             ROOT_WHO => {
                 let (ep, badge) = (ipc.get(m, 0), ipc.get(m, 1) as u64);
                 match self.dirs.who(conn, ep, badge) {

@@ -10,7 +10,8 @@
 //! capability into the component's CSpace from [`SLOT_FIRST_GRANT`] on: for a protocol
 //! it publishes, an endpoint of its own; for one it connects to, a copy of the server's
 //! endpoint minted with call rights only and the grant's badge, and a frame mapped in
-//! both for payloads larger than one IPC message ([`token_frame`]).
+//! both for payloads larger than one IPC message ([`token_frame`]). Its console lines
+//! go through the root too ([`ROOT_LOG`]).
 
 /// Where the page is mapped in every component (read-only).
 pub const ENV_VADDR: usize = 0x0091_0000;
@@ -55,6 +56,12 @@ pub const ROOT_CONNECT: usize = 0x11;
 /// `wire` payload and the address of the token's shared frame in the server as its
 /// param; or a refusal (`UnknownBadge`).
 pub const ROOT_WHO: usize = 0x12;
+/// Request: one line for the console, the message's `wire` payload (at most
+/// `wire::MAX_IPC_PAYLOAD` bytes; a longer line comes as several). The root prints it
+/// under the component's name — a label the component cannot forge — in one piece,
+/// so lines of components that run at the same priority never interleave. Answer:
+/// label 0.
+pub const ROOT_LOG: usize = 0x13;
 /// A refusal's reply label: this plus `kos_msg::Refusal::code`.
 pub const ROOT_REFUSED: usize = 1;
 

@@ -13,7 +13,7 @@
 //! - `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp`: the host target's precompiled
 //!   `compiler_builtins` leaves them to a C library a freestanding program lacks; and
 //!   the unwinding hooks its precompiled `core` and `alloc` name (never called).
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 /// The kernel build's constants.
 #[allow(dead_code)]
@@ -23,7 +23,10 @@ pub mod k {
 
 mod call;
 pub mod env;
+// A host test binary has its C library's.
+#[cfg(not(test))]
 mod mem;
+#[cfg(not(test))]
 mod unwind;
 pub mod wire;
 

@@ -1,7 +1,7 @@
 //! The SDK on seL4: start-up (stack, IPC buffer, the environment page the root task
 //! wrote, the heap), the root task's directory for connect and publish, calls in one
 //! IPC message or the token's shared frame (`kos_sel4_rt::wire`), the serve loop over
-//! `ReplyRecv`, the console.
+//! `ReplyRecv`, console lines through the root.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use core::arch::global_asm;
 use core::fmt::Write;
 use core::panic::PanicInfo;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 pub use kos_sel4_rt as rt;
 pub use kos_sel4_rt::wire::{MAX_IPC_PAYLOAD, MAX_SHARED_PAYLOAD};
@@ -21,7 +22,7 @@ const _: () = assert!(
 );
 
 use kos_sel4_rt::env::{
-    Env, ROOT_CONNECT, ROOT_EXIT, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SLOT_ROOT,
+    Env, ROOT_CONNECT, ROOT_EXIT, ROOT_LOG, ROOT_PUBLISH, ROOT_REFUSED, ROOT_WHO, SLOT_ROOT,
 };
 use kos_sel4_rt::{k, wire, Console, IpcBuffer, Loaded, Msg};
 use kos_service::{Answer, Call, Client as Caller, Reply, Service, Status};
@@ -98,9 +99,11 @@ impl Component {
         self.env.tsc_mhz
     }
 
-    /// Writes one line to the console, under this app's name.
+    /// Writes a line to the console, under this app's name: the root prints it
+    /// ([`ROOT_LOG`]), one piece of at most one IPC message per console line (a line
+    /// break in `line` starts another).
     pub fn log(&self, line: core::fmt::Arguments<'_>) {
-        let _ = writeln!(Console, "[{}] {line}", self.name());
+        log_through_root(self.ipc, line);
     }
 
     /// Publishes `protocol` and serves it with `service` for good: receives each call
@@ -142,6 +145,7 @@ impl Component {
 impl Client<'_> {
     /// Calls the server: `label` (at most 20 bits), `param`, `payload`; the answer's
     /// payload goes to the front of `out`.
+    #[inline(always)]
     pub fn call(
         &self,
         label: u64,
@@ -156,23 +160,12 @@ impl Client<'_> {
         let message =
             wire::encode(ipc, param, payload, Some(self.frame())).ok_or(CallError::TooLarge)?;
         let m = ipc.call_loaded(self.slot, label as usize, &message);
-        // Every KOS reply has a header; the kernel's own answer to a call through an
-        // empty slot (its server's endpoint was deleted with it) has one word.
-        if m.length() < wire::HEADER_WORDS && m.label() == k::ERR_INVALID_CAPABILITY {
-            return Err(CallError::ServerGone);
+        let status = m.label() as u64;
+        match wire::decode(ipc, &m, out, Some(self.frame())) {
+            // The two labels at the top are the transport's, never a service's status.
+            Some((param, len)) if status < HOLD_UNSUPPORTED => Ok(Answered { status, param, len }),
+            _ => Err(not_answered(&m)),
         }
-        match m.label() as u64 {
-            REPLY_TOO_LARGE => return Err(CallError::ReplyTooLarge),
-            HOLD_UNSUPPORTED => return Err(CallError::HoldUnsupported),
-            _ => {}
-        }
-        let (param, len) =
-            wire::decode(ipc, &m, out, Some(self.frame())).ok_or(CallError::BadReply)?;
-        Ok(Answered {
-            status: m.label() as u64,
-            param,
-            len,
-        })
     }
 
     /// The capability slot this client calls through.
@@ -191,6 +184,83 @@ impl Client<'_> {
                 MAX_SHARED_PAYLOAD,
             )
         }
+    }
+}
+
+/// Why a reply is not a service's answer.
+#[cold]
+fn not_answered(m: &Msg) -> CallError {
+    match m.label() as u64 {
+        REPLY_TOO_LARGE if m.length() >= wire::HEADER_WORDS => CallError::ReplyTooLarge,
+        HOLD_UNSUPPORTED if m.length() >= wire::HEADER_WORDS => CallError::HoldUnsupported,
+        // Every KOS reply has a header; the kernel's own answer to a call through an
+        // empty slot (its server's endpoint was deleted with it) has one word.
+        l if m.length() < wire::HEADER_WORDS && l == k::ERR_INVALID_CAPABILITY as u64 => {
+            CallError::ServerGone
+        }
+        _ => CallError::BadReply,
+    }
+}
+
+/// The text of one [`Component::log`], sent to the root a console line at a time.
+struct LineToRoot {
+    ipc: IpcBuffer,
+    bytes: [u8; MAX_IPC_PAYLOAD],
+    len: usize,
+    sent: bool,
+}
+
+impl LineToRoot {
+    /// Sends what is gathered as one console line.
+    fn send(&mut self) {
+        if let Some(m) = wire::encode(self.ipc, 0, &self.bytes[..self.len], None) {
+            let _ = self.ipc.call_loaded(SLOT_ROOT, ROOT_LOG, &m);
+        }
+        self.len = 0;
+        self.sent = true;
+    }
+}
+
+impl Write for LineToRoot {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        let mut lines = text.split('\n');
+        let mut piece = lines.next().unwrap_or("");
+        loop {
+            // What fits, cut at a character's start.
+            while !piece.is_empty() {
+                let mut cut = piece.len().min(self.bytes.len() - self.len);
+                while !piece.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                self.bytes[self.len..self.len + cut].copy_from_slice(&piece.as_bytes()[..cut]);
+                self.len += cut;
+                piece = &piece[cut..];
+                if !piece.is_empty() {
+                    self.send();
+                }
+            }
+            match lines.next() {
+                Some(next) => {
+                    self.send();
+                    piece = next;
+                }
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Formats `line` and sends it to the root to print ([`ROOT_LOG`]).
+fn log_through_root(ipc: IpcBuffer, line: core::fmt::Arguments<'_>) {
+    let mut out = LineToRoot {
+        ipc,
+        bytes: [0; MAX_IPC_PAYLOAD],
+        len: 0,
+        sent: false,
+    };
+    let _ = out.write_fmt(line);
+    if out.len > 0 || !out.sent {
+        out.send();
     }
 }
 
@@ -218,18 +288,33 @@ struct Known {
 /// The clients a server has asked the directory about.
 struct KnownClients {
     entries: Vec<Known>,
+    /// The oldest entry, the next forgotten when [`KNOWN_CLIENTS`] are remembered.
     next: usize,
+    /// The entry of the last call's client, looked at first (a client calls in runs).
+    last: usize,
 }
 
 impl KnownClients {
-    /// The client holding `badge` on the endpoint in `ep`: remembered, or asked of the
-    /// root (`ROOT_WHO`) and remembered, the oldest forgotten when
-    /// [`KNOWN_CLIENTS`] are. The call overwrites the IPC buffer: read a message's words
-    /// before.
-    fn get(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> &mut Known {
-        if let Some(i) = self.entries.iter().position(|k| k.badge == badge) {
-            return &mut self.entries[i];
+    /// The entry of the client holding `badge`, if it is remembered.
+    #[inline]
+    fn find(&mut self, badge: u64) -> Option<usize> {
+        if self
+            .entries
+            .get(self.last)
+            .is_some_and(|k| k.badge == badge)
+        {
+            return Some(self.last);
         }
+        let i = self.entries.iter().position(|k| k.badge == badge)?;
+        self.last = i;
+        Some(i)
+    }
+
+    /// Asks the root who holds `badge` on the endpoint in `ep` (`ROOT_WHO`) and
+    /// remembers it, the oldest forgotten when [`KNOWN_CLIENTS`] are; its entry. The
+    /// call overwrites the IPC buffer: read a message's words before.
+    #[cold]
+    fn learn(&mut self, ipc: IpcBuffer, ep: usize, badge: u64) -> usize {
         let m = ipc.call(SLOT_ROOT, ROOT_WHO, &[ep, badge as usize], &[]);
         let mut bytes = [0u8; kos_sel4_rt::env::NAME_BYTES];
         let (app, frame) = match answer(m)
@@ -257,11 +342,38 @@ impl KnownClients {
             self.next = (self.next + 1) % KNOWN_CLIENTS;
             i
         };
-        &mut self.entries[i]
+        self.last = i;
+        i
+    }
+
+    /// The client of message `m` and its call's param and payload (copied into
+    /// `input`), `None` for a message that is not a KOS call. A client seen for the
+    /// first time is asked about after its message's words are read.
+    #[inline]
+    fn receive(
+        &mut self,
+        ipc: IpcBuffer,
+        ep: usize,
+        m: &Msg,
+        input: &mut [u8],
+    ) -> (usize, Option<(u64, usize)>) {
+        let badge = m.badge as u64;
+        if let Some(i) = self.find(badge) {
+            let frame = served_frame(&self.entries[i]);
+            return (i, wire::decode(ipc, m, input, frame.as_deref()));
+        }
+        let inline = wire::decode(ipc, m, input, None);
+        let i = self.learn(ipc, ep, badge);
+        let frame = served_frame(&self.entries[i]);
+        (
+            i,
+            inline.or_else(|| wire::decode(ipc, m, input, frame.as_deref())),
+        )
     }
 }
 
 /// A client's token frame in this server, if the root mapped one.
+#[inline]
 fn served_frame(known: &Known) -> Option<&'static mut [u8]> {
     // SAFETY: the root mapped a read-write page at this address for this client's
     // token alone; its client waits in its call while the server uses it.
@@ -270,11 +382,69 @@ fn served_frame(known: &Known) -> Option<&'static mut [u8]> {
     })
 }
 
+/// The reply to one call (its label, and what the message decoded to): the reply's
+/// label and message (`None`: a header with no payload).
+#[inline]
+fn answer_call<S: Service>(
+    ipc: IpcBuffer,
+    service: &mut S,
+    client: &mut Known,
+    label_and_decoded: (u64, Option<(u64, usize)>),
+    input: &[u8],
+    out: &mut [u8; kos_service::MAX_PAYLOAD],
+    now: u64,
+) -> (u64, Option<Loaded>) {
+    // Not a KOS message: answered with no payload and the transport's refusal.
+    let (label, Some((param, len))) = label_and_decoded else {
+        return (REPLY_TOO_LARGE, None);
+    };
+    let caller = Caller {
+        badge: client.badge,
+        app: &client.app,
+    };
+    // The first call of a client is its connection: the service may refuse it (and
+    // is asked again at its next call).
+    let was_admitted = client.admitted;
+    let refused = if was_admitted {
+        None
+    } else {
+        match service.connected(caller, now) {
+            kos_service::Admission::Admit => None,
+            kos_service::Admission::Refuse(no) => Some(no),
+        }
+    };
+    let answer = match refused {
+        Some(no) => no,
+        None => {
+            let call = Call {
+                label,
+                param,
+                payload: &input[..len],
+            };
+            let reply = service.call(caller, call, out, now);
+            client.admitted = true;
+            match reply {
+                Reply::Now(a) => a,
+                Reply::Hold { .. } => return (HOLD_UNSUPPORTED, None),
+            }
+        }
+    };
+    let frame = served_frame(client);
+    match out
+        .get(..answer.len)
+        .and_then(|payload| wire::encode(ipc, answer.param, payload, frame))
+    {
+        Some(reply) => (answer.status.label(), Some(reply)),
+        None => (REPLY_TOO_LARGE, None),
+    }
+}
+
 fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> ! {
     let ipc = component.ipc;
     let mut known = KnownClients {
         entries: Vec::with_capacity(KNOWN_CLIENTS),
         next: 0,
+        last: 0,
     };
     let mut input = [0u8; MAX_SHARED_PAYLOAD];
     let mut out = [0u8; kos_service::MAX_PAYLOAD];
@@ -283,66 +453,25 @@ fn serve_loop<S: Service>(component: &Component, ep: usize, service: &mut S) -> 
     let mut m = kos_sel4_rt::recv(ep);
     loop {
         let now = component.now_us();
-        let badge = m.badge as u64;
-        let label = m.label() as u64;
         // The payload in the message is read before anything else: asking the root who
-        // the client is overwrites the IPC buffer. The caller's reply capability
+        // a new client is overwrites the IPC buffer. The caller's reply capability
         // survives that call: on 5.0 only a receive deletes it.
-        let inline = wire::decode(ipc, &m, &mut input, None);
-        let client = known.get(ipc, ep, badge);
-        let frame = served_frame(client);
-        let decoded = inline.or_else(|| wire::decode(ipc, &m, &mut input, frame.as_deref()));
-        let (label, reply) = match decoded {
-            Some((param, len)) => {
-                // The first call of a client is its connection: the service may
-                // refuse it (and is asked again at its next call).
-                let refused = if client.admitted {
-                    None
-                } else {
-                    let caller = Caller {
-                        badge,
-                        app: &client.app,
-                    };
-                    match service.connected(caller, now) {
-                        kos_service::Admission::Admit => None,
-                        kos_service::Admission::Refuse(answer) => Some(answer),
-                    }
-                };
-                client.admitted |= refused.is_none();
-                let caller = Caller {
-                    badge,
-                    app: &client.app,
-                };
-                let answer = match refused {
-                    Some(no) => Reply::Now(no),
-                    None => service.call(
-                        caller,
-                        Call {
-                            label,
-                            param,
-                            payload: &input[..len],
-                        },
-                        &mut out,
-                        now,
-                    ),
-                };
-                match answer {
-                    Reply::Now(a) => match wire::encode(ipc, a.param, &out[..a.len], frame) {
-                        Some(reply) => (a.status.label(), Some(reply)),
-                        None => (REPLY_TOO_LARGE, None),
-                    },
-                    Reply::Hold { .. } => (HOLD_UNSUPPORTED, None),
-                }
-            }
-            // Not a KOS message: answered with no payload and the transport's refusal.
-            None => (REPLY_TOO_LARGE, None),
-        };
+        let (i, decoded) = known.receive(ipc, ep, &m, &mut input);
+        let (label, reply) = answer_call(
+            ipc,
+            service,
+            &mut known.entries[i],
+            (m.label() as u64, decoded),
+            &input,
+            &mut out,
+            now,
+        );
         let reply = reply.unwrap_or(Loaded {
             regs: [0; 4],
             len: wire::HEADER_WORDS,
         });
         m = ipc.reply_recv_loaded(ep, label as usize, &reply);
-        service.replied(&mut out);
+        service.replied(&mut out[..reply.regs[1].min(kos_service::MAX_PAYLOAD)]);
         // Its timers, when the service said they are due (5.0's receive has no
         // timeout: they are looked at as calls come in).
         if now >= tick_due {
@@ -407,14 +536,30 @@ extern "C" fn start(ipc_buffer: usize) -> ! {
         let _ = writeln!(Console, "component: no KOS environment page; stopping");
         exit(&component, 70);
     }
+    // From here a panic's message goes to the root like any line.
+    IPC_BUFFER.store(ipc_buffer, Ordering::Relaxed);
     // SAFETY: the app's `main!` defines it.
     let status = unsafe { kos_component_main(&component) };
     exit(&component, status)
 }
 
+/// The IPC buffer's address, for the panic handler (set at start).
+static IPC_BUFFER: AtomicUsize = AtomicUsize::new(0);
+
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
-    let _ = writeln!(Console, "component: panic: {info}");
+    match IPC_BUFFER.load(Ordering::Relaxed) {
+        0 => {
+            let _ = writeln!(Console, "component: panic: {info}");
+        }
+        ipc => match info.location() {
+            Some(at) => log_through_root(
+                IpcBuffer(ipc),
+                format_args!("panic at {at}: {}", info.message()),
+            ),
+            None => log_through_root(IpcBuffer(ipc), format_args!("panic: {}", info.message())),
+        },
+    }
     // A user exception the root's fault handler sees, like a crash of a hosted app.
     // SAFETY: ud2 only raises #UD.
     unsafe { core::arch::asm!("ud2", options(noreturn)) }

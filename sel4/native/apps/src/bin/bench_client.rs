@@ -14,6 +14,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use kos_sel4_apps::{BENCH_BARE_PROTOCOL, ECHO_PROTOCOL};
+use kos_sel4_sdk::rt::env::token_frame;
 use kos_sel4_sdk::rt::{k, msg_info, syscall};
 use kos_sel4_sdk::{say, Client, Component, MAX_SHARED_PAYLOAD};
 
@@ -45,6 +46,21 @@ fn median(mut v: Vec<u64>) -> u64 {
 fn bare_call(bare: &Client<'_>, words: usize) -> bool {
     let m = syscall(k::SYS_CALL, bare.slot(), msg_info(0, 0, words), [0; 4]);
     m.length() == words
+}
+
+/// A bare round trip that moves `payload` through the token's shared frame, as a
+/// program without KOS would move a page: copied in, a bare call of two words (the
+/// bare server touches nothing), copied out to `out`.
+fn bare_frame_call(bare: &Client<'_>, payload: &[u8], out: &mut [u8]) -> bool {
+    // SAFETY: the root maps a read-write page there for every token it grants; the
+    // bare server never touches it.
+    let frame = unsafe {
+        core::slice::from_raw_parts_mut(token_frame(bare.slot()) as *mut u8, MAX_SHARED_PAYLOAD)
+    };
+    frame[..payload.len()].copy_from_slice(payload);
+    let ok = bare_call(bare, 2);
+    out[..payload.len()].copy_from_slice(&frame[..payload.len()]);
+    ok
 }
 
 /// The largest payload a KOS message carries inline (the bare server has no frame).
@@ -91,10 +107,16 @@ fn run(c: &Component) -> u64 {
             2 + bytes.div_ceil(8)
         };
         let mut bare_runs = Vec::new();
+        let mut frame_runs = Vec::new();
         let mut client_runs = Vec::new();
         let mut kos_runs = Vec::new();
         for _ in 0..ROUNDS {
             bare_runs.push(per_call(calls, || bare_call(&bare, words)));
+            if bytes > kos_sdk_inline() {
+                frame_runs.push(per_call(calls, || {
+                    bare_frame_call(&bare, &payload[..bytes], &mut out)
+                }));
+            }
             // The SDK's client against the bare server (which sends the same words
             // back, a well-formed KOS reply): what the client side adds alone.
             if bytes <= kos_sdk_inline() {
@@ -108,20 +130,27 @@ fn run(c: &Component) -> u64 {
             }));
         }
         let all = |runs: Vec<Option<u64>>| runs.into_iter().collect::<Option<Vec<_>>>();
-        let (Some(b), Some(cl), Some(kc)) = (all(bare_runs), all(client_runs), all(kos_runs))
-        else {
+        let (Some(b), Some(fr), Some(cl), Some(kc)) = (
+            all(bare_runs),
+            all(frame_runs),
+            all(client_runs),
+            all(kos_runs),
+        ) else {
             say!(c, "bench: {bytes} B: a call failed or came back wrong");
             return 1;
         };
         let (b, kc) = (median(b), median(kc));
-        let client = if cl.is_empty() {
-            alloc::string::String::from("-")
-        } else {
-            alloc::format!("{}", median(cl))
+        let or_dash = |runs: Vec<u64>| {
+            if runs.is_empty() {
+                alloc::string::String::from("-")
+            } else {
+                alloc::format!("{}", median(runs))
+            }
         };
+        let (client, frame) = (or_dash(cl), or_dash(fr));
         say!(
             c,
-            "bench: {bytes} B: bare {words} words {b} ticks, SDK client to the bare server {client}, KOS call {kc} TSC ticks per round trip: {}.{:02}x",
+            "bench: {bytes} B: bare {words} words {b} ticks, bare through the frame {frame}, SDK client to the bare server {client}, KOS call {kc} TSC ticks per round trip: {}.{:02}x",
             kc / b.max(1),
             (kc * 100 / b.max(1)) % 100
         );

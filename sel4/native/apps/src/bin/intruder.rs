@@ -1,14 +1,16 @@
 //! An app the manifest grants nothing: the directory refuses its connect and its
 //! publish of the echo protocol, and calling the slot where a granted app would hold a
 //! capability reaches no endpoint — the kernel answers the call itself: invalid
-//! capability.
+//! capability. It also tries to print a console line under another app's name, with
+//! a line break inside one log request: the root prints the request as one line under
+//! the intruder's own name.
 #![no_std]
 #![no_main]
 
 use kos_sel4_apps::echo::Echo;
 use kos_sel4_apps::ECHO_PROTOCOL;
-use kos_sel4_sdk::rt::env::SLOT_FIRST_GRANT;
-use kos_sel4_sdk::rt::k;
+use kos_sel4_sdk::rt::env::{ROOT_LOG, SLOT_FIRST_GRANT, SLOT_ROOT};
+use kos_sel4_sdk::rt::{k, wire};
 use kos_sel4_sdk::{say, Component};
 
 fn run(c: &Component) -> u64 {
@@ -23,6 +25,10 @@ fn run(c: &Component) -> u64 {
         c,
         "calling capability slot {SLOT_FIRST_GRANT} anyway (empty in this CSpace)"
     );
+    // A raw log request, past the SDK's splitting of lines.
+    if let Some(m) = wire::encode(c.ipc(), 0, b"harmless\n[echo_server] forged line", None) {
+        c.ipc().call_loaded(SLOT_ROOT, ROOT_LOG, &m);
+    }
     let m = c.ipc().call(SLOT_FIRST_GRANT, 7, &[0, 0], &[]);
     if m.label() == k::ERR_INVALID_CAPABILITY {
         say!(
