@@ -275,6 +275,7 @@ fn upgrade_commands_from_a_hostile_orbit_touch_nothing_outside_the_images_direct
     let (port, results) = fake_orbit(commands, bundle, fetches.clone());
     let mut sys = RunningSystem::boot(&format!(
         r#"
+    /include/ "services/device_admin.dtsi"
     apps {{
         device_admin {{ kind = "beam"; app = "device_admin"; memory_mib = <64>;
                         env {{ orbit_url = "ws://127.0.0.1:{port}"; device = "dev1"; key_file = "{}"; version = "1.0.0"; deployment_key = "{}"; images_dir = "{}"; }}; }};
@@ -383,6 +384,7 @@ fn the_device_answers_pings_while_a_slow_bundle_downloads() {
     );
     let mut sys = RunningSystem::boot(&format!(
         r#"
+    /include/ "services/device_admin.dtsi"
     apps {{
         device_admin {{ kind = "beam"; app = "device_admin"; memory_mib = <64>;
                         env {{ orbit_url = "ws://127.0.0.1:{port}"; device = "dev1"; key_file = "{}"; version = "1.0.0"; deployment_key = "{}"; images_dir = "{}"; }}; }};

@@ -104,6 +104,11 @@ enum Command {
         /// Lines of each app's recent output kept in memory for `kos logs APP`.
         #[arg(long, value_name = "N", default_value_t = 1000)]
         log_lines: usize,
+        /// Start every app as this server's own user, without `no_new_privs` or the
+        /// seccomp filter. By default a `kos run` as root gives each app a user of
+        /// its own, so no app can signal, trace or read another's memory or files.
+        #[arg(long)]
+        no_isolation: bool,
         /// On a QEMU board: make the TSC count guest instructions (`-icount shift=0`),
         /// so benchmark figures are the same from run to run (`systems/bench-sel4.dts`).
         #[arg(long)]
@@ -265,6 +270,7 @@ fn main() -> ExitCode {
             board: _,
             count_instructions: _,
             log_lines,
+            no_isolation,
         } => run_cmd::run(
             &manifest,
             run_cmd::Settings {
@@ -279,6 +285,7 @@ fn main() -> ExitCode {
                 state_dir,
                 lock,
                 log_lines,
+                isolate: !no_isolation,
             },
         ),
         Command::Logs {

@@ -37,6 +37,8 @@ pub struct Settings {
     pub lock: Option<PathBuf>,
     /// Lines kept per app for `kos logs`.
     pub log_lines: usize,
+    /// Each app under its own user (`kos_root::isolation`), when run as root.
+    pub isolate: bool,
 }
 
 /// `--log-format`.
@@ -128,6 +130,7 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         state_dir,
         lock,
         log_lines,
+        isolate,
     } = settings;
     // One system per device: held until this function returns (or the process ends).
     let _locks = [
@@ -151,6 +154,12 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     let mut options = RunOptions::new(&bin_dir);
     options.stop_timeout = stop_timeout;
     options.vm_profile = vm_profile;
+    options.isolate = isolate;
+    // Two systems on one host are told apart by their manifests' places.
+    options.system = std::fs::canonicalize(manifest)
+        .unwrap_or_else(|_| manifest.to_path_buf())
+        .display()
+        .to_string();
     // Each app's last lines, for `kos logs APP` from another terminal.
     let recent = Arc::new(Recent::new(log_lines));
     let logger = Logger::with_format(match log_format {

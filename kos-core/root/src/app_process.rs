@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use kos_msg_server::hosted::AppChannels;
 use kos_transport::{Handoff, MsgServerFds, ENV_APP, ENV_HEAP_KIB, ENV_MSG_SERVERS};
 
+use crate::isolation::Confinement;
 use crate::Logger;
 
 /// Descriptors handed to an app start here: request and event channel of its first
@@ -42,6 +43,8 @@ pub struct Launch<'a> {
     pub cgroup_procs: Option<&'a std::ffi::CString>,
     /// One entry per message server the manifest connects it to.
     pub channels: Vec<(String, AppChannels)>,
+    /// Its own user, `no_new_privs` and the seccomp filter, entered before exec.
+    pub confinement: Option<Confinement>,
 }
 
 fn park(fd: OwnedFd) -> io::Result<OwnedFd> {
@@ -90,10 +93,19 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let parent = std::process::id() as libc::pid_t;
+    if launch
+        .confinement
+        .as_ref()
+        .is_some_and(|c| c.identity.is_some())
+    {
+        command.env("HOME", crate::isolation::APP_HOME);
+    }
     let cgroup_procs = launch.cgroup_procs.cloned();
+    let confinement = launch.confinement;
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe calls (dup2, close_range, open/write/close, setpgid, prctl,
-    // getppid) on plain integers.
+    // async-signal-safe calls (dup2, close_range, open/write/close, setgroups,
+    // setresgid, setresuid, setpgid, prctl, getppid) on plain integers and on memory
+    // prepared before the fork.
     unsafe {
         command.pre_exec(move || {
             for &(from, to) in &placements {
@@ -118,9 +130,14 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
             if let Some(procs) = &cgroup_procs {
                 beam_host::budget::join_from_child(procs)?;
             }
+            // Then its own user: the group's files are root's, out of its reach.
+            if let Some(confinement) = &confinement {
+                confinement.enter()?;
+            }
             // Own process group: a terminal's Ctrl-C reaches only the root server,
             // which then stops the apps in order.
             libc::setpgid(0, 0);
+            // After the change of user, which clears it.
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             if libc::getppid() != parent {
                 return Err(io::Error::other("root server exited during start"));

@@ -101,6 +101,18 @@ pub enum Event {
         /// About what an idle VM needs.
         comfortable_mib: u32,
     },
+    /// Apps run under users of their own, `no_new_privs` and the seccomp filter.
+    Isolated {
+        /// How many system calls the filter refuses.
+        refused_calls: usize,
+        /// The apps that keep the server's user, each with why.
+        privileged: Vec<String>,
+    },
+    /// Apps run as the root server's own user: nothing keeps one from another.
+    NotIsolated {
+        /// Why.
+        why: String,
+    },
     /// Memory budgets cannot be enforced on this machine.
     NoMemoryGroups {
         /// Why.
@@ -333,6 +345,24 @@ impl fmt::Display for Event {
                 f,
                 "warning: memory_mib = {memory_mib} is below what an idle Erlang VM needs \
                  (about {comfortable_mib} MiB); it may be killed at start"
+            ),
+            Event::Isolated {
+                refused_calls,
+                privileged,
+            } => {
+                write!(
+                    f,
+                    "each app runs under a user of its own (uids from {:#x}), with no_new_privs and a seccomp filter refusing {refused_calls} system calls",
+                    crate::isolation::FIRST_APP_UID
+                )?;
+                if !privileged.is_empty() {
+                    write!(f, "; this server's user kept by {}", privileged.join(", "))?;
+                }
+                Ok(())
+            }
+            Event::NotIsolated { why } => write!(
+                f,
+                "apps run as this server's own user, not isolated from one another: {why}"
             ),
             Event::NoMemoryGroups { error } => f.write_str(error),
             Event::Started { pid } => write!(f, "started (pid {pid})"),

@@ -6,10 +6,13 @@
 //! restarts apps by their policy (permanent / transient / temporary, with backoff and
 //! a restart-intensity limit, as OTP supervisors do). It serves `kos_root_protocol`
 //! to the apps the manifest allows, and on SIGINT/SIGTERM stops every app before it
-//! exits. Every line an app prints is logged under the app's name.
+//! exits. Every line an app prints is logged under the app's name. Run as root, it
+//! starts each app under a user of its own, with `no_new_privs` and a seccomp filter
+//! (`isolation`).
 
 mod app_process;
 pub mod events;
+pub mod isolation;
 mod log;
 mod policy;
 mod recent;

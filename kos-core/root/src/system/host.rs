@@ -1,5 +1,5 @@
 //! What the hosted supervisor asks of Linux directly: signals, the descriptor limit,
-//! whether Erlang is installed, and a process's resident memory.
+//! whether Erlang is installed, a process's resident memory, and whether this one is root.
 
 pub(super) fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: kill(2) on a child we started and have not yet seen exit.
@@ -43,4 +43,10 @@ pub(super) fn resident_kib(pid: u32) -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Is this process root (and so able to give its apps other users)?
+pub(super) fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
 }

@@ -14,6 +14,7 @@ use kos_msg_server::ConnId;
 use super::supervisor::{Launcher, Stop};
 use super::{host, Control, RunOptions, ROOT};
 use crate::app_process::{self, Launch};
+use crate::isolation::{self, AppIdentity, Confinement, Filter};
 use crate::policy::ManifestPolicy;
 use crate::{Event, Logger};
 
@@ -45,17 +46,24 @@ pub(super) struct HostedLauncher {
     options: RunOptions,
     logger: Logger,
     control: Sender<Control>,
+    /// The apps' seccomp filter, when they are isolated (`crate::isolation`).
+    filter: Option<Filter>,
+    /// Indexed like `programs`: why the app keeps the root server's user, if it does
+    /// (`super::why_privileged`).
+    privileged: Vec<Option<String>>,
 }
 
 impl HostedLauncher {
     pub(super) fn new(
         programs: Vec<Program>,
+        privileged: Vec<Option<String>>,
         cgroups: Option<beam_host::budget::Cgroups>,
         msg_servers: HashMap<String, HostedMsgServer<ManifestPolicy>>,
         options: RunOptions,
         logger: Logger,
         control: Sender<Control>,
     ) -> Self {
+        let filter = isolation_filter(&options, &logger, &privileged);
         HostedLauncher {
             held: programs.iter().map(|_| Held::default()).collect(),
             programs,
@@ -64,6 +72,44 @@ impl HostedLauncher {
             options,
             logger,
             control,
+            filter,
+            privileged,
+        }
+    }
+}
+
+/// The filter every app gets, if apps are isolated here: only a root server that is
+/// root has other users to give them. Says which, once.
+fn isolation_filter(
+    options: &RunOptions,
+    logger: &Logger,
+    privileged: &[Option<String>],
+) -> Option<Filter> {
+    let why_not = if !options.isolate {
+        Some("isolation turned off (--no-isolation)".to_string())
+    } else if !host::is_root() {
+        Some("the root server is not root, so it has no other user to give them".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = why_not {
+        logger.event(ROOT, Event::NotIsolated { why });
+        return None;
+    }
+    match Filter::new() {
+        Ok(filter) => {
+            logger.event(
+                ROOT,
+                Event::Isolated {
+                    refused_calls: isolation::refused_calls().count(),
+                    privileged: privileged.iter().flatten().cloned().collect(),
+                },
+            );
+            Some(filter)
+        }
+        Err(e) => {
+            logger.event(ROOT, Event::NotIsolated { why: e.to_string() });
+            None
         }
     }
 }
@@ -145,6 +191,12 @@ impl Launcher for HostedLauncher {
             env: &env,
             cgroup_procs: held.group.as_ref().map(|g| g.procs_file()),
             channels,
+            confinement: self.filter.as_ref().map(|filter| Confinement {
+                identity: self.privileged[i]
+                    .is_none()
+                    .then(|| AppIdentity::of(&self.options.system, &app.name)),
+                filter: filter.clone(),
+            }),
         };
         let mut child = app_process::spawn(launch, &self.logger).inspect_err(|e| {
             self.logger.event(

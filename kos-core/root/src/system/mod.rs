@@ -148,6 +148,25 @@ impl ShutdownHandle {
     }
 }
 
+/// Why `app` keeps the root server's user when the others get their own, if it does:
+/// it is granted `kos_root_protocol` (it may restart and upgrade everything, and holds
+/// the device's Orbit key), or it drives a bus's hardware (registers through
+/// `/dev/mem`, or a Linux bus device) rather than the simulation.
+fn why_privileged(manifest: &Manifest, app: &kos_manifest::App) -> Option<String> {
+    if app
+        .msg_servers
+        .iter()
+        .any(|ms| manifest.may_use(ms, &app.name, ROOT_PROTOCOL))
+    {
+        return Some(format!("{} (granted {ROOT_PROTOCOL})", app.name));
+    }
+    [&app.i2c_bus, &app.can_bus]
+        .into_iter()
+        .flatten()
+        .find(|bus| bus.backend != kos_manifest::Backend::Sim)
+        .map(|bus| format!("{} (drives a {} bus)", app.name, bus.backend))
+}
+
 impl System {
     /// Boots `manifest`: message servers, the root protocol, then every app in start
     /// order.
@@ -263,8 +282,12 @@ impl System {
         }
 
         let stop_timeout = options.stop_timeout;
+        // Apps that administer the system or drive real hardware keep this server's
+        // user (crate::isolation).
+        let privileged = apps.iter().map(|a| why_privileged(&manifest, a)).collect();
         let launcher = HostedLauncher::new(
             programs,
+            privileged,
             cgroups,
             msg_servers,
             options,

@@ -20,6 +20,12 @@ pub struct RunOptions {
     pub beam_dir: PathBuf,
     /// How BEAM instances are tuned.
     pub vm_profile: erts_port::Profile,
+    /// What tells this system from another on the same host (`kos run` gives the
+    /// manifest's canonical path): with the app's name, it picks each app's user.
+    pub system: String,
+    /// Whether each app runs under its own user with `no_new_privs` and the seccomp
+    /// filter (`crate::isolation`), when the root server is root.
+    pub isolate: bool,
 }
 
 impl RunOptions {
@@ -31,6 +37,8 @@ impl RunOptions {
             max_tokens: kos_msg::TOKEN_SLOTS,
             beam_dir: PathBuf::from("elixir"),
             vm_profile: erts_port::Profile::default(),
+            system: String::new(),
+            isolate: true,
         }
     }
 }
