@@ -163,21 +163,38 @@ const APP_ARGUMENT: &str = "kos_app";
 /// emulator flag (`run`, `env`, `s`…) would turn that into a command.
 const ENV_ARGUMENT: &str = "kos_env";
 
+/// The line a VM writes to its standard error once its application has started: until
+/// it comes, the root server holds the VM's output, so a failed start shows as one
+/// line with its reason rather than the whole report (`kos-root`'s start gate).
+pub const STARTED_MARKER: &str = started_marker!();
+
+macro_rules! started_marker {
+    () => {
+        "kos-beam-host: application started"
+    };
+}
+use started_marker;
+
 /// Loads the application `-kos_app` names, sets each `-kos_env` key (the value parsed
 /// as a term, never evaluated), and starts it as permanent: if it ever stops, the VM
 /// stops, and the root server sees the exit. A start failure ends the VM with status 2
-/// and says why. The expression is constant: names and values are data it reads, so
-/// no manifest string is ever evaluated as code.
-const START_EXPRESSION: &str = "{ok, [[App]]} = init:get_argument(kos_app), \
+/// and says why; a start says so with [`STARTED_MARKER`]. The expression is constant:
+/// names and values are data it reads, so no manifest string is ever evaluated as
+/// code.
+const START_EXPRESSION: &str = concat!(
+    "{ok, [[App]]} = init:get_argument(kos_app), \
      A = list_to_atom(App), \
      _ = application:load(A), \
      Env = case init:get_argument(kos_env) of {ok, E} -> E; error -> [] end, \
      [begin {ok, T, _} = erl_scan:string(V ++ \".\"), {ok, Term} = erl_parse:parse_term(T), \
      ok = application:set_env(A, list_to_atom(K), Term, [{persistent, true}]) end || [K, V] <- Env], \
      case application:ensure_all_started(A, permanent) of \
-     {ok, _} -> ok; \
+     {ok, _} -> io:format(standard_error, \"",
+    started_marker!(),
+    "~n\", []); \
      {error, Reason} -> io:format(standard_error, \"cannot start ~s: ~p~n\", [App, Reason]), erlang:halt(2) \
-     end.";
+     end."
+);
 
 /// An `env` value as the text of an Erlang term: integers as numbers, text as
 /// binaries of their bytes (`<<103,97>>`, so no quoting or escaping can go wrong),

@@ -11,7 +11,7 @@
 pub mod budget;
 mod launch;
 
-pub use launch::{locate_app, locate_config, BeamLaunch, LocateError, ERL};
+pub use launch::{locate_app, locate_config, BeamLaunch, LocateError, ERL, STARTED_MARKER};
 
 /// The environment variable naming the directory of the KOS NIF library
 /// (`libkos_nif.so`), which the `kos` Elixir library loads.

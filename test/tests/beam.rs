@@ -143,6 +143,42 @@ fn an_instance_over_its_memory_budget_is_stopped_alone_and_restarted() {
 }
 
 #[test]
+fn a_beam_app_that_fails_at_start_is_one_line_with_its_reason_and_the_report_is_kept() {
+    let mut sys = RunningSystem::boot(
+        r#"
+    apps {
+        broken { kind = "beam"; app = "crash_app"; memory_mib = <64>;
+                 max_restarts = <1>; max_seconds = <60>; backoff_ms = <10>; env { fail_at_start = <1>; }; };
+    };
+"#,
+    );
+    for _ in 0..2 {
+        let line = sys.wait_event("broken", "start_failed");
+        assert!(
+            line.message
+                .contains("failed to start: RuntimeError: told to fail at start"),
+            "{}",
+            line.text()
+        );
+    }
+    sys.wait_event("broken", "gave_up");
+    // None of the VM's own report reached the log...
+    for noise in ["Kernel pid terminated", "** (RuntimeError)", "crash_app.ex"] {
+        assert!(sys.seen(&["[broken]", noise]).is_empty(), "{:#?}", sys.log);
+    }
+    // ...but `kos logs` has it whole.
+    let system = sys.manifest_path().to_str().unwrap().to_string();
+    let out = kos_system_tests::kos(&["logs", "broken", "--system", &system]);
+    let kept = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        kept.contains("** (RuntimeError) told to fail at start"),
+        "{kept}"
+    );
+    assert!(kept.contains("Kernel pid terminated"), "{kept}");
+    assert!(sys.stop().success());
+}
+
+#[test]
 fn a_beam_app_that_is_not_compiled_is_reported_before_anything_starts() {
     let m = kos_system_tests::manifest(
         r#"

@@ -10,6 +10,7 @@ use kos_msg_server::hosted::AppChannels;
 use kos_transport::{Handoff, MsgServerFds, ENV_APP, ENV_HEAP_KIB, ENV_MSG_SERVERS};
 
 use crate::isolation::Confinement;
+use crate::start_gate::StartGate;
 use crate::Logger;
 
 /// Descriptors handed to an app start here: request and event channel of its first
@@ -45,6 +46,9 @@ pub struct Launch<'a> {
     pub channels: Vec<(String, AppChannels)>,
     /// Its own user, `no_new_privs` and the seccomp filter, entered before exec.
     pub confinement: Option<Confinement>,
+    /// A BEAM app: its output is held until its application has started
+    /// (`crate::start_gate`).
+    pub beam: bool,
 }
 
 fn park(fd: OwnedFd) -> io::Result<OwnedFd> {
@@ -147,20 +151,49 @@ pub fn spawn(launch: Launch<'_>, logger: &Logger) -> io::Result<Child> {
     }
     let mut child = command.spawn()?;
     drop(parked);
+    let sink = if launch.beam {
+        Sink::Gated(StartGate::new(launch.app, logger.clone(), 2))
+    } else {
+        Sink::Log(logger.clone())
+    };
     if let Some(out) = child.stdout.take() {
-        forward_lines(out, launch.app, logger.clone())?;
+        forward_lines(out, launch.app, sink.clone())?;
     }
     if let Some(err) = child.stderr.take() {
-        forward_lines(err, launch.app, logger.clone())?;
+        forward_lines(err, launch.app, sink)?;
     }
     Ok(child)
+}
+
+/// Where an app's lines go.
+#[derive(Clone)]
+enum Sink {
+    /// Straight to the log.
+    Log(Logger),
+    /// Through a BEAM app's start gate.
+    Gated(StartGate),
+}
+
+impl Sink {
+    fn line(&self, app: &str, text: &str) {
+        match self {
+            Sink::Log(logger) => logger.app_output(app, text),
+            Sink::Gated(gate) => gate.line(text),
+        }
+    }
+
+    fn ended(&self) {
+        if let Sink::Gated(gate) = self {
+            gate.stream_ended();
+        }
+    }
 }
 
 /// Logs every line read from `stream` under `app`, until it closes.
 fn forward_lines(
     stream: impl Read + IntoRawFd + Send + 'static,
     app: &str,
-    logger: Logger,
+    sink: Sink,
 ) -> io::Result<()> {
     let app = app.to_string();
     std::thread::Builder::new()
@@ -175,14 +208,17 @@ fn forward_lines(
                     .take(MAX_LINE as u64)
                     .read_until(b'\n', &mut line)
                 {
-                    Ok(0) | Err(_) => break,
+                    Ok(0) | Err(_) => {
+                        sink.ended();
+                        break;
+                    }
                     Ok(_) => {
                         let text = String::from_utf8_lossy(&line);
                         let text = text.trim_end_matches(['\n', '\r']);
                         // Blank lines say nothing, and Logger's default format
                         // writes one before every message.
                         if !text.trim().is_empty() {
-                            logger.app_output(&app, text);
+                            sink.line(&app, text);
                         }
                     }
                 }

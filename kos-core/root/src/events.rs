@@ -135,6 +135,12 @@ pub enum Event {
         /// Why.
         error: String,
     },
+    /// A BEAM app's VM ended before its application started: the reason from its
+    /// output, which is kept whole in the app's recent lines.
+    StartFailed {
+        /// The exception or error that stopped it.
+        reason: String,
+    },
     /// An app's program could not be started.
     FailedToStart {
         /// The program.
@@ -370,6 +376,10 @@ impl fmt::Display for Event {
                 write!(f, "cannot attach to `{server}`: {error}")
             }
             Event::NoMemoryGroup { error } => write!(f, "runs without a memory group: {error}"),
+            Event::StartFailed { reason } => write!(
+                f,
+                "its application failed to start: {reason} (the whole report: kos logs)"
+            ),
             Event::FailedToStart { binary, error } => {
                 write!(f, "failed to start {binary}: {error}")
             }

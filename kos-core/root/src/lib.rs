@@ -17,6 +17,7 @@ mod log;
 mod policy;
 mod recent;
 mod root_protocol;
+mod start_gate;
 mod system;
 
 pub use events::{Event, Exit, How};

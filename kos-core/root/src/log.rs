@@ -96,6 +96,15 @@ impl Logger {
         self.write(who, From::App, None, message);
     }
 
+    /// Keeps a line the app `who` printed in its recent lines only (`kos logs`), not
+    /// in the log: the report behind a one-line summary.
+    pub fn app_output_kept(&self, who: &str, message: &str) {
+        if let Some(recent) = &self.recent {
+            let stamp = humantime::format_rfc3339_millis(SystemTime::now());
+            recent.push(who, &format!("{stamp} [{who}] {message}"));
+        }
+    }
+
     fn write(&self, who: &str, from: From, event: Option<&Event>, message: &str) {
         if let Some(lines) = &self.captured {
             let mut lines = lines.lock().unwrap_or_else(|p| p.into_inner());

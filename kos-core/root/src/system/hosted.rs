@@ -197,6 +197,7 @@ impl Launcher for HostedLauncher {
                     .then(|| AppIdentity::of(&self.options.system, &app.name)),
                 filter: filter.clone(),
             }),
+            beam: matches!(program, Program::Beam(_)),
         };
         let mut child = app_process::spawn(launch, &self.logger).inspect_err(|e| {
             self.logger.event(
