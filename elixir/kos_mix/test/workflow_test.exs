@@ -64,6 +64,29 @@ defmodule KosMix.WorkflowTest do
 
     {out, 0} = cmd("mix", ["test"], app, ctx.mix_home)
     assert out =~ "1 test, 0 failures"
+
+    # The same suite inside a booted system, in the app's own VM, reported as mix
+    # test reports it; a failing test makes the task fail.
+    {out, 0} = cmd("mix", ["kos.test"], app, ctx.mix_home)
+    assert out =~ "1 test, 0 failures", out
+    assert out =~ "kos.test: no failures", out
+
+    File.write!(Path.join(app, "test/broken_test.exs"), """
+    defmodule BrokenTest do
+      use ExUnit.Case
+      test "runs inside KOS" do
+        assert System.get_env("KOS_APP") == "hello_kos"
+        assert {:ok, <<_::binary-size(4)>>} = Kos.Rng.bytes(4)
+        assert 1 == 2
+      end
+    end
+    """)
+
+    {out, status} = cmd("mix", ["kos.test", "--no-build"], app, ctx.mix_home)
+    assert status != 0, out
+    assert out =~ "2 tests, 1 failure", out
+    assert out =~ "assert 1 == 2", out
+    File.rm!(Path.join(app, "test/broken_test.exs"))
     # On the host the app starts and runs with no crash: Kos.* answers :not_kos.
     refute out =~ "nif_not_loaded"
     refute out =~ "terminating"

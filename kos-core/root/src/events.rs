@@ -113,6 +113,11 @@ pub enum Event {
         /// Why.
         why: String,
     },
+    /// One app runs as the server's own user: its program is out of other users' reach.
+    NotIsolatedApp {
+        /// Which path, and what it lacks.
+        why: String,
+    },
     /// Memory budgets cannot be enforced on this machine.
     NoMemoryGroups {
         /// Why.
@@ -369,6 +374,10 @@ impl fmt::Display for Event {
             Event::NotIsolated { why } => write!(
                 f,
                 "apps run as this server's own user, not isolated from one another: {why}"
+            ),
+            Event::NotIsolatedApp { why } => write!(
+                f,
+                "runs as this server's own user, not isolated: {why} (move the checkout or project out of a private home directory, or open it with chmod o+x)"
             ),
             Event::NoMemoryGroups { error } => f.write_str(error),
             Event::Started { pid } => write!(f, "started (pid {pid})"),

@@ -57,6 +57,39 @@ impl AppIdentity {
     }
 }
 
+/// The first of `paths` an app with a user of its own could not use — a directory on
+/// the way that others may not enter, or the path itself that others may not read —
+/// with why. Its own user is in no group and owns none of these, so only the
+/// permissions for others count. (A checkout in root's home, mode 0700, is the usual
+/// case: the root server then starts that app as itself and says so.)
+pub fn unreachable(paths: &[&std::path::Path]) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    for path in paths {
+        let Ok(full) = std::fs::canonicalize(path) else {
+            continue;
+        };
+        for dir in full.ancestors().skip(1) {
+            match std::fs::metadata(dir) {
+                Ok(m) if m.permissions().mode() & 0o001 == 0 => {
+                    return Some(format!(
+                        "{} is closed to other users (it needs o+x for {})",
+                        dir.display(),
+                        full.display()
+                    ));
+                }
+                _ => {}
+            }
+        }
+        match std::fs::metadata(&full) {
+            Ok(m) if m.permissions().mode() & 0o004 == 0 => {
+                return Some(format!("{} is not readable by other users", full.display()));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The system calls an app is refused: nothing a KOS app does, everything that reads
 /// or controls another process or the kernel.
 const REFUSED: &[(i64, &str)] = &[
@@ -186,6 +219,31 @@ mod test {
             let id = AppIdentity::of("/m.dts", app);
             assert!((FIRST_APP_UID..FIRST_APP_UID + APP_UIDS).contains(&id.uid));
         }
+    }
+
+    #[test]
+    fn a_path_behind_a_closed_directory_is_unreachable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("inner");
+        std::fs::create_dir(&inner).unwrap();
+        let file = inner.join("program");
+        std::fs::write(&file, "x").unwrap();
+        let mode = |p: &std::path::Path, m| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        mode(dir.path(), 0o755);
+        mode(&inner, 0o755);
+        mode(&file, 0o755);
+        assert_eq!(unreachable(&[&file]), None);
+        mode(&inner, 0o700);
+        let why = unreachable(&[&file]).unwrap();
+        assert!(why.contains("inner is closed to other users"), "{why}");
+        mode(&inner, 0o755);
+        mode(&file, 0o700);
+        assert!(unreachable(&[&file])
+            .unwrap()
+            .contains("not readable by other users"));
     }
 
     #[test]

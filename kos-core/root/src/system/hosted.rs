@@ -114,6 +114,32 @@ fn isolation_filter(
     }
 }
 
+impl HostedLauncher {
+    /// The user app `i` runs under: its own, unless it keeps the root server's
+    /// (`super::why_privileged`) or its program is out of other users' reach (said
+    /// once per start, with the fix).
+    fn identity(&self, i: usize, app: &App, program: &Program) -> Option<AppIdentity> {
+        if self.privileged[i].is_some() {
+            return None;
+        }
+        let needed: Vec<&std::path::Path> = match program {
+            Program::Native(binary) => vec![binary.as_path()],
+            Program::Beam(beam) => beam
+                .code_paths
+                .iter()
+                .map(PathBuf::as_path)
+                .chain(beam.config.as_deref())
+                .chain([self.options.bin_dir.as_path()])
+                .collect(),
+        };
+        if let Some(why) = isolation::unreachable(&needed) {
+            self.logger.event(&app.name, Event::NotIsolatedApp { why });
+            return None;
+        }
+        Some(AppIdentity::of(&self.options.system, &app.name))
+    }
+}
+
 impl Launcher for HostedLauncher {
     fn start(&mut self, i: usize, generation: u64, app: &App) -> std::io::Result<u32> {
         let held = &mut self.held[i];
@@ -183,6 +209,12 @@ impl Launcher for HostedLauncher {
             _ => None,
         };
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let identity = self
+            .filter
+            .is_some()
+            .then(|| self.identity(i, app, program))
+            .flatten();
+        let held = &mut self.held[i];
         let launch = Launch {
             app: &app.name,
             binary: &binary,
@@ -192,9 +224,7 @@ impl Launcher for HostedLauncher {
             cgroup_procs: held.group.as_ref().map(|g| g.procs_file()),
             channels,
             confinement: self.filter.as_ref().map(|filter| Confinement {
-                identity: self.privileged[i]
-                    .is_none()
-                    .then(|| AppIdentity::of(&self.options.system, &app.name)),
+                identity,
                 filter: filter.clone(),
             }),
             beam: matches!(program, Program::Beam(_)),
