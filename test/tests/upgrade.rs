@@ -266,3 +266,38 @@ fn kos_bundle_create_checks_the_image_and_signs_what_a_device_accepts() {
     );
     assert!(!out.exists(), "no bundle is written for a bad image");
 }
+
+#[test]
+fn a_rollback_boots_the_system_as_it_was_booted_not_as_its_files_are_now() {
+    // The command line's system is rewritten while it runs, as `mix kos.build`
+    // rewrites `_build/kos/image` before a push; the upgrade then fails its trial.
+    let dir = tempfile::tempdir().unwrap();
+    let crashing = image(
+        &dir.path().join("broken"),
+        r#"flaky { kind = "native"; binary = "crasher"; heap_kib = <512>; args = "--after-ms", "100"; };"#,
+    );
+    let mut sys = system_upgrading_to(&crashing);
+    let copy = sys.wait_event("_root", "booting_copy");
+    assert_eq!(
+        copy.string("of"),
+        sys.manifest_path().display().to_string(),
+        "{}",
+        copy.text()
+    );
+    let old = sys.wait_started("worker");
+    let source = std::fs::read_to_string(sys.manifest_path()).unwrap();
+    std::fs::write(sys.manifest_path(), source.replace("worker {", "rebuilt {")).unwrap();
+    // (The admin asks for the upgrade 1.5 s after its start: the rewrite came first.)
+    assert!(sys.events("_root", "switch_asked").is_empty(), "too late");
+    sys.wait_event("_root", "upgrade_rolled_back");
+    // The system that comes back is the one that was booted, not the rewritten file.
+    let again = sys.wait_started("worker");
+    assert_ne!(old, again);
+    assert!(process_alive(again));
+    assert!(
+        sys.events("rebuilt", "started").is_empty(),
+        "{:#?}",
+        sys.log
+    );
+    assert!(sys.stop().success());
+}

@@ -11,6 +11,7 @@ mod instance_lock;
 mod logs_cmd;
 mod manifest_cmd;
 mod run_cmd;
+mod snapshot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -60,6 +60,8 @@ struct Image {
     beam_dir: PathBuf,
     /// The image directory of an upgrade (`None`: the command line's system).
     dir: Option<PathBuf>,
+    /// The command line's system: already a private copy (`crate::snapshot`).
+    copied: bool,
 }
 
 impl Image {
@@ -69,6 +71,7 @@ impl Image {
             manifest: kos_root::image_manifest(dir),
             beam_dir: kos_root::image_beam_dir(dir),
             dir: Some(dir.to_path_buf()),
+            copied: false,
         }
     }
 }
@@ -228,6 +231,7 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
         manifest: manifest.to_path_buf(),
         beam_dir,
         dir: None,
+        copied: false,
     };
     let boot_target = state_dir.as_deref().map(BootTarget::in_state_dir);
     if let Some(target) = &boot_target {
@@ -240,6 +244,27 @@ pub fn run(manifest: &Path, settings: Settings) -> Result<()> {
     let runtime = RuntimeDir::create()?;
     loop {
         let (parsed, blob) = kos_manifest::dtc::load_with_blob(&image.manifest)?;
+        // The command line's system boots from a copy, so a rebuild of its files
+        // meanwhile changes neither what runs nor what a rollback boots.
+        if image.dir.is_none() && !image.copied {
+            let copy = crate::snapshot::take(
+                &image.manifest,
+                &blob,
+                &image.beam_dir,
+                &runtime.0.join("booted"),
+            )?;
+            logger.event(
+                "_root",
+                Event::BootingCopy {
+                    of: image.manifest.display().to_string(),
+                    copy: copy.manifest.display().to_string(),
+                    beam_dir: copy.beam_dir.display().to_string(),
+                },
+            );
+            image.manifest = copy.manifest;
+            image.beam_dir = copy.beam_dir;
+            image.copied = true;
+        }
         *app_names.lock().unwrap_or_else(|p| p.into_inner()) =
             parsed.apps.iter().map(|a| a.name.clone()).collect();
         // Bus servers read their backend, and their clients' addresses, from the

@@ -278,6 +278,16 @@ pub enum Event {
     },
     /// Every app of the upgraded system stayed up through the trial.
     UpgradeKept,
+    /// The command line's system boots from a copy taken now.
+    BootingCopy {
+        /// Its manifest.
+        of: String,
+        /// The copy of the compiled manifest.
+        copy: String,
+        /// The BEAM builds it boots from (copied when they lay in the manifest's
+        /// directory).
+        beam_dir: String,
+    },
     /// `kos run` boots the kept upgrade its boot target names, not its command line's.
     BootingKeptUpgrade {
         /// The image directory.
@@ -463,6 +473,10 @@ impl fmt::Display for Event {
             }
             Event::UpgradeKept => f.write_str("upgrade kept: every app stayed up through the trial"),
             Event::UpgradeRolledBack { reason } => write!(f, "upgrade rolled back: {reason}"),
+            Event::BootingCopy { of, copy, beam_dir } => write!(
+                f,
+                "booting a copy of {of} ({copy}, BEAM builds from {beam_dir}): rebuilding its files changes neither what runs nor what a rollback boots"
+            ),
             Event::BootingKeptUpgrade { image, boot_target } => write!(
                 f,
                 "booting the kept upgrade {image} (the boot target in {boot_target}), not the command line's system"
