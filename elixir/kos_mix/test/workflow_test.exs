@@ -101,6 +101,41 @@ defmodule KosMix.WorkflowTest do
     assert File.read!(Path.join(app, "doc/kos/index.md")) =~ "- [Kos.Rng](Kos.Rng.md) — "
   end
 
+  test "a system of two apps from kos.new --system: built, run, talking over Kos.Msg", ctx do
+    {out, 0} = cmd("mix", ["kos.new", "--system", "shop"], ctx.tmp, ctx.mix_home)
+    assert out =~ "creating shop/apps/shop_sensor/kos.exs"
+    system = Path.join(ctx.tmp, "shop")
+
+    {out, 0} = cmd("mix", ["kos.build"], system, ctx.mix_home)
+    assert out =~ "kos.build: image _build/kos/image (shop 0.1.0)", out
+    dts = File.read!(Path.join(system, "_build/kos/image/system.dts"))
+    # The sensor serves the display; KOS's RNG serves the sensor.
+    assert dts =~ ~s(shop_protocol { servers = "shop_sensor"; clients = "shop_display"; };)
+    assert dts =~ ~s(kos_rng_protocol { clients = "shop_sensor"; };)
+
+    for app <- ["shop_sensor", "shop_display"] do
+      assert File.dir?(
+               Path.join(system, "_build/kos/image/elixir/#{app}/_build/prod/lib/#{app}/ebin")
+             )
+    end
+
+    {out, 0} = cmd("mix", ["kos.run", "--stop-after", "8s"], system, ctx.mix_home)
+    assert out =~ "[shop_sensor] serving shop_protocol", out
+    assert out =~ ~r/\[shop_display\] reading from shop_sensor: [0-9a-f]{8}/, out
+    assert out =~ "kos.run: the system stopped"
+
+    {out, 0} = cmd("mix", ["test"], system, ctx.mix_home)
+    assert out =~ "1 test, 0 failures"
+
+    # A protocol nobody serves is refused at build time, naming who serves what.
+    display = Path.join(system, "apps/shop_display/kos.exs")
+    File.write!(display, String.replace(File.read!(display), ":shop_protocol", ":shop_protocl"))
+    {out, status} = cmd("mix", ["kos.build"], system, ctx.mix_home)
+    assert status != 0
+    assert out =~ "unknown protocol :shop_protocl in uses", out
+    assert out =~ "this system's apps serve: shop_protocol", out
+  end
+
   test "mix gone (Ctrl-C) stops the system it ran", ctx do
     {_, 0} = cmd("mix", ["kos.new", "ctrl_c"], ctx.tmp, ctx.mix_home)
     app = Path.join(ctx.tmp, "ctrl_c")

@@ -7,6 +7,8 @@ defmodule KosMix.AppManifest do
       [
         memory_mib: 48,                 # the VM's memory budget (a hard limit)
         uses: [:kos_rng_protocol],      # protocols this app calls
+        serves: [:weather_protocol],    # protocols this app publishes (in a system of
+                                        # several apps, its siblings may use them)
         env: [interval_ms: 5000],       # its application environment on KOS
         i2c_addresses: [0x76],          # with kos_i2c_protocol: the devices it may use
         device_admin: [                 # optional: keep the system connected to Orbit
@@ -27,16 +29,28 @@ defmodule KosMix.AppManifest do
   limits, so a value accepted here is accepted by the manifest checker.
   """
 
-  defstruct [:name, :app, :memory_mib, uses: [], env: [], i2c_addresses: [], device_admin: nil]
+  defstruct [
+    :name,
+    :app,
+    :memory_mib,
+    uses: [],
+    serves: [],
+    env: [],
+    i2c_addresses: [],
+    device_admin: nil
+  ]
 
   @type t :: %__MODULE__{}
 
-  @keys [:memory_mib, :uses, :env, :i2c_addresses, :device_admin]
+  @keys [:memory_mib, :uses, :serves, :env, :i2c_addresses, :device_admin]
   @admin_keys [:orbit, :device, :key, :deployment_key, :images]
 
-  @doc "Reads and checks `kos.exs` in `dir` for the OTP app `app`."
-  @spec read!(Path.t(), atom(), KosMix.Limits.t()) :: t()
-  def read!(dir, app, limits) do
+  @doc """
+  Reads and checks `kos.exs` in `dir` for the OTP app `app`; `others` are the
+  protocols other apps of the same system serve (which its `uses` may name).
+  """
+  @spec read!(Path.t(), atom(), KosMix.Limits.t(), [String.t()]) :: t()
+  def read!(dir, app, limits, others \\ []) do
     file = Path.join(dir, "kos.exs")
 
     unless File.regular?(file) do
@@ -56,12 +70,27 @@ defmodule KosMix.AppManifest do
         e -> Mix.raise("#{file} does not evaluate: #{Exception.message(e)}")
       end
 
-    parse!(term, file, app, limits)
+    parse!(term, file, app, limits, others)
+  end
+
+  @doc "The protocols `kos.exs` in `dir` says its app serves (checked by `read!/4`)."
+  @spec served(Path.t()) :: [String.t()]
+  def served(dir) do
+    file = Path.join(dir, "kos.exs")
+
+    with true <- File.regular?(file),
+         {term, _} <- Code.eval_file(file),
+         true <- Keyword.keyword?(term),
+         list when is_list(list) <- Keyword.get(term, :serves, []) do
+      Enum.map(list, &to_string/1)
+    else
+      _ -> []
+    end
   end
 
   @doc "Checks an evaluated `kos.exs`; `file` names it in errors."
-  @spec parse!(term(), String.t(), atom(), KosMix.Limits.t()) :: t()
-  def parse!(term, file, app, limits) do
+  @spec parse!(term(), String.t(), atom(), KosMix.Limits.t(), [String.t()]) :: t()
+  def parse!(term, file, app, limits, others \\ []) do
     unless Keyword.keyword?(term) do
       Mix.raise("#{file} must evaluate to a keyword list, got: #{inspect(term)}")
     end
@@ -83,7 +112,8 @@ defmodule KosMix.AppManifest do
       name: manifest_name!(app, file, limits),
       app: app,
       memory_mib: memory!(Keyword.get(term, :memory_mib, 48), file, limits.memory_mib),
-      uses: uses!(Keyword.get(term, :uses, []), file),
+      uses: uses!(Keyword.get(term, :uses, []), file, others),
+      serves: serves!(Keyword.get(term, :serves, []), file, limits),
       env: env!(Keyword.get(term, :env, []), file, limits),
       i2c_addresses:
         addresses!(Keyword.get(term, :i2c_addresses, []), file, limits.i2c_addresses),
@@ -169,24 +199,52 @@ defmodule KosMix.AppManifest do
     )
   end
 
-  defp uses!(list, file) when is_list(list) do
+  defp uses!(list, file, others) when is_list(list) do
     Enum.map(list, fn protocol ->
       name = to_string(protocol)
 
-      if KosMix.Services.fetch(name) do
+      if KosMix.Services.fetch(name) || name in others do
         name
       else
+        served =
+          if others == [],
+            do: "",
+            else: "\nand this system's apps serve: #{Enum.join(others, ", ")}"
+
         Mix.raise("""
         #{file}: unknown protocol #{inspect(protocol)} in uses. KOS serves:
-        #{KosMix.Services.describe()}
+        #{KosMix.Services.describe()}#{served}
         """)
       end
     end)
     |> Enum.uniq()
   end
 
-  defp uses!(other, file),
+  defp uses!(other, file, _),
     do: Mix.raise("#{file}: uses must be a list of protocols, got: #{inspect(other)}")
+
+  defp serves!(list, file, limits) when is_list(list) do
+    Enum.map(list, fn protocol ->
+      name = to_string(protocol)
+
+      cond do
+        KosMix.Services.fetch(name) ->
+          Mix.raise("#{file}: serves #{name}, which KOS's own system apps serve")
+
+        not KosMix.Limits.valid_name?(name, limits) ->
+          Mix.raise(
+            "#{file}: serves #{inspect(protocol)}: a protocol is named with lowercase letters, digits and _, a letter first (at most #{limits.name_len.last})"
+          )
+
+        true ->
+          name
+      end
+    end)
+    |> Enum.uniq()
+  end
+
+  defp serves!(other, file, _),
+    do: Mix.raise("#{file}: serves must be a list of protocols, got: #{inspect(other)}")
 
   defp env!(env, file, limits) do
     unless Keyword.keyword?(env) do

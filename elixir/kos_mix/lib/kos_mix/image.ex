@@ -34,26 +34,36 @@ defmodule KosMix.Image do
   end
 
   @doc """
-  Writes the image of the compiled current project. Raises, naming the cause, when
-  KOS is not built, dtc is missing, or the manifest breaks a rule.
+  Writes the image of the compiled current project: its app, or every app of an
+  umbrella (a list). Raises, naming the cause, when KOS is not built, dtc is missing,
+  or the manifest breaks a rule.
   """
-  @spec write!(AppManifest.t(), String.t(), Path.t()) :: t()
-  def write!(%AppManifest{} = app, version, root) do
+  @spec write!(AppManifest.t() | [AppManifest.t()], String.t(), Path.t()) :: t()
+  def write!(%AppManifest{} = app, version, root), do: write!([app], version, root)
+
+  def write!(apps, version, root) when is_list(apps) do
     kos = Checkout.binary!(root, "kos")
     nif = Checkout.binary!(root, "libkos_nif.so")
-    natives = native_system_apps(app, root) |> Enum.map(&Checkout.binary!(root, &1))
-    admin_lib = if app.device_admin, do: Checkout.system_app_lib!(root, "device_admin")
+    natives = native_system_apps(apps, root) |> Enum.map(&Checkout.binary!(root, &1))
+
+    admin_lib =
+      if Enum.any?(apps, & &1.device_admin), do: Checkout.system_app_lib!(root, "device_admin")
+
     paths = paths()
 
     File.rm_rf!(paths.image)
     File.mkdir_p!(paths.image)
-    File.write!(paths.manifest, SystemManifest.render(app, version, root))
-    copy_libs!(Path.join(Mix.Project.build_path(), "lib"), beam_lib(paths, app.name))
+    File.write!(paths.manifest, SystemManifest.render(apps, version, root))
 
-    write_sys_config!(
-      Mix.Project.config()[:config_path] || "config/config.exs",
-      Path.join([paths.image, "elixir", app.name, "sys.config"])
-    )
+    # An umbrella's apps share one build: each VM gets all of it and starts its own.
+    for app <- apps do
+      copy_libs!(Path.join(Mix.Project.build_path(), "lib"), beam_lib(paths, app.name))
+
+      write_sys_config!(
+        Mix.Project.config()[:config_path] || "config/config.exs",
+        Path.join([paths.image, "elixir", app.name, "sys.config"])
+      )
+    end
 
     if admin_lib, do: copy_libs!(admin_lib, beam_lib(paths, "device_admin"))
 
@@ -66,9 +76,13 @@ defmodule KosMix.Image do
     paths
   end
 
-  defp native_system_apps(app, root) do
-    app.uses
-    |> Enum.map(&Services.fetch(&1).server)
+  defp native_system_apps(apps, root) do
+    apps
+    |> Enum.flat_map(& &1.uses)
+    |> Enum.map(&Services.fetch/1)
+    # A protocol another app of the system serves has no system app.
+    |> Enum.reject(&is_nil/1)
+    |> Enum.map(& &1.server)
     |> Enum.uniq()
     |> Enum.filter(&(Services.kind(root, &1) == :native))
   end

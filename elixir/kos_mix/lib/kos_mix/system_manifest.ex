@@ -1,26 +1,32 @@
 defmodule KosMix.SystemManifest do
   @moduledoc """
-  The system manifest (`system.dts`) of an app's image: the app, the system apps that
-  serve the protocols it uses, and — when `kos.exs` asks for it — the device admin
-  that keeps the system connected to Orbit (granted `kos_root_protocol`, so that Orbit
-  can restart and upgrade it).
+  The system manifest (`system.dts`) of an image: its apps (one, or every app of an
+  umbrella), the system apps that serve the KOS protocols they use, the grants of the
+  protocols they serve to the apps that use them, and — when a `kos.exs` asks for it —
+  the device admin that keeps the system connected to Orbit (granted
+  `kos_root_protocol`, so that Orbit can restart and upgrade it).
   """
 
   alias KosMix.{AppManifest, Services}
 
   @doc """
-  The manifest text for `app` at `version`: the system apps' fragments from the
-  checkout at `root` (`systems/services/*.dtsi`, copied in so the image stands alone),
-  then the grants and the app's own entry.
+  The manifest text for `apps` (one app or a list) at `version`: the system apps'
+  fragments from the checkout at `root` (`systems/services/*.dtsi`, copied in so the
+  image stands alone), then the grants and the apps' own entries.
   """
-  @spec render(AppManifest.t(), String.t(), Path.t()) :: String.t()
-  def render(%AppManifest{} = app, version, root) do
-    grants = grants(app)
+  @spec render(AppManifest.t() | [AppManifest.t()], String.t(), Path.t()) :: String.t()
+  def render(%AppManifest{} = app, version, root), do: render([app], version, root)
+
+  def render(apps, version, root) when is_list(apps) do
+    admin = Enum.find_value(apps, & &1.device_admin)
+    served = for app <- apps, protocol <- app.serves, into: %{}, do: {protocol, app.name}
+    grants = grants(apps, admin)
 
     servers =
       grants
+      |> Enum.reject(fn {protocol, _} -> Map.has_key?(served, protocol) end)
       |> Enum.map(fn {protocol, _} -> Services.fetch(protocol).server end)
-      |> Kernel.++(if app.device_admin, do: ["device_admin"], else: [])
+      |> Kernel.++(if admin, do: ["device_admin"], else: [])
       |> Enum.uniq()
 
     fragments =
@@ -28,20 +34,29 @@ defmodule KosMix.SystemManifest do
         "/* systems/services/#{server}.dtsi */\n" <> text <> "\n"
       end
 
-    # The fragments name each protocol's server; the app's grants add the clients
+    # The fragments name each KOS protocol's server; the grants add the clients
     # (kos_root_protocol, built into `_root`, has no fragment unless device_admin's).
+    # A protocol an app serves names that app.
     acl =
       Enum.map(grants, fn {protocol, clients} ->
-        server = Services.fetch(protocol).server
-        servers = if server == "_root", do: ~s(servers = "_root"; ), else: ""
+        server = Map.get(served, protocol) || Services.fetch(protocol).server
+
+        servers =
+          if server == "_root" or Map.has_key?(served, protocol),
+            do: ~s(servers = "#{server}"; ),
+            else: ""
+
         quoted = Enum.map_join(clients, ", ", &~s("#{&1}"))
-        "                #{protocol} { #{servers}clients = #{quoted}; };\n"
+        clients = if clients == [], do: "", else: "clients = #{quoted}; "
+        "                #{protocol} { #{servers}#{clients}};\n"
       end)
+
+    names = Enum.map_join(apps, ", ", & &1.name)
 
     """
     /dts-v1/;
 
-    /* Made by `mix kos.build` from #{app.name}'s kos.exs (version #{version}). */
+    /* Made by `mix kos.build` from the kos.exs of #{names} (version #{version}). */
     #{fragments}
     / {
         compatible = "kos,system-0.10";
@@ -54,31 +69,34 @@ defmodule KosMix.SystemManifest do
         };
 
         apps {
-    #{app_entry(app)}#{admin_entry(app, version)}    };
+    #{Enum.map_join(apps, "", &app_entry/1)}#{admin_entry(admin, version)}    };
     };
     """
   end
 
-  # protocol => clients, for the app and the device admin.
-  defp grants(app) do
-    admin = if app.device_admin, do: [{"kos_root_protocol", "device_admin"}], else: []
+  # protocol => clients, for the apps, the protocols they serve, and the device admin.
+  defp grants(apps, admin) do
+    admin = if admin, do: [{"kos_root_protocol", "device_admin"}], else: []
+    uses = for app <- apps, protocol <- app.uses, do: {protocol, app.name}
+    serves = for app <- apps, protocol <- app.serves, do: {protocol, nil}
 
-    (Enum.map(app.uses, &{&1, app.name}) ++ admin)
+    (uses ++ serves ++ admin)
     |> Enum.group_by(&elem(&1, 0), &elem(&1, 1))
+    |> Enum.map(fn {protocol, clients} -> {protocol, Enum.reject(clients, &is_nil/1)} end)
     |> Enum.sort()
   end
 
   defp app_entry(app) do
-    servers = if app.uses == [], do: "", else: ~s( msg_servers = "main";)
+    servers = if app.uses == [] and app.serves == [], do: "", else: ~s( msg_servers = "main";)
 
     ~s(        #{app.name} { kind = "beam"; app = "#{app.name}";#{servers} memory_mib = <#{app.memory_mib}>;) <>
       addresses(app.i2c_addresses) <> env(app.env) <> " };\n"
   end
 
-  defp admin_entry(%{device_admin: nil}, _version), do: ""
+  defp admin_entry(nil, _version), do: ""
 
   # The rest of the entry is services/device_admin.dtsi's.
-  defp admin_entry(%{device_admin: a}, version) do
+  defp admin_entry(a, version) do
     "        device_admin {" <>
       env(
         orbit_url: a.orbit,

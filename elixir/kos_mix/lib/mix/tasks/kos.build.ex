@@ -16,6 +16,11 @@ defmodule Mix.Tasks.Kos.Build do
   serve the protocols `kos.exs` lists under `uses`, and their grants; it is checked
   against every KOS rule before anything is called built.
 
+  At the root of an umbrella (`mix kos.new --system`), the system holds every app under
+  `apps/` that has a `kos.exs`: a protocol one app `serves` is granted to the apps that
+  `uses` it, a `uses` that neither KOS nor an app serves is refused, and a
+  `device_admin` may sit in the root's own `kos.exs`.
+
   With `--bundle`, the image is also signed into an upgrade bundle (`.tar.gz`) that
   Orbit accepts and `mix kos.push` uploads. The signing key is the deployment's
   Ed25519 private key (PEM, as `openssl genpkey -algorithm ed25519` writes it); devices
@@ -57,11 +62,16 @@ defmodule Mix.Tasks.Kos.Build do
       Mix.raise("mix kos.build must run inside a mix project (cd into your app)")
 
     config = Mix.Project.config()
-    app = config[:app]
     root = KosMix.Checkout.root(opts)
     version = opts[:version] || config[:version] || "0.0.0"
-    manifest = KosMix.AppManifest.read!(File.cwd!(), app, KosMix.Limits.fetch!(root))
-    KosMix.AppManifest.check_admin_files!(manifest, File.cwd!())
+    limits = KosMix.Limits.fetch!(root)
+    # One app, or every app of an umbrella that has a kos.exs: one system of them.
+    {app, manifest} =
+      if Mix.Project.umbrella?(),
+        do: umbrella_apps!(limits),
+        else: {config[:app], KosMix.AppManifest.read!(File.cwd!(), config[:app], limits)}
+
+    Enum.each(List.wrap(manifest), &KosMix.AppManifest.check_admin_files!(&1, File.cwd!()))
 
     # A bundle needs a key; say so before the build rather than after it.
     key = if opts[:bundle], do: signing_key!(opts)
@@ -76,6 +86,71 @@ defmodule Mix.Tasks.Kos.Build do
     end
 
     {paths, root}
+  end
+
+  # The umbrella's apps with a kos.exs, each told which protocols the others serve, and
+  # the system's name (the umbrella's directory); a device admin in the root kos.exs
+  # goes to the first app (one per system).
+  defp umbrella_apps!(limits) do
+    children =
+      Mix.Project.apps_paths()
+      |> Enum.filter(fn {_app, path} -> File.regular?(Path.join(path, "kos.exs")) end)
+      |> Enum.sort()
+
+    if children == [] do
+      Mix.raise(
+        "kos.build: no app under #{inspect(Mix.Project.config()[:apps_path] || "apps")} has a kos.exs"
+      )
+    end
+
+    served = fn path -> KosMix.AppManifest.served(path) end
+
+    apps =
+      for {app, path} <- children do
+        others =
+          children |> Enum.reject(&(elem(&1, 0) == app)) |> Enum.flat_map(&served.(elem(&1, 1)))
+
+        KosMix.AppManifest.read!(path, app, limits, others)
+      end
+
+    admin = root_admin!()
+
+    apps =
+      case {admin, Enum.count(apps, & &1.device_admin)} do
+        {nil, n} when n <= 1 -> apps
+        {admin, 0} -> List.update_at(apps, 0, &%{&1 | device_admin: admin})
+        _ -> Mix.raise("kos.build: one device_admin per system (in kos.exs or one app's)")
+      end
+
+    {Path.basename(File.cwd!()), apps}
+  end
+
+  # `device_admin` from the umbrella's own kos.exs, if it has one.
+  defp root_admin! do
+    file = "kos.exs"
+
+    if File.regular?(file) do
+      {term, _} = Code.eval_file(file)
+
+      unless Keyword.keyword?(term) and Keyword.keys(term) -- [:device_admin] == [] do
+        Mix.raise(
+          "#{file} (the system's own): only `device_admin` goes here, got: #{inspect(term)}"
+        )
+      end
+
+      case term[:device_admin] do
+        nil ->
+          nil
+
+        admin ->
+          KosMix.AppManifest.parse!(
+            [device_admin: admin],
+            file,
+            :system,
+            KosMix.Limits.fetch!(KosMix.Checkout.root([]))
+          ).device_admin
+      end
+    end
   end
 
   defp signing_key!(opts) do

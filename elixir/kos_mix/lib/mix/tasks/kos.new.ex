@@ -17,6 +17,13 @@ defmodule Mix.Tasks.Kos.New do
     * `test/NAME_test.exs` — a test to run with `mix test`;
     * `README.md`.
 
+  With `--system`, it creates a product of several apps instead: an umbrella project
+  `NAME` whose `apps/NAME_sensor` serves `NAME_protocol` (each call answered with a
+  reading from `Kos.Rng`) and `apps/NAME_display` calls it every second and logs it —
+  two VMs talking over `Kos.Msg`, each app's `kos.exs` saying what it `serves` and
+  `uses`. `mix kos.build`, `kos.run`, `kos.build --bundle` and `kos.push` at the
+  umbrella's root make and run one system of every app.
+
   NAME is the OTP app name and the app's name in the manifest: lowercase letters,
   digits and underscores, starting with a letter, as long as the manifest allows
   (`kos manifest limits`: 32 bytes), and not the name of an Erlang/OTP, Elixir or KOS
@@ -25,6 +32,7 @@ defmodule Mix.Tasks.Kos.New do
 
   ## Command line options
 
+    * `--system` — a product of several apps (an umbrella), as above
     * `--module MODULE` — the app's main module (default: NAME in CamelCase)
     * `--memory MIB` — the VM's memory budget in `kos.exs` (default: 48)
     * `--kos-root PATH` — the KOS checkout (default: `KOS_ROOT`, else the checkout
@@ -34,11 +42,12 @@ defmodule Mix.Tasks.Kos.New do
 
       mix kos.new hello
       mix kos.new weather_probe --module Probe --memory 32
+      mix kos.new --system shop
   """
 
   use Mix.Task
 
-  @switches [module: :string, memory: :integer, kos_root: :string]
+  @switches [module: :string, memory: :integer, kos_root: :string, system: :boolean]
   @aliases [m: :module]
 
   @reserved ~w(kos kos_mix device_admin rng_server i2c_server can_server elixir logger mix
@@ -62,7 +71,9 @@ defmodule Mix.Tasks.Kos.New do
 
     root = KosMix.Checkout.root(opts)
     limits = KosMix.Limits.fetch!(root)
-    check_name!(name, limits)
+    kind = if opts[:system], do: :system, else: :app
+    # A system's apps are NAME_sensor and NAME_display: those must be names too.
+    check_name!(if(kind == :system, do: name <> "_display", else: name), limits)
     module = opts[:module] || Macro.camelize(name)
 
     unless module =~ ~r/^[A-Z][A-Za-z0-9_]*(\.[A-Z][A-Za-z0-9_]*)*$/ do
@@ -85,7 +96,7 @@ defmodule Mix.Tasks.Kos.New do
 
     assigns = [app: name, module: module, kos_path: KosMix.Checkout.kos_library(root)]
 
-    for {path, contents} <- KosMix.Template.render(assigns) do
+    for {path, contents} <- KosMix.Template.render(assigns, kind) do
       contents =
         if path == "kos.exs",
           do: String.replace(contents, "memory_mib: 48", "memory_mib: #{memory}"),
@@ -97,9 +108,11 @@ defmodule Mix.Tasks.Kos.New do
       Mix.shell().info([:green, "* creating ", :reset, Path.relative_to_cwd(target)])
     end
 
+    what = if kind == :system, do: "system of two apps", else: "app"
+
     Mix.shell().info("""
 
-    Your KOS app is ready. Next:
+    Your KOS #{what} is ready. Next:
 
         cd #{name}
         mix kos.build     # compile it and make the system image

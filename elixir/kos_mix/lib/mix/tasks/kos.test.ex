@@ -39,6 +39,12 @@ defmodule Mix.Tasks.Kos.Test do
     opts = KosMix.options!(argv, @switches, @aliases, "kos.test")
     timeout = opts[:timeout] || "5m"
 
+    if Mix.Project.umbrella?() do
+      Mix.raise(
+        "kos.test runs one app's tests in its system; a system of several apps (this umbrella) is not supported yet: use mix test here, and mix kos.run to see the apps together"
+      )
+    end
+
     {paths, root} =
       if Keyword.get(opts, :build, true) do
         Mix.Tasks.Kos.Build.build(Keyword.take(opts, [:kos_root]))
