@@ -18,6 +18,15 @@ fn image(dir: &Path, apps: &str) -> String {
     dir.to_str().unwrap().to_string()
 }
 
+/// An image whose one app crashes 100 ms after it starts: an upgrade that fails its
+/// trial.
+fn crashing_image(dir: &Path) -> String {
+    image(
+        &dir.join("broken"),
+        r#"flaky { kind = "native"; binary = "crasher"; heap_kib = <512>; args = "--after-ms", "100"; };"#,
+    )
+}
+
 /// The running system: a BEAM worker, and an admin that asks for the upgrade to `image`.
 fn system_upgrading_to(image: &str) -> RunningSystem {
     system_upgrading_to_with(image, &[])
@@ -133,10 +142,7 @@ fn a_kept_upgrade_is_what_boots_after_a_restart() {
 #[test]
 fn an_image_whose_app_crashes_is_rolled_back_to_the_previous_system() {
     let dir = tempfile::tempdir().unwrap();
-    let crashing = image(
-        &dir.path().join("broken"),
-        r#"flaky { kind = "native"; binary = "crasher"; heap_kib = <512>; args = "--after-ms", "100"; };"#,
-    );
+    let crashing = crashing_image(dir.path());
     let mut sys = system_upgrading_to(&crashing);
     let old = sys.wait_started("worker");
     sys.wait_event("_root", "upgrade_on_trial");
@@ -272,10 +278,7 @@ fn a_rollback_boots_the_system_as_it_was_booted_not_as_its_files_are_now() {
     // The command line's system is rewritten while it runs, as `mix kos.build`
     // rewrites `_build/kos/image` before a push; the upgrade then fails its trial.
     let dir = tempfile::tempdir().unwrap();
-    let crashing = image(
-        &dir.path().join("broken"),
-        r#"flaky { kind = "native"; binary = "crasher"; heap_kib = <512>; args = "--after-ms", "100"; };"#,
-    );
+    let crashing = crashing_image(dir.path());
     let mut sys = system_upgrading_to(&crashing);
     let copy = sys.wait_event("_root", "booting_copy");
     assert_eq!(
